@@ -1,0 +1,108 @@
+import { Command, CommanderError } from 'commander';
+import { createContext, disposeContext, KEYDOCK_VERSION, type AppContext } from '../context';
+import { processIo, type CliIo } from './io';
+import { printFailure, printSuccess, type OutputOptions } from './output';
+import { registerAgentCommands } from './commands/agent';
+import { registerConnectCommands } from './commands/connect';
+import { registerKeysCommands } from './commands/keys';
+import { registerServeCommands } from './commands/serve';
+import { registerUiCommands } from './commands/ui';
+
+/** What every command gets: its streams, a way to build the service context, and output helpers. */
+export interface CommandEnv {
+  io: CliIo;
+  /** A fresh context for this run, disposed after the command. */
+  context(): AppContext;
+  /** Wraps a command body: prints failures, sets the exit code, never shows a stack trace. */
+  run<A extends unknown[]>(body: (out: CommandOutput, ...args: A) => Promise<void>): (...args: A) => Promise<void>;
+}
+
+export interface CommandOutput extends OutputOptions {
+  success(value: Record<string, unknown>, human: () => string): void;
+  /** Exit code 1 without an exception, for commands whose result is "not ok" (a failed test). */
+  setExitCode(code: 0 | 1 | 2): void;
+  command: Command;
+}
+
+const EXIT_HELP = `
+Exit status:
+  0  the operation succeeded
+  1  the operation failed (agent refused, wrong passphrase, test failed, …)
+  2  usage or environment error (bad arguments, no agent, file not found)
+
+Every command accepts --json for machine-readable output: {"ok":true,…} or
+{"ok":false,"error":{"code","message","hint"}}.`;
+
+/** Builds the keydock command tree; the same tree serves the binary and in-process tests. */
+export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
+  const program = new Command('keydock');
+  const contexts: AppContext[] = [];
+  program
+    .description('See, load and fix your SSH keys: manage ssh-agent, Pageant and KeyDock’s own agent.')
+    .version(KEYDOCK_VERSION)
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError('(run keydock --help for usage)')
+    .addHelpText('after', EXIT_HELP)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+
+  const env: CommandEnv = {
+    io,
+    context() {
+      const ctx = createContext({ env: io.env, transport: 'cli' });
+      contexts.push(ctx);
+      return ctx;
+    },
+    run(body) {
+      return async (...args) => {
+        const command = args[args.length - 1] as Command;
+        const json = Boolean((command.optsWithGlobals?.() as { json?: boolean } | undefined)?.json);
+        const out: CommandOutput = {
+          json,
+          command,
+          success: (value, human) => printSuccess(io, { json }, value, human),
+          setExitCode: (code) => {
+            state.exitCode = code;
+          },
+        };
+        try {
+          await body(out, ...args);
+        } catch (e) {
+          state.exitCode = printFailure(io, { json }, e);
+        } finally {
+          for (const ctx of contexts.splice(0)) await disposeContext(ctx);
+        }
+      };
+    },
+  };
+
+  registerAgentCommands(program, env);
+  registerServeCommands(program, env);
+  registerKeysCommands(program, env);
+  registerConnectCommands(program, env);
+  registerUiCommands(program, env);
+  for (const sub of program.commands) {
+    sub.exitOverride();
+    sub.configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  }
+  return program;
+}
+
+/** Runs the CLI with argv (without node and script) and resolves to the exit status. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const state = { exitCode: 0 };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    throw e;
+  }
+  return state.exitCode;
+}

@@ -1,0 +1,18 @@
+import type { AppContext } from '../../context';
+import type { Handlers } from '../router';
+import { createAgentHandlers } from './agent';
+import { createAppHandlers } from './app';
+import { createConnectHandlers } from './connect';
+import { createKeysHandlers } from './keys';
+import { createServerHandlers } from './server';
+
+/** The full channel → service table; a missing channel is a type error here. */
+export function createHandlers(ctx: AppContext): Handlers {
+  return {
+    ...createAppHandlers(ctx),
+    ...createAgentHandlers(ctx),
+    ...createServerHandlers(ctx),
+    ...createKeysHandlers(ctx),
+    ...createConnectHandlers(ctx),
+  };
+}

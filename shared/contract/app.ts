@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { Empty, channel } from './define';
+
+export const Settings = z.object({
+  managedAgentId: z.string().nullable().default(null),
+  runOwnAgent: z.boolean().default(false),
+  startAtLogin: z.boolean().default(false),
+  defaultLifetimeMinutes: z.number().int().min(0).max(10_080).default(0),
+  lockAfterIdleMinutes: z.number().int().min(0).max(1440).default(0),
+  theme: z.enum(['system', 'light', 'dark']).default('system'),
+  setupProgress: z
+    .object({ provider: z.string().nullable(), step: z.number().int().min(0).max(10), keyPath: z.string().nullable() })
+    .nullable()
+    .default(null),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const AppInfo = z.object({
+  version: z.string(),
+  platform: z.string(),
+  transport: z.enum(['electron', 'bridge']),
+  home: z.string(),
+});
+
+export const appChannels = {
+  'app:get-info': channel(Empty, AppInfo),
+  'settings:get-settings': channel(Empty, Settings),
+  'settings:update-settings': channel(Settings.partial().strict(), Settings),
+} as const;
+
+export const appEvents = {
+  'settings:changed': Settings,
+} as const;

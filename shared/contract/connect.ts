@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { Done, Empty, channel } from './define';
+
+export const TestStep = z.object({ name: z.string(), ms: z.number(), ok: z.boolean(), detail: z.string().optional() });
+export type TestStep = z.infer<typeof TestStep>;
+
+export const Diagnosis = z.object({
+  code: z.string(),
+  message: z.string(),
+  fix: z.string(),
+  /** A fix KeyDock can apply itself (the UI shows a button), with what it needs. */
+  action: z
+    .object({
+      kind: z.enum(['load-key', 'copy-public-key', 'trust-host-key', 'remove-stale-host-key', 'add-identities-only', 'start-agent', 'open-url']),
+      keyPath: z.string().optional(),
+      url: z.string().optional(),
+      publicKey: z.string().optional(),
+    })
+    .nullable()
+    .optional(),
+});
+export type Diagnosis = z.infer<typeof Diagnosis>;
+
+export const HostKeyStatus = z.enum(['known', 'new', 'changed', 'revoked', 'provider-verified']);
+
+export const TestReport = z.object({
+  ok: z.boolean(),
+  host: z.string(),
+  port: z.number().int(),
+  user: z.string(),
+  account: z.string().nullable(),
+  deployKeyRepo: z.string().nullable().optional(),
+  acceptedKey: z.object({ fingerprint: z.string(), comment: z.string(), type: z.string() }).nullable(),
+  offeredKeys: z.array(z.object({ fingerprint: z.string(), comment: z.string(), type: z.string(), source: z.string(), accepted: z.boolean() })),
+  hostKey: z
+    .object({
+      type: z.string(),
+      fingerprint: z.string(),
+      status: HostKeyStatus,
+      publishedFingerprint: z.string().nullable().optional(),
+    })
+    .nullable(),
+  greeting: z.string().nullable(),
+  diagnosis: Diagnosis.nullable(),
+  steps: z.array(TestStep),
+});
+export type TestReport = z.infer<typeof TestReport>;
+
+export const TestTarget = z
+  .object({
+    /** `[user@]host[:port]`, `ssh://user@host:port` or a preset id such as `github`. */
+    target: z.string().min(1).max(512),
+    runId: z.string().max(100).optional(),
+  })
+  .strict();
+
+export const DoctorFinding = z.object({
+  id: z.string(),
+  severity: z.enum(['ok', 'info', 'warning', 'error']),
+  title: z.string(),
+  message: z.string(),
+  fix: z.string().nullable(),
+  canFix: z.boolean(),
+});
+export type DoctorFinding = z.infer<typeof DoctorFinding>;
+
+export const HostPreset = z.object({
+  id: z.string(),
+  name: z.string(),
+  host: z.string(),
+  addKeyUrl: z.string(),
+  deployKeyHelp: z.string(),
+});
+
+export const connectChannels = {
+  'tester:list-presets': channel(Empty, z.array(HostPreset)),
+  'tester:run-test': channel(TestTarget, TestReport),
+  'tester:apply-fix': channel(
+    z
+      .object({
+        target: z.string().min(1).max(512),
+        kind: z.enum(['trust-host-key', 'remove-stale-host-key', 'add-identities-only', 'load-key']),
+        keyPath: z.string().max(4096).optional(),
+      })
+      .strict(),
+    Done,
+  ),
+  'doctor:run-checks': channel(Empty, z.array(DoctorFinding)),
+  'doctor:apply-fix': channel(z.object({ id: z.string().max(200) }).strict(), DoctorFinding),
+} as const;
+
+export const connectEvents = {
+  'tester:progress': z.object({ runId: z.string(), step: TestStep }),
+} as const;

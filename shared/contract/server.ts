@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { Done, Empty, channel } from './define';
+
+/** One request KeyDock's own agent served; never holds key material or passphrases. */
+export const ActivityEntry = z.object({
+  id: z.number().int(),
+  at: z.number(),
+  client: z.string(),
+  operation: z.string(),
+  fingerprint: z.string().nullable(),
+  destination: z.string().nullable(),
+  outcome: z.enum(['allowed', 'denied', 'failed']),
+  detail: z.string().nullable().optional(),
+});
+export type ActivityEntry = z.infer<typeof ActivityEntry>;
+
+export const ConfirmRequest = z.object({
+  requestId: z.string(),
+  fingerprint: z.string(),
+  comment: z.string(),
+  keyType: z.string(),
+  client: z.string(),
+  destination: z.string().nullable(),
+  expiresAt: z.number(),
+});
+export type ConfirmRequest = z.infer<typeof ConfirmRequest>;
+
+export const ServerStatus = z.object({
+  running: z.boolean(),
+  socketPath: z.string().nullable(),
+  keyCount: z.number().int().nonnegative(),
+  locked: z.boolean(),
+});
+export type ServerStatus = z.infer<typeof ServerStatus>;
+
+export const serverChannels = {
+  'server:get-status': channel(Empty, ServerStatus),
+  'server:start-agent': channel(z.object({ socketPath: z.string().max(4096).optional() }).strict(), ServerStatus),
+  'server:stop-agent': channel(Empty, ServerStatus),
+  'server:list-activity': channel(z.object({ fingerprint: z.string().max(200).optional() }).strict(), z.array(ActivityEntry)),
+  'server:answer-confirm': channel(z.object({ requestId: z.string().max(200), allow: z.boolean() }).strict(), Done),
+} as const;
+
+export const serverEvents = {
+  'server:confirm-request': ConfirmRequest,
+  'server:confirm-closed': z.object({ requestId: z.string(), allowed: z.boolean() }),
+  'server:activity': ActivityEntry,
+} as const;

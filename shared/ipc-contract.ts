@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import { agentChannels, agentEvents } from './contract/agent';
+import { appChannels, appEvents } from './contract/app';
+import { connectChannels, connectEvents } from './contract/connect';
+import { keysChannels, keysEvents } from './contract/keys';
+import { serverChannels, serverEvents } from './contract/server';
+
+/** The one table both sides agree on: channel → request schema and response value schema. */
+export const contract = {
+  ...appChannels,
+  ...agentChannels,
+  ...serverChannels,
+  ...keysChannels,
+  ...connectChannels,
+} as const;
+
+/** Events main pushes to the renderer. */
+export const events = {
+  ...appEvents,
+  ...agentEvents,
+  ...serverEvents,
+  ...keysEvents,
+  ...connectEvents,
+} as const;
+
+export type Contract = typeof contract;
+export type Channel = keyof Contract;
+export type EventName = keyof typeof events;
+export type Req<C extends Channel> = z.input<Contract[C]['req']>;
+export type ParsedReq<C extends Channel> = z.output<Contract[C]['req']>;
+export type Res<C extends Channel> = z.output<Contract[C]['res']>;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+
+export const channelNames = Object.keys(contract) as Channel[];
+export const eventNames = Object.keys(events) as EventName[];
+
+/** Lets the preload and the bridge refuse anything not in the table without importing zod. */
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(contract, name);
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(events, name);
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/** Where an agent lives and how KeyDock reaches it. */
+export const AgentKind = z.enum([
+  'ssh-auth-sock',
+  'identity-agent',
+  'keydock',
+  '1password',
+  'secretive',
+  'gpg-agent',
+  'openssh-pipe',
+  'pageant-pipe',
+  'pageant-window',
+  'other',
+]);
+export type AgentKind = z.infer<typeof AgentKind>;
+
+export const AgentInfo = z.object({
+  id: z.string(),
+  kind: AgentKind,
+  label: z.string(),
+  path: z.string(),
+  reachable: z.boolean(),
+  keyCount: z.number().int().nonnegative().nullable(),
+  locked: z.boolean().nullable().optional(),
+  reason: z.string().nullable(),
+  usedBySsh: z.boolean(),
+});
+export type AgentInfo = z.infer<typeof AgentInfo>;
+
+export const KeyType = z.string();
+
+/** One key as an agent lists it; never carries private material. */
+export const Identity = z.object({
+  fingerprint: z.string(),
+  md5: z.string().optional(),
+  type: z.string(),
+  bits: z.number().int().nonnegative(),
+  comment: z.string(),
+  publicKey: z.string(),
+  isCertificate: z.boolean().optional(),
+  constraints: z
+    .object({
+      expiresAt: z.number().nullable().optional(),
+      confirm: z.boolean().optional(),
+      destinations: z.array(z.string()).optional(),
+    })
+    .optional(),
+  sourceFile: z.string().nullable().optional(),
+});
+export type Identity = z.infer<typeof Identity>;
+
+export const IdentityList = z.object({
+  agent: AgentInfo,
+  identities: z.array(Identity),
+});
+export type IdentityList = z.infer<typeof IdentityList>;
+
+export const AgentSnapshot = z.object({
+  agentId: z.string(),
+  identities: z.array(Identity),
+  locked: z.boolean().nullable(),
+  at: z.number(),
+});
+export type AgentSnapshot = z.infer<typeof AgentSnapshot>;
