@@ -30,4 +30,6 @@ export const appChannels = {
 
 export const appEvents = {
   'settings:changed': Settings,
+  /** Main asks the window to show a view (tray menu, deep link `keydock://test/HOST`). */
+  'app:navigate': z.object({ route: z.string() }),
 } as const;
