@@ -1,4 +1,4 @@
-import { app, BrowserWindow, Notification, powerMonitor } from 'electron';
+import { app, type BrowserWindow, Notification, powerMonitor } from 'electron';
 import { join } from 'node:path';
 import { createContext, disposeContext } from '../context';
 import { createHandlers } from '../ipc/handlers';

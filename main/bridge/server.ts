@@ -68,6 +68,8 @@ export async function startBridge(ctx: AppContext, options: BridgeOptions): Prom
   });
 
   wss.on('connection', (ws: WebSocket, _req: IncomingMessage, given: string, origin: string) => {
+    // Oversized or broken frames: ws closes the socket (1009/1002); nothing else to do.
+    ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
       void (async () => {
         let msg: { type?: unknown; id?: unknown; channel?: unknown; payload?: unknown };
