@@ -33,8 +33,7 @@ export class KeyDockTray {
   private render(): void {
     const countLabel = this.keyCount === null ? 'No agent reachable' : `${this.keyCount} key${this.keyCount === 1 ? '' : 's'} loaded`;
     this.tray.setToolTip(`KeyDock — ${countLabel}`);
-    this.tray.setContextMenu(
-      Menu.buildFromTemplate([
+    const menu = Menu.buildFromTemplate([
         { label: countLabel, enabled: false },
         { type: 'separator' },
         { label: 'Open KeyDock', click: () => this.actions.showWindow() },
@@ -43,8 +42,10 @@ export class KeyDockTray {
         { label: 'Lock agent', click: () => this.actions.showWindow('lock') },
         { type: 'separator' },
         { label: 'Quit KeyDock', click: () => this.actions.quit() },
-      ]),
-    );
+    ]);
+    this.tray.setContextMenu(menu);
+    // The e2e test reads the menu through this hook: a tray menu cannot be clicked by Playwright.
+    (globalThis as { __keydockTrayLabels?: () => string[] }).__keydockTrayLabels = () => menu.items.map((i) => i.label).filter(Boolean);
   }
 
   destroy(): void {
