@@ -43,7 +43,8 @@ async function start(): Promise<void> {
   serveRenderer(join(__dirname, '../renderer'));
   connectIpc(ctx, handlers, () => win);
   win = openWindow(process.argv.includes('--hidden'));
-  tray = new KeyDockTray(join(__dirname, '../../build/icons/tray.png'), internal, {
+  const trayIcon = app.isPackaged ? join(process.resourcesPath, 'tray.png') : join(__dirname, '../../build/icons/tray.png');
+  tray = new KeyDockTray(trayIcon, internal, {
     showWindow,
     addKey: () => showWindow('add'),
     quit: () => {
