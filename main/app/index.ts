@@ -9,6 +9,8 @@ import { hardenSession } from './security';
 import { KeyDockTray, reveal } from './tray';
 import { createWindow } from './window';
 import { parseDeepLink } from './deep-link';
+import { installAppMenu } from './menu';
+import { setLinuxAutostart } from '../config/autostart';
 
 // Electron entry: lifecycle, one window, tray, deep links. Services live in main/* and
 // are the same ones the CLI and the browser bridge use.
@@ -42,6 +44,8 @@ async function start(): Promise<void> {
   hardenSession((await import('electron')).session.defaultSession);
   serveRenderer(join(__dirname, '../renderer'));
   connectIpc(ctx, handlers, () => win);
+  installAppMenu({ addKey: () => showWindow('add'), testGitHub: () => showWindow('test/github'), openSettings: () => showWindow('settings') });
+  ctx.events.on('settings:changed', (settings) => void applyLoginItem(settings.startAtLogin));
   win = openWindow(process.argv.includes('--hidden'));
   const trayIcon = app.isPackaged ? join(process.resourcesPath, 'tray.png') : join(__dirname, '../../build/icons/tray.png');
   tray = new KeyDockTray(trayIcon, internal, {
@@ -67,6 +71,12 @@ async function start(): Promise<void> {
   powerMonitor.on('suspend', () => void lockIfWanted());
   const route = routeFromArgv(process.argv);
   if (route) showWindow(route);
+}
+
+/** Start at login: Electron's login items on macOS/Windows, an XDG autostart entry on Linux. */
+async function applyLoginItem(enabled: boolean): Promise<void> {
+  if (process.platform === 'linux') await setLinuxAutostart(ctx.paths, ctx.env, enabled, process.env.APPIMAGE ?? process.execPath);
+  else app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] });
 }
 
 function openWindow(hidden: boolean): BrowserWindow {
