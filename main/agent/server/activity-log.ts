@@ -1,0 +1,50 @@
+import type { ActivityEntry } from '../../../shared/contract/server';
+
+export type ActivityInput = Omit<ActivityEntry, 'id' | 'at'> & { at?: number };
+
+/**
+ * The last N requests the agent served (who, what, which key, where, outcome) in a fixed
+ * ring, so a busy agent never grows. Callers pass only public facts: no key material.
+ */
+export class ActivityLog {
+  private readonly ring: Array<ActivityEntry | undefined>;
+  private next = 0;
+  private count = 0;
+  private seq = 0;
+  private readonly listeners = new Set<(e: ActivityEntry) => void>();
+
+  constructor(readonly capacity = 1000) {
+    if (capacity < 1) throw new RangeError('activity log capacity must be positive');
+    this.ring = new Array(capacity);
+  }
+
+  record(input: ActivityInput): ActivityEntry {
+    const entry: ActivityEntry = { ...input, id: ++this.seq, at: input.at ?? Date.now() };
+    this.ring[this.next] = entry;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+    for (const l of this.listeners) l(entry);
+    return entry;
+  }
+
+  /** Oldest first; optionally only one key's entries. */
+  list(filter: { fingerprint?: string } = {}): ActivityEntry[] {
+    const out: ActivityEntry[] = [];
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    for (let i = 0; i < this.count; i++) {
+      const e = this.ring[(start + i) % this.capacity];
+      if (e && (filter.fingerprint === undefined || e.fingerprint === filter.fingerprint)) out.push(e);
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Subscribes to new entries (the IPC layer forwards them as `server:activity`). */
+  subscribe(listener: (e: ActivityEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

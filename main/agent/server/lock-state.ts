@@ -1,0 +1,68 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { bcrypt } from 'hash-wasm';
+
+/** Delay before answering a wrong unlock: 0.1 s per failure so far, at most 10 s (OpenSSH's rule). */
+export function unlockDelayMs(failures: number): number {
+  return Math.min(failures, 100) * 100;
+}
+
+/**
+ * The agent's lock (SPEC §1.8). The passphrase is kept only as a salted bcrypt hash; wrong
+ * unlocks are answered after a growing delay, and attempts are serialized so parallel
+ * connections cannot brute-force faster than one guess per delay.
+ */
+export class LockState {
+  private hash: Buffer | null = null;
+  private salt: Buffer | null = null;
+  private failures = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {}
+
+  get locked(): boolean {
+    return this.hash !== null;
+  }
+
+  /** Locks with a non-empty passphrase; false if empty or already locked. */
+  async lock(passphrase: Buffer): Promise<boolean> {
+    return this.serialized(async () => {
+      if (this.hash !== null || passphrase.length === 0) return false;
+      const salt = randomBytes(16);
+      const hash = await hashPassphrase(passphrase, salt);
+      if (this.hash !== null) return false;
+      this.salt = salt;
+      this.hash = hash;
+      return true;
+    });
+  }
+
+  /** Unlocks if locked and the passphrase matches; a wrong one waits before saying no. */
+  async unlock(passphrase: Buffer): Promise<boolean> {
+    return this.serialized(async () => {
+      if (this.hash === null || this.salt === null) return false;
+      const attempt = await hashPassphrase(passphrase, this.salt);
+      if (timingSafeEqual(attempt, this.hash)) {
+        this.hash = null;
+        this.salt = null;
+        this.failures = 0;
+        return true;
+      }
+      this.failures = Math.min(this.failures + 1, 100);
+      await this.sleep(unlockDelayMs(this.failures));
+      return false;
+    });
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+// bcrypt reads at most 72 bytes and stops at NUL; hashing first keeps every byte significant.
+async function hashPassphrase(passphrase: Buffer, salt: Buffer): Promise<Buffer> {
+  const pre = createHash('sha256').update(passphrase).digest('base64');
+  const out = await bcrypt({ password: pre, salt, costFactor: 8, outputType: 'binary' });
+  return Buffer.from(out);
+}

@@ -1,0 +1,132 @@
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { KeyDockError } from '../../errors';
+import type { AgentConnectionHandler, ClientInfo } from '../server-types';
+import { peerCredentials, processExecutable } from './peer-cred';
+
+/** sun_path is 108 bytes on Linux, 104 on macOS/BSD, NUL included. */
+const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
+
+export interface UnixListenOptions {
+  /** Called when a connection is dropped before serving (other user, or cannot tell); for logs. */
+  onRefused?: (reason: string, info: { uid: number | null; pid: number | null }) => void;
+}
+
+export interface UnixListener {
+  readonly path: string;
+  /** Stops accepting, closes open connections and removes the socket file (if still ours). */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the agent on a Unix socket: mode 0600, parent directory created 0700 when missing,
+ * a stale socket (nothing answers) replaced, a live one refused, and every peer checked to
+ * run as our own uid (connections we cannot check are dropped).
+ */
+export async function listenUnix(handler: AgentConnectionHandler, path: string, options: UnixListenOptions = {}): Promise<UnixListener> {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw new KeyDockError('socket-path-too-long', `The socket path is ${Buffer.byteLength(path)} bytes; Unix sockets allow at most ${MAX_SOCKET_PATH}.`, 'Choose a shorter path with --socket, e.g. under /tmp.', { exitCode: 2 });
+  }
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await clearStaleSocket(path);
+
+  const myUid = process.getuid?.() ?? -1;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ pauseOnConnect: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const cred = peerCredentials(socket);
+    if (cred === null) {
+      options.onRefused?.('cannot check who connected (no SO_PEERCRED/getpeereid here)', { uid: null, pid: null });
+      socket.destroy();
+      return;
+    }
+    if (cred.uid !== myUid) {
+      options.onRefused?.(`connection from uid ${cred.uid}, not ours (${myUid})`, { uid: cred.uid, pid: cred.pid });
+      socket.destroy();
+      return;
+    }
+    void processExecutable(cred.pid).then((exe) => {
+      if (socket.destroyed) return;
+      const client: ClientInfo = { transport: 'unix', uid: cred.uid, ...(cred.pid !== null ? { pid: cred.pid } : {}), ...(exe ? { exe } : {}) };
+      handler.serveStream(socket, client);
+      socket.resume();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, path)));
+    server.listen(path, () => resolve());
+  });
+  server.removeAllListeners('error');
+  server.on('error', () => {});
+  await chmod(path, 0o600);
+  const inode = (await lstat(path)).ino;
+
+  let closed: Promise<void> | null = null;
+  return {
+    path,
+    close() {
+      closed ??= (async () => {
+        const done = new Promise<void>((r) => server.close(() => r()));
+        for (const s of sockets) s.destroy();
+        await done;
+        try {
+          if ((await lstat(path)).ino === inode) await unlink(path);
+        } catch {
+          // already gone
+        }
+      })();
+      return closed;
+    },
+  };
+}
+
+/** Removes a socket file nobody listens on; refuses when an agent answers or the path is not a socket. */
+async function clearStaleSocket(path: string): Promise<void> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if (!st.isSocket()) {
+    throw new KeyDockError('socket-path-taken', `${path} exists and is not a socket.`, 'Pick another path with --socket, or remove that file if you know it is not needed.', { exitCode: 2 });
+  }
+  if (await somethingAnswers(path)) {
+    throw new KeyDockError('agent-already-running', `Another agent is already listening on ${path}.`, 'Stop that agent first, or pick another path with --socket.', { exitCode: 2 });
+  }
+  try {
+    await unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+function somethingAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(true); // a listener that accepts but stalls is still alive
+    }, 2000);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(e.code !== 'ECONNREFUSED' && e.code !== 'ENOENT' ? true : false);
+    });
+  });
+}
+
+function listenError(e: NodeJS.ErrnoException, path: string): Error {
+  if (e.code === 'EADDRINUSE') return new KeyDockError('agent-already-running', `Another process took ${path} while KeyDock was starting.`, 'Pick another path with --socket.', { exitCode: 2 });
+  if (e.code === 'EACCES') return new KeyDockError('socket-permission-denied', `KeyDock may not create a socket at ${path}.`, 'Pick a directory you own with --socket.', { exitCode: 2 });
+  return new KeyDockError('socket-listen-failed', `Could not listen on ${path}: ${e.message}`, 'Pick another path with --socket.', { exitCode: 2, cause: e });
+}
