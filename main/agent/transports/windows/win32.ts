@@ -98,7 +98,7 @@ function bind() {
     dwCheckPoint: 'uint32_t',
     dwWaitHint: 'uint32_t',
   });
-  const WaitCallback = koffi.proto('void __stdcall KD_WaitOrTimerCallback(void *param, uint8_t timedOut)');
+  const WaitCallback = koffi.proto('void __stdcall KD_WaitOrTimerCallback(uintptr_t param, uint8_t timedOut)');
 
   const f = (lib: koffi.IKoffiLib, decl: string): AsyncFn => lib.func(decl) as AsyncFn;
   const api = {
@@ -118,6 +118,7 @@ function bind() {
     CreateNamedPipeW: f(kernel32, 'void * __stdcall CreateNamedPipeW(const char16_t *name, uint32_t openMode, uint32_t pipeMode, uint32_t maxInst, uint32_t outSize, uint32_t inSize, uint32_t timeout, KD_SECURITY_ATTRIBUTES *sa)'),
     ConnectNamedPipe: f(kernel32, 'int __stdcall ConnectNamedPipe(void *pipe, void *overlapped)'),
     GetOverlappedResult: f(kernel32, 'int __stdcall GetOverlappedResult(void *h, void *overlapped, _Out_ uint32_t *transferred, int wait)'),
+    DisconnectNamedPipe: f(kernel32, 'int __stdcall DisconnectNamedPipe(void *pipe)'),
     CancelIoEx: f(kernel32, 'int __stdcall CancelIoEx(void *h, void *overlapped)'),
     CreateEventW: f(kernel32, 'void * __stdcall CreateEventW(void *sa, int manualReset, int initialState, const char16_t *name)'),
     GetNamedPipeClientProcessId: f(kernel32, 'int __stdcall GetNamedPipeClientProcessId(void *pipe, _Out_ uint32_t *pid)'),
@@ -125,7 +126,7 @@ function bind() {
     CreateFileW: f(kernel32, 'void * __stdcall CreateFileW(const char16_t *name, uint32_t access, uint32_t share, void *sa, uint32_t disposition, uint32_t flags, void *template)'),
     WaitNamedPipeW: f(kernel32, 'int __stdcall WaitNamedPipeW(const char16_t *name, uint32_t timeout)'),
     LocalFree: f(kernel32, 'void * __stdcall LocalFree(void *mem)'),
-    RegisterWaitForSingleObject: f(kernel32, 'int __stdcall RegisterWaitForSingleObject(_Out_ void **wait, void *object, KD_WaitOrTimerCallback *cb, void *context, uint32_t ms, uint32_t flags)'),
+    RegisterWaitForSingleObject: f(kernel32, 'int __stdcall RegisterWaitForSingleObject(_Out_ void **wait, void *object, KD_WaitOrTimerCallback *cb, uintptr_t context, uint32_t ms, uint32_t flags)'),
     UnregisterWaitEx: f(kernel32, 'int __stdcall UnregisterWaitEx(void *wait, void *completionEvent)'),
     CreateFileMappingW: f(kernel32, 'void * __stdcall CreateFileMappingW(intptr_t file, KD_SECURITY_ATTRIBUTES *sa, uint32_t protect, uint32_t sizeHigh, uint32_t sizeLow, const char16_t *name)'),
     MapViewOfFile: f(kernel32, 'void * __stdcall MapViewOfFile(void *mapping, uint32_t access, uint32_t offHigh, uint32_t offLow, uintptr_t bytes)'),
