@@ -33,7 +33,7 @@ export async function listenUnix(handler: AgentConnectionHandler, path: string, 
 
   const myUid = process.getuid?.() ?? -1;
   const sockets = new Set<Socket>();
-  const server: Server = createServer({ pauseOnConnect: true }, (socket) => {
+  const server: Server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());

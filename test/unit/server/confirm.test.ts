@@ -1,14 +1,20 @@
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AskpassConfirmer, askpassPromptText } from '../../../main/agent/server/askpass';
 import { UiConfirmer, confirmWithTimeout, type ConfirmPrompt } from '../../../main/agent/server/confirm';
 
 const prompt: ConfirmPrompt = { fingerprint: 'SHA256:abc', comment: 'me@laptop', keyType: 'ssh-ed25519', client: 'ssh (pid 1)', destination: 'example.org' };
 
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
 async function askpassScript(body: string): Promise<{ path: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'kd-askpass-'));
+  dirs.push(dir);
   const path = join(dir, 'askpass');
   await writeFile(path, `#!/bin/sh\nprintf '%s\\n' "$SSH_ASKPASS_PROMPT" > "${dir}/hint"\nprintf '%s' "$1" > "${dir}/prompt"\n${body}\n`);
   await chmod(path, 0o755);

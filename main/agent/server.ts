@@ -1,0 +1,187 @@
+import type { Duplex } from 'node:stream';
+import { basename } from 'node:path';
+import { ActivityLog } from './server/activity-log';
+import type { Confirmer } from './server/confirm';
+import { AgentEngine, type ConnectionState } from './server/engine';
+import { Keystore } from './server/keystore';
+import { LockState } from './server/lock-state';
+import { decodeEngineRequest, encodeEngineReply, FrameSplitter, failureFrame } from './server/protocol';
+import type { AgentConnectionHandler, ClientInfo } from './server-types';
+
+export interface AgentServerOptions {
+  /** Who answers "allow this signature?" for keys added with confirm; default: nobody (deny). */
+  confirmer?: Confirmer;
+  /** Default 30 s: no answer in time = deny. */
+  confirmTimeoutMs?: number;
+  /** Ring size of the activity log (default 1000). */
+  activityCapacity?: number;
+  /** Called when keys are added/removed/expire or the lock changes. */
+  onChange?: () => void;
+  /** Test hook: monotonic clock in ms. */
+  now?: () => number;
+  /** Test hook: how the unlock delay waits. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Pending decoded frames a connection may queue before we stop reading from it. */
+const MAX_QUEUED_FRAMES = 32;
+
+/**
+ * KeyDock's own SSH agent: keys in memory only, the full protocol of SPEC-agent.md, served
+ * to any transport through AgentConnectionHandler. Each connection is independent: a slow
+ * confirmation on one never holds up another.
+ */
+export class AgentServer implements AgentConnectionHandler {
+  readonly activity: ActivityLog;
+  readonly keystore: Keystore;
+  readonly lock: LockState;
+  private readonly engine: AgentEngine;
+  private readonly streams = new Set<Duplex>();
+  private closed = false;
+
+  constructor(options: AgentServerOptions = {}) {
+    this.activity = new ActivityLog(options.activityCapacity ?? 1000);
+    this.keystore = new Keystore(options.now, () => options.onChange?.());
+    this.lock = new LockState(options.sleep);
+    this.engine = new AgentEngine({
+      keystore: this.keystore,
+      lock: this.lock,
+      activity: this.activity,
+      confirmer: options.confirmer,
+      confirmTimeoutMs: options.confirmTimeoutMs,
+      now: options.now,
+      onChange: options.onChange,
+    });
+  }
+
+  /** Swaps who answers confirmations (the UI attaches once it is up). */
+  setConfirmer(confirmer: Confirmer): void {
+    this.engine.confirmer = confirmer;
+  }
+
+  get keyCount(): number {
+    return this.keystore.size;
+  }
+
+  get locked(): boolean {
+    return this.lock.locked;
+  }
+
+  get connectionCount(): number {
+    return this.streams.size;
+  }
+
+  serveStream(stream: Duplex, client: ClientInfo): void {
+    if (this.closed) {
+      stream.destroy();
+      return;
+    }
+    this.streams.add(stream);
+    const conn: ConnectionState = { client: describeClient(client), bindings: [], bindAttempted: false };
+    const splitter = new FrameSplitter();
+    const queue: Buffer[] = [];
+    let busy = false;
+    let dead = false;
+    let ended = false;
+
+    const kill = () => {
+      if (dead) return;
+      dead = true;
+      queue.length = 0;
+      this.streams.delete(stream);
+      stream.destroy();
+    };
+
+    // One request at a time per connection, replies in order (SPEC §1.1).
+    const pump = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        while (!dead && queue.length > 0) {
+          const body = queue.shift() as Buffer;
+          if (queue.length < MAX_QUEUED_FRAMES / 2 && stream.isPaused()) stream.resume();
+          const reply = await this.answer(body, conn);
+          if (dead) break;
+          if (!stream.write(reply)) await waitDrain(stream);
+        }
+        if (ended && !dead) {
+          this.streams.delete(stream);
+          stream.end();
+        }
+      } catch {
+        kill();
+      } finally {
+        busy = false;
+      }
+    };
+
+    stream.on('data', (chunk: Buffer) => {
+      if (dead) return;
+      const frames = splitter.push(chunk);
+      if (frames === null) {
+        // Overlong or zero-length frame: like OpenSSH, close without a reply.
+        this.activity.record({ client: conn.client, operation: 'frame', fingerprint: null, destination: null, outcome: 'denied', detail: 'malformed frame: connection closed' });
+        kill();
+        return;
+      }
+      if (frames.length === 0) return;
+      queue.push(...frames);
+      if (queue.length >= MAX_QUEUED_FRAMES) stream.pause();
+      void pump();
+    });
+    stream.on('error', kill);
+    stream.on('close', kill);
+    stream.on('end', () => {
+      // The peer finished sending: answer what is queued, then close our side.
+      ended = true;
+      void pump();
+    });
+  }
+
+  async handleFrame(frame: Buffer, client: ClientInfo): Promise<Buffer> {
+    const splitter = new FrameSplitter();
+    const frames = splitter.push(frame);
+    if (frames === null || frames.length !== 1 || splitter.pending !== 0) return failureFrame();
+    const conn: ConnectionState = { client: describeClient(client), bindings: [], bindAttempted: false };
+    return this.answer(frames[0] as Buffer, conn);
+  }
+
+  /** Decodes one request body, runs it, and encodes the reply frame; malformed bodies get FAILURE. */
+  private async answer(body: Buffer, conn: ConnectionState): Promise<Buffer> {
+    const req = decodeEngineRequest(body);
+    if (req === null) {
+      this.activity.record({ client: conn.client, operation: `message ${body[0] ?? '?'}`, fingerprint: null, destination: null, outcome: 'denied', detail: 'malformed request' });
+      return failureFrame();
+    }
+    return encodeEngineReply(await this.engine.handle(req, conn));
+  }
+
+  /** Drops every connection and forgets all keys (agent stopping). */
+  close(): void {
+    this.closed = true;
+    for (const s of this.streams) s.destroy();
+    this.streams.clear();
+    this.keystore.dispose();
+  }
+}
+
+function waitDrain(stream: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
+/** `ssh (pid 1234, /usr/bin/ssh)`-style words for logs and prompts. */
+export function describeClient(c: ClientInfo): string {
+  const parts: string[] = [];
+  if (c.pid !== undefined) parts.push(`pid ${c.pid}`);
+  if (c.exe) parts.push(c.exe);
+  const name = c.exe ? basename(c.exe.replace(/\\/g, '/')) : c.transport;
+  return parts.length ? `${name} (${parts.join(', ')})` : name;
+}

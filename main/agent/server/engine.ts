@@ -1,0 +1,246 @@
+import type { ActivityEntry } from '../../../shared/contract/server';
+import type { ActivityLog } from './activity-log';
+import { confirmWithTimeout, denyAll, type Confirmer } from './confirm';
+import { identityPermitted, destinationConstraintProblem, parseUserauthRequest, recordSessionBind, type ConnectionBindings } from './destination';
+import { InvalidKeyError } from './key-objects';
+import type { DestinationConstraint, Keystore, StoredIdentity } from './keystore';
+import type { LockState } from './lock-state';
+import { fingerprintOf, verifySshSignature } from './public-key';
+import type { EngineReply, EngineRequest } from './requests';
+import { createSigner } from './signer';
+
+/** Extensions this agent answers (the `query` reply lists them). */
+export const SUPPORTED_EXTENSIONS = ['query', 'session-bind@openssh.com'];
+
+/** Per-connection facts the engine needs: who asks, and the session bindings seen so far. */
+export interface ConnectionState extends ConnectionBindings {
+  /** The requesting process in words, for the activity log and confirm prompts. */
+  client: string;
+}
+
+export interface EngineDeps {
+  keystore: Keystore;
+  lock: LockState;
+  activity: ActivityLog;
+  confirmer?: Confirmer;
+  confirmTimeoutMs?: number;
+  now?: () => number;
+  /** Called after the set of keys or the lock changed (status in the UI). */
+  onChange?: () => void;
+}
+
+const FAILURE: EngineReply = { kind: 'failure' };
+const SUCCESS: EngineReply = { kind: 'success' };
+
+type Outcome = ActivityEntry['outcome'];
+
+/**
+ * The agent's protocol semantics (SPEC-agent.md §1, OpenSSH ssh-agent.c behaviour) on
+ * decoded requests: one call per request, replies never carry secrets, every request is
+ * recorded in the activity log.
+ */
+export class AgentEngine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  set confirmer(c: Confirmer) {
+    this.deps.confirmer = c;
+  }
+
+  async handle(req: EngineRequest, conn: ConnectionState): Promise<EngineReply> {
+    const locked = this.deps.lock.locked;
+    switch (req.kind) {
+      case 'list':
+        return this.list(conn, locked);
+      case 'sign':
+        return locked ? this.refuse(conn, 'sign', fingerprintOf(req.keyBlob), 'agent is locked') : this.sign(req, conn);
+      case 'add':
+        return locked ? this.refuse(conn, 'add', null, 'agent is locked') : this.add(req, conn);
+      case 'remove':
+        return locked ? this.refuse(conn, 'remove', fingerprintOf(req.keyBlob), 'agent is locked') : this.remove(req.keyBlob, conn);
+      case 'remove-all':
+        return locked ? this.refuse(conn, 'remove-all', null, 'agent is locked') : this.removeAll(conn);
+      case 'remove-all-rsa1':
+        // SSH-1 keys do not exist here; OpenSSH still answers this old request with success.
+        return locked ? this.refuse(conn, 'remove-all-rsa1', null, 'agent is locked') : this.log(conn, 'remove-all-rsa1', null, 'allowed', null, SUCCESS);
+      case 'lock':
+        return this.lockAgent(req.passphrase, conn);
+      case 'unlock':
+        return this.unlockAgent(req.passphrase, conn);
+      case 'smartcard':
+        return this.refuse(conn, 'smartcard', null, 'smartcard keys are not supported');
+      case 'query':
+        if (locked) return this.refuse(conn, 'query', null, 'agent is locked');
+        return this.log(conn, 'query', null, 'allowed', null, { kind: 'extension-response', name: 'query', body: encodeNames(SUPPORTED_EXTENSIONS) });
+      case 'session-bind':
+        return this.sessionBind(req, conn);
+      case 'extension':
+        return this.refuse(conn, `extension ${req.name.slice(0, 64)}`, null, 'unknown extension');
+      case 'unknown':
+        return this.refuse(conn, `message ${req.msgType}`, null, 'unknown request type');
+    }
+  }
+
+  private list(conn: ConnectionState, locked: boolean): EngineReply {
+    if (locked) return this.log(conn, 'list', null, 'allowed', 'agent is locked: no keys shown', { kind: 'identities', keys: [] });
+    const keys = this.deps.keystore
+      .list()
+      .filter((id) => identityPermitted(id, conn, null).ok)
+      .map((id) => ({ blob: id.publicBlob, comment: id.comment }));
+    return this.log(conn, 'list', null, 'allowed', `${keys.length} key(s)`, { kind: 'identities', keys });
+  }
+
+  private async sign(req: Extract<EngineRequest, { kind: 'sign' }>, conn: ConnectionState): Promise<EngineReply> {
+    const id = this.deps.keystore.get(req.keyBlob);
+    if (!id) return this.refuse(conn, 'sign', fingerprintOf(req.keyBlob), 'key not in the agent');
+    let destination = lastBoundHost(conn);
+    if (id.destinations.length > 0) {
+      if (conn.bindings.length === 0) return this.refuse(conn, 'sign', id.fingerprint, 'destination-constrained key used on a connection without session-bind', destination);
+      const ua = parseUserauthRequest(req.data, id.publicBlob);
+      if (!ua) return this.refuse(conn, 'sign', id.fingerprint, 'destination-constrained key asked to sign something that is not an SSH login', destination);
+      const permitted = identityPermitted(id, conn, ua.user);
+      if (!permitted.ok) return this.refuse(conn, 'sign', id.fingerprint, permitted.reason, destination);
+      const last = conn.bindings[conn.bindings.length - 1];
+      if (!last || !last.sessionId.equals(ua.sessionId)) return this.refuse(conn, 'sign', id.fingerprint, 'session ID differs from the last bound session', destination);
+      if (conn.bindings.length > 1 && ua.hostKey === null) return this.refuse(conn, 'sign', id.fingerprint, 'forwarded request does not name the host key', destination);
+      if (ua.hostKey !== null && !ua.hostKey.equals(last.hostKey)) return this.refuse(conn, 'sign', id.fingerprint, 'host key in the request differs from the bound one', destination);
+      destination = `${ua.user}@${permitted.lastHost ?? 'listed host'}`;
+    }
+    if (id.confirm) {
+      const allowed = await confirmWithTimeout(
+        this.deps.confirmer ?? denyAll,
+        { fingerprint: id.fingerprint, comment: id.comment, keyType: id.type, client: conn.client, destination },
+        this.deps.confirmTimeoutMs,
+      );
+      if (!allowed) return this.log(conn, 'sign', id.fingerprint, 'denied', 'not confirmed', FAILURE, destination);
+      // The key may have been removed or the agent locked while the person was deciding.
+      if (this.deps.lock.locked || this.deps.keystore.get(req.keyBlob) !== id) return this.refuse(conn, 'sign', id.fingerprint, 'key removed or agent locked while confirming', destination);
+    }
+    try {
+      const signature = await id.signer.sign(req.data, req.flags);
+      return this.log(conn, 'sign', id.fingerprint, 'allowed', null, { kind: 'signature', signature }, destination);
+    } catch {
+      return this.log(conn, 'sign', id.fingerprint, 'failed', 'signing failed', FAILURE, destination);
+    }
+  }
+
+  private add(req: Extract<EngineRequest, { kind: 'add' }>, conn: ConnectionState): EngineReply {
+    let confirm = false;
+    let lifetime: number | null = null;
+    let destinations: DestinationConstraint[] = [];
+    let sawDestinations = false;
+    for (const c of req.constraints) {
+      switch (c.kind) {
+        case 'lifetime':
+          if (lifetime !== null) return this.refuse(conn, 'add', null, 'lifetime given twice');
+          lifetime = c.seconds;
+          break;
+        case 'confirm':
+          if (confirm) return this.refuse(conn, 'add', null, 'confirm given twice');
+          confirm = true;
+          break;
+        case 'destinations': {
+          if (sawDestinations) return this.refuse(conn, 'add', null, 'destination constraints given twice');
+          sawDestinations = true;
+          for (const d of c.constraints) {
+            const problem = destinationConstraintProblem(d);
+            if (problem) return this.refuse(conn, 'add', null, `invalid destination constraint: ${problem}`);
+          }
+          destinations = c.constraints;
+          break;
+        }
+        case 'unsupported':
+          return this.refuse(conn, 'add', null, `unsupported constraint ${c.what}`);
+      }
+    }
+    if ('error' in req.key) return this.refuse(conn, 'add', null, req.key.error);
+    const key = req.key;
+    const fingerprint = fingerprintOf(key.publicBlob);
+    const existing = this.deps.keystore.get(key.publicBlob);
+    if (existing && !identityPermitted(existing, conn, null).ok) return this.refuse(conn, 'add', fingerprint, 'key not visible to this connection');
+    let signer;
+    try {
+      signer = createSigner(key.numbers);
+    } catch (e) {
+      return this.refuse(conn, 'add', fingerprint, e instanceof InvalidKeyError ? e.message : 'key does not check out');
+    }
+    const now = this.deps.now?.() ?? performance.now();
+    const identity: StoredIdentity = {
+      publicBlob: key.publicBlob,
+      type: key.type,
+      comment: req.comment,
+      fingerprint,
+      signer,
+      confirm,
+      expiresAt: lifetime === null ? null : now + lifetime * 1000,
+      destinations,
+    };
+    const replaced = this.deps.keystore.add(identity);
+    this.deps.onChange?.();
+    const details = [replaced ? 'replaced' : 'added', lifetime !== null ? `lifetime ${lifetime}s` : '', confirm ? 'confirm' : '', destinations.length ? `${destinations.length} destination(s)` : ''];
+    return this.log(conn, 'add', fingerprint, 'allowed', details.filter(Boolean).join(', '), SUCCESS);
+  }
+
+  private remove(blob: Buffer, conn: ConnectionState): EngineReply {
+    const fp = fingerprintOf(blob);
+    const id = this.deps.keystore.get(blob);
+    if (!id) return this.refuse(conn, 'remove', fp, 'key not in the agent');
+    const permitted = identityPermitted(id, conn, null);
+    if (!permitted.ok) return this.refuse(conn, 'remove', fp, permitted.reason);
+    this.deps.keystore.remove(blob);
+    this.deps.onChange?.();
+    return this.log(conn, 'remove', fp, 'allowed', null, SUCCESS);
+  }
+
+  private removeAll(conn: ConnectionState): EngineReply {
+    const n = this.deps.keystore.removeAll();
+    this.deps.onChange?.();
+    return this.log(conn, 'remove-all', null, 'allowed', `${n} key(s) removed`, SUCCESS);
+  }
+
+  private async lockAgent(passphrase: Buffer, conn: ConnectionState): Promise<EngineReply> {
+    const ok = await this.deps.lock.lock(passphrase);
+    if (ok) this.deps.onChange?.();
+    return this.log(conn, 'lock', null, ok ? 'allowed' : 'denied', ok ? null : passphrase.length === 0 ? 'empty passphrase' : 'already locked', ok ? SUCCESS : FAILURE);
+  }
+
+  private async unlockAgent(passphrase: Buffer, conn: ConnectionState): Promise<EngineReply> {
+    const wasLocked = this.deps.lock.locked;
+    const ok = await this.deps.lock.unlock(passphrase);
+    if (ok) this.deps.onChange?.();
+    return this.log(conn, 'unlock', null, ok ? 'allowed' : 'denied', ok ? null : wasLocked ? 'wrong passphrase' : 'not locked', ok ? SUCCESS : FAILURE);
+  }
+
+  private sessionBind(req: Extract<EngineRequest, { kind: 'session-bind' }>, conn: ConnectionState): EngineReply {
+    const problem = recordSessionBind(conn, req, verifySshSignature);
+    const host = `host key ${fingerprintOf(req.hostKey)}`;
+    if (problem) return this.log(conn, 'session-bind', null, 'denied', problem, { kind: 'extension-failure' }, host);
+    return this.log(conn, 'session-bind', null, 'allowed', req.forwarded ? 'forwarding hop' : 'authentication', SUCCESS, host);
+  }
+
+  private refuse(conn: ConnectionState, operation: string, fingerprint: string | null, detail: string, destination: string | null = null): EngineReply {
+    return this.log(conn, operation, fingerprint, 'denied', detail, FAILURE, destination);
+  }
+
+  private log(conn: ConnectionState, operation: string, fingerprint: string | null, outcome: Outcome, detail: string | null, reply: EngineReply, destination: string | null = null): EngineReply {
+    this.deps.activity.record({ client: conn.client, operation, fingerprint, destination, outcome, detail });
+    return reply;
+  }
+}
+
+/** What we know of where this connection leads without constraints: the last bound host key. */
+function lastBoundHost(conn: ConnectionState): string | null {
+  const last = conn.bindings[conn.bindings.length - 1];
+  return last ? `host key ${fingerprintOf(last.hostKey)}` : null;
+}
+
+/** `string[]` of names (query reply body). */
+function encodeNames(names: string[]): Buffer {
+  return Buffer.concat(
+    names.map((n) => {
+      const b = Buffer.from(n);
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(b.length);
+      return Buffer.concat([len, b]);
+    }),
+  );
+}

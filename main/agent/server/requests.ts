@@ -1,0 +1,36 @@
+import type { DestinationConstraint } from './keystore';
+import type { AddedKey } from './private-fields';
+
+/**
+ * The agent engine's view of a request, after the codec (main/agent/codec.ts) decoded the
+ * frame; `protocol.ts` maps between the two so the engine does not depend on codec details.
+ */
+export type EngineRequest =
+  | { kind: 'list' }
+  | { kind: 'sign'; keyBlob: Buffer; data: Buffer; flags: number }
+  /** `key` is the parsed key, or why it could not be parsed (unsupported type, bad numbers): refused with FAILURE. */
+  | { kind: 'add'; key: AddedKey | { error: string }; comment: string; constraints: EngineConstraint[] }
+  | { kind: 'remove'; keyBlob: Buffer }
+  | { kind: 'remove-all' }
+  | { kind: 'remove-all-rsa1' }
+  | { kind: 'lock'; passphrase: Buffer }
+  | { kind: 'unlock'; passphrase: Buffer }
+  | { kind: 'smartcard'; msgType: number }
+  | { kind: 'query' }
+  | { kind: 'session-bind'; hostKey: Buffer; sessionId: Buffer; signature: Buffer; forwarded: boolean }
+  | { kind: 'extension'; name: string }
+  | { kind: 'unknown'; msgType: number };
+
+export type EngineConstraint =
+  | { kind: 'lifetime'; seconds: number }
+  | { kind: 'confirm' }
+  | { kind: 'destinations'; constraints: DestinationConstraint[] }
+  | { kind: 'unsupported'; what: string };
+
+export type EngineReply =
+  | { kind: 'success' }
+  | { kind: 'failure' }
+  | { kind: 'extension-failure' }
+  | { kind: 'identities'; keys: Array<{ blob: Buffer; comment: string }> }
+  | { kind: 'signature'; signature: Buffer }
+  | { kind: 'extension-response'; name: string; body: Buffer };
