@@ -7,12 +7,11 @@ export type SidString = string;
 export const SID_LOCAL_SYSTEM = 'S-1-5-18';
 export const SID_ADMINISTRATORS = 'S-1-5-32-544';
 
-const SID_PATTERN = /^S-1-(\d+)(-\d+)+$/i;
-
 /** Normalises a SID string for comparison (Windows compares SIDs bytewise; the text is case-insensitive only in the "S"). */
 export function normalizeSid(sid: string): SidString {
   const trimmed = sid.trim();
-  if (!SID_PATTERN.test(trimmed)) throw new Error(`not a SID: ${JSON.stringify(sid)}`);
+  // Self-contained (no module constants): the Pageant window thread runs this from source.
+  if (!/^S-1-(\d+)(-\d+)+$/i.test(trimmed)) throw new Error(`not a SID: ${JSON.stringify(sid)}`);
   return 'S' + trimmed.slice(1);
 }
 
