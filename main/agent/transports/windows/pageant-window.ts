@@ -33,7 +33,11 @@ const WM_QUIT = 0x0012;
 
 // The worker runs from source text so that bundlers (electron-vite, esbuild) need no extra
 // entry: the thread body and the pure rules it applies are inlined as their compiled source.
-function workerSource(): string {
+/**
+ * Source text that declares the pure rules and evaluates to the policy object the window
+ * thread uses; exported so a unit test can check that it survives being turned into text.
+ */
+export function windowPolicySource(): string {
   // Declared under the name the compiled source uses (a bundler may have renamed it).
   const declare = (f: (...args: never[]) => unknown): { name: string; code: string } => {
     const code = f.toString();
@@ -43,9 +47,17 @@ function workerSource(): string {
   const pure = { mappingNameFromCopyData, planCopyDataRequest, fitCopyDataReply, judgeMappingOwner, sameSid, normalizeSid };
   const decls = Object.entries(pure).map(([key, f]) => ({ key, ...declare(f as (...args: never[]) => unknown) }));
   const policy = decls.filter((d) => !['sameSid', 'normalizeSid'].includes(d.key)).map((d) => `${d.key}: ${d.name}`).join(', ');
-  return `
+  return `(() => {
 const __name = (f) => f;
 ${decls.map((d) => d.code).join('\n')}
+return { ${policy} };
+})()`;
+}
+
+function workerSource(): string {
+  return `
+const __name = (f) => f;
+const policy = ${windowPolicySource()};
 const run = ${pageantWindowThread.toString()};
 (async () => {
   const { workerData, parentPort } = await import('node:worker_threads');
@@ -53,7 +65,7 @@ const run = ${pageantWindowThread.toString()};
   const koffi = koffiModule.default ?? koffiModule;
   const post = (m) => parentPort.postMessage(m);
   try {
-    run(koffi, workerData, post, { ${policy} });
+    run(koffi, workerData, post, policy);
   } catch (e) {
     post({ type: 'failed', message: String(e && e.stack || e) });
   }
