@@ -1,0 +1,258 @@
+/**
+ * Agent benchmark: KeyDock's own agent (`keydock serve`, its own process) against OpenSSH's
+ * `ssh-agent`, side by side in one run. N concurrent clients each send SIGN_REQUESTs back
+ * to back (ed25519, and RSA-3072 with rsa-sha2-256); we report ops/s, p50/p99 latency and
+ * the KeyDock/ssh-agent ratios, then the RSS of both agents after 10,000 requests.
+ *
+ * The load generator is this process and talks raw frames (length + type only), so it
+ * costs both agents the same. Agents alternate per configuration to spread machine noise.
+ * Run: `npx tsx bench/agent.ts` (or through `npm run bench`).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface AgentBenchRow {
+  key: 'ed25519' | 'rsa-3072';
+  clients: number;
+  keydock: { opsPerSec: number; p50Ms: number; p99Ms: number };
+  sshAgent: { opsPerSec: number; p50Ms: number; p99Ms: number };
+  throughputRatio: number;
+  p99Ratio: number;
+}
+
+export interface AgentBenchResult {
+  rows: AgentBenchRow[];
+  /** RSS before and after 10,000 further requests: growth shows a leak, the level is mostly Node itself. */
+  rssAfter10k: { keydockMiB: number; sshAgentMiB: number; keydockBeforeMiB: number; sshAgentBeforeMiB: number };
+  /** Plain-text table for terminals and the issue's closing note. */
+  table: string;
+}
+
+const KEYDOCK_BIN = fileURLToPath(new URL('../bin/keydock.js', import.meta.url));
+
+interface RunningAgent {
+  name: string;
+  socket: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function waitForLine(child: ChildProcess, re: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = re.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`agent exited early (${code})`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function startKeydock(dir: string): Promise<RunningAgent> {
+  const child = spawn(process.execPath, [KEYDOCK_BIN, 'serve', '--socket', join(dir, 'keydock.sock')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const socket = await waitForLine(child, /^SSH_AUTH_SOCK=(\S+);/m);
+  return { name: 'keydock', socket, pid: child.pid as number, stop: () => stopChild(child) };
+}
+
+async function startSshAgent(dir: string): Promise<RunningAgent> {
+  const socket = join(dir, 'openssh.sock');
+  const child = spawn('ssh-agent', ['-D', '-a', socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await waitForLine(child, /(SSH_AUTH_SOCK)=/);
+  return { name: 'ssh-agent', socket, pid: child.pid as number, stop: () => stopChild(child) };
+}
+
+function frame(type: number, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat([Buffer.from([type]), ...parts]);
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(body.length);
+  return Buffer.concat([len, body]);
+}
+
+function str(b: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
+/** One client connection issuing requests strictly one after another. */
+class RawClient {
+  private buf = Buffer.alloc(0);
+  private waiting: ((reply: Buffer) => void) | null = null;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      if (this.buf.length >= 4) {
+        const len = this.buf.readUInt32BE(0);
+        if (this.buf.length >= 4 + len) {
+          const reply = this.buf.subarray(4, 4 + len);
+          this.buf = this.buf.subarray(4 + len);
+          const w = this.waiting;
+          this.waiting = null;
+          w?.(reply);
+        }
+      }
+    });
+  }
+
+  static connect(path: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = createConnection(path, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  request(f: Buffer): Promise<Buffer> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.socket.write(f);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+interface Measure {
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** N clients share `total` sign requests; returns throughput and latency percentiles. */
+async function measure(agent: RunningAgent, signFrame: Buffer, clients: number, total: number): Promise<Measure> {
+  const conns = await Promise.all(Array.from({ length: clients }, () => RawClient.connect(agent.socket)));
+  const latencies = new Float64Array(total);
+  let issued = 0;
+  let done = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    conns.map(async (c) => {
+      while (issued < total) {
+        issued++;
+        const t0 = process.hrtime.bigint();
+        const reply = await c.request(signFrame);
+        if (reply[0] !== 14) throw new Error(`${agent.name} refused a signature (type ${reply[0]})`);
+        latencies[done++] = Number(process.hrtime.bigint() - t0) / 1e6;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  for (const c of conns) c.close();
+  const sorted = Array.from(latencies.subarray(0, done)).sort((a, b) => a - b);
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+  return { opsPerSec: done / seconds, p50Ms: pct(50), p99Ms: pct(99) };
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Runs the whole comparison; prints progress to stderr when `log` is given. */
+export async function runAgentBench(options: { clients?: number[]; log?: (line: string) => void; scale?: number } = {}): Promise<AgentBenchResult> {
+  const clientsList = options.clients ?? [1, 16, 64];
+  const scale = options.scale ?? 1;
+  const log = options.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'kd-bench-'));
+  const agents: RunningAgent[] = [];
+  try {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ed'), '-C', 'bench-ed25519']);
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '3072', '-N', '', '-f', join(dir, 'rsa'), '-C', 'bench-rsa']);
+    const keydock = await startKeydock(dir);
+    agents.push(keydock);
+    const openssh = await startSshAgent(dir);
+    agents.push(openssh);
+    for (const a of agents) execFileSync('ssh-add', ['-q', join(dir, 'ed'), join(dir, 'rsa')], { env: { ...process.env, SSH_AUTH_SOCK: a.socket }, stdio: 'ignore' });
+
+    const blob = (name: string) => Buffer.from(readFileSync(join(dir, `${name}.pub`), 'utf8').split(/\s+/)[1] as string, 'base64');
+    const data = Buffer.alloc(128, 7); // about the size of a userauth request
+    const signFrames = {
+      ed25519: frame(13, str(blob('ed')), str(data), Buffer.from([0, 0, 0, 0])),
+      'rsa-3072': frame(13, str(blob('rsa')), str(data), Buffer.from([0, 0, 0, 2])),
+    } as const;
+    const totals = { ed25519: Math.round(6000 * scale), 'rsa-3072': Math.round(1200 * scale) };
+
+    // Warm both up (JIT, thread pool, page cache).
+    for (const a of agents) {
+      await measure(a, signFrames.ed25519, 4, 500);
+      await measure(a, signFrames['rsa-3072'], 4, 100);
+    }
+
+    const rows: AgentBenchRow[] = [];
+    for (const key of ['ed25519', 'rsa-3072'] as const) {
+      for (const clients of clientsList) {
+        const total = Math.max(totals[key], clients * 20);
+        // Two rounds, alternating order, best of each: less sensitive to other load on the box.
+        const results: Record<string, Measure[]> = { keydock: [], 'ssh-agent': [] };
+        for (const order of [[keydock, openssh], [openssh, keydock]]) {
+          for (const a of order) results[a.name]?.push(await measure(a, signFrames[key], clients, total));
+        }
+        const best = (ms: Measure[]) => ms.reduce((b, m) => (m.opsPerSec > b.opsPerSec ? m : b));
+        const k = best(results.keydock as Measure[]);
+        const o = best(results['ssh-agent'] as Measure[]);
+        const row: AgentBenchRow = { key, clients, keydock: k, sshAgent: o, throughputRatio: k.opsPerSec / o.opsPerSec, p99Ratio: k.p99Ms / o.p99Ms };
+        rows.push(row);
+        log(`${key} N=${clients}: keydock ${k.opsPerSec.toFixed(0)} ops/s, ssh-agent ${o.opsPerSec.toFixed(0)} ops/s`);
+      }
+    }
+
+    // RSS after 10,000 more requests each (the activity ring is bounded, so this should be flat).
+    const before = { keydockBeforeMiB: rssMiB(keydock.pid), sshAgentBeforeMiB: rssMiB(openssh.pid) };
+    for (const a of agents) await measure(a, signFrames.ed25519, 16, 10_000);
+    const rssAfter10k = { keydockMiB: rssMiB(keydock.pid), sshAgentMiB: rssMiB(openssh.pid), ...before };
+    return { rows, rssAfter10k, table: formatTable(rows, rssAfter10k) };
+  } finally {
+    for (const a of agents) await a.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function formatTable(rows: AgentBenchRow[], rss: AgentBenchResult['rssAfter10k']): string {
+  const head = ['key', 'N', 'keydock ops/s', 'ssh-agent ops/s', 'ratio', 'keydock p50/p99 ms', 'ssh-agent p50/p99 ms', 'p99 ratio', 'target'];
+  const body = rows.map((r) => [
+    r.key,
+    String(r.clients),
+    r.keydock.opsPerSec.toFixed(0),
+    r.sshAgent.opsPerSec.toFixed(0),
+    r.throughputRatio.toFixed(2),
+    `${r.keydock.p50Ms.toFixed(3)}/${r.keydock.p99Ms.toFixed(3)}`,
+    `${r.sshAgent.p50Ms.toFixed(3)}/${r.sshAgent.p99Ms.toFixed(3)}`,
+    r.p99Ratio.toFixed(2),
+    r.throughputRatio >= 1 && r.p99Ratio <= 1.5 ? 'met' : 'MISSED',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ') + ' |';
+  return [
+    line(head),
+    '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|',
+    ...body.map(line),
+    '',
+    `RSS after 10,000 further requests: keydock ${rss.keydockMiB.toFixed(1)} MiB (before ${rss.keydockBeforeMiB.toFixed(1)}), ssh-agent ${rss.sshAgentMiB.toFixed(1)} MiB (before ${rss.sshAgentBeforeMiB.toFixed(1)})`,
+    'Target: throughput ratio >= 1.0 and p99 <= 1.5x ssh-agent at every N.',
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runAgentBench({ log: (l) => process.stderr.write(l + '\n') }).then(
+    (r) => process.stdout.write(r.table + '\n'),
+    (e: unknown) => {
+      process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
