@@ -89,7 +89,7 @@ function str(b: Buffer): Buffer {
 
 /** One client connection issuing requests strictly one after another. */
 class RawClient {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private waiting: ((reply: Buffer) => void) | null = null;
 
   private constructor(private readonly socket: Socket) {
