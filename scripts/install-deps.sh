@@ -8,9 +8,10 @@
 set -euo pipefail
 
 PKGS=(openssh-client openssh-server putty-tools putty gnome-keyring dbus dbus-daemon libsecret-tools
-      chromium xvfb xauth fonts-liberation python3 ca-certificates)
+      chromium xvfb xauth fonts-liberation python3 ca-certificates
+      wine wine64)   # Wine runs Windows node.exe for the Windows transport tests
 TOOLS=(ssh sshd ssh-keygen ssh-agent ssh-add puttygen plink pageant gnome-keyring-daemon dbus-run-session
-       secret-tool chromium)
+       secret-tool chromium wine)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
@@ -40,10 +41,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   trap '[ "$policy_added" = 1 ] && "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
   log=$(mktemp)
-  if ! "${APT[@]}" install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1 </dev/null; then
+  if ! "${APT[@]}" install -y "${missing[@]}" >"$log" 2>&1 </dev/null; then
     say "install with cached package lists failed; running apt-get update"
     "${APT[@]}" update >"$log" 2>&1 </dev/null || { tail -n 20 "$log" >&2; die "apt-get update failed"; }
-    "${APT[@]}" install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1 </dev/null || { tail -n 30 "$log" >&2; die "apt-get install failed"; }
+    "${APT[@]}" install -y "${missing[@]}" >"$log" 2>&1 </dev/null || { tail -n 30 "$log" >&2; die "apt-get install failed"; }
   fi
   rm -f "$log"
 else
