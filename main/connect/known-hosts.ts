@@ -6,10 +6,11 @@
  * every other byte of the file stays as it was, the write is atomic, and the previous
  * file is kept as `known_hosts.old` like `ssh-keygen -R` does.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KeyDockError } from '../errors';
+import { fingerprintSha256 } from '../keys/format';
 import { writeFileAtomic } from '../util/atomic-write';
 import { matchPatternList } from './ssh-config-parse';
 
@@ -43,7 +44,7 @@ export type HostKeyCheck =
 
 /** SHA256 fingerprint of a public key blob as OpenSSH prints it (base64, no padding). */
 export function sha256Fingerprint(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return fingerprintSha256(blob);
 }
 
 /** The key type named inside an SSH public key blob (its first string). */

@@ -1,0 +1,143 @@
+/**
+ * Small, checked edits to ~/.ssh/config: give a host its own key (IdentityFile +
+ * IdentitiesOnly) or add a Host alias for a deploy key. Every edit keeps the user's other
+ * lines byte-for-byte, saves the previous file as `config.keydock-backup`, writes
+ * atomically (0600 for a new file), and is verified by resolving the host again; an edit
+ * that ssh would not honour is rolled back with an explanation.
+ */
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { KeyDockError } from '../errors';
+import { writeFileAtomic } from '../util/atomic-write';
+import { resolveSshConfig, type ResolveOptions, type ResolvedHost } from './ssh-config';
+import { parseConfigBlocks, quoteConfigValue } from './ssh-config-parse';
+
+export interface ConfigEditResult {
+  configFile: string;
+  backupFile: string | null;
+  /** 1-based line numbers of the lines KeyDock wrote. */
+  linesAdded: number[];
+  resolved: ResolvedHost;
+}
+
+async function readOrEmpty(path: string): Promise<{ text: string; exists: boolean }> {
+  try {
+    return { text: await readFile(path, 'utf8'), exists: true };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', exists: false };
+    throw new KeyDockError('ssh-config-unreadable', `Could not read ${path}.`, 'Make the file readable by you, then try again.', { cause: e });
+  }
+}
+
+function eolOf(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
+}
+
+/** Splits text into lines keeping their line endings, so unchanged lines are written back as they were. */
+function linesOf(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
+/** Index (0-based line) where a new Host block goes: before the first Host/Match, after the global lines. */
+function firstBlockLine(text: string): number {
+  const blocks = parseConfigBlocks(text);
+  const first = blocks.find((b) => b.kind !== 'global');
+  return first ? first.line - 1 : linesOf(text).length;
+}
+
+function insertLines(text: string, at: number, newLines: string[]): { text: string; added: number[] } {
+  const eol = eolOf(text);
+  const lines = linesOf(text);
+  if (at >= lines.length && lines.length > 0 && !(lines[lines.length - 1] as string).endsWith('\n')) lines[lines.length - 1] += eol;
+  const block = newLines.map((l) => `${l}${eol}`);
+  lines.splice(at, 0, ...block);
+  return { text: lines.join(''), added: block.map((_b, i) => at + i + 1) };
+}
+
+async function commit(configFile: string, original: { text: string; exists: boolean }, text: string, backupFirst = true): Promise<string | null> {
+  await mkdir(dirname(configFile), { recursive: true, mode: 0o700 });
+  let backup: string | null = null;
+  if (original.exists && backupFirst) {
+    backup = `${configFile}.keydock-backup`;
+    await copyFile(configFile, backup);
+  }
+  await writeFileAtomic(configFile, text, original.exists ? {} : { mode: 0o600 });
+  return backup;
+}
+
+async function restore(configFile: string, original: { text: string; exists: boolean }): Promise<void> {
+  if (original.exists) await writeFileAtomic(configFile, original.text);
+  else await rm(configFile, { force: true });
+}
+
+/**
+ * Makes ssh use exactly KEYPATH for ALIAS (`IdentityFile` + `IdentitiesOnly yes`): inside
+ * the alias's own `Host` block when one exists, else in a new block placed before the
+ * first Host/Match so it takes effect. The fix for "too many authentication failures".
+ */
+export async function setHostIdentity(configFile: string, alias: string, keyPath: string, resolveOpts: Omit<ResolveOptions, 'configFile'>): Promise<ConfigEditResult> {
+  const original = await readOrEmpty(configFile);
+  const settings = [`  IdentityFile ${quoteConfigValue(keyPath)}`, '  IdentitiesOnly yes'];
+  const effective = (r: ResolvedHost) => r.identitiesOnly && r.identityFiles.includes(keyPath);
+  const own = parseConfigBlocks(original.text).find((b) => b.kind === 'host' && b.patterns.includes(alias));
+  const attempts: Array<() => { text: string; added: number[] }> = [];
+  if (own) attempts.push(() => insertLines(original.text, own.line, settings));
+  attempts.push(() => insertLines(original.text, firstBlockLine(original.text), [`Host ${alias}`, ...settings, '']));
+  let backup: string | null = null;
+  for (const [i, attempt] of attempts.entries()) {
+    const edit = attempt();
+    // Only the first write backs up: later ones would copy KeyDock's own edit over the original.
+    const b = await commit(configFile, original, edit.text, i === 0);
+    if (i === 0) backup = b;
+    const resolved = await resolveSshConfig(alias, { ...resolveOpts, configFile });
+    if (effective(resolved)) return { configFile, backupFile: backup, linesAdded: edit.added, resolved };
+  }
+  await restore(configFile, original);
+  throw new KeyDockError(
+    'ssh-config-edit-ineffective',
+    `KeyDock could not make ssh use ${keyPath} for ${alias}: another line in your SSH config sets IdentitiesOnly first.`,
+    `Open ${configFile} and add "IdentityFile ${keyPath}" and "IdentitiesOnly yes" to the first block that matches ${alias}.`,
+  );
+}
+
+export interface HostAlias {
+  alias: string;
+  hostname: string;
+  user: string;
+  port?: number;
+  identityFile: string;
+}
+
+/** Adds `Host ALIAS` (HostName, User, Port, IdentityFile, IdentitiesOnly yes): one key per repository or account. */
+export async function addHostAlias(configFile: string, spec: HostAlias, resolveOpts: Omit<ResolveOptions, 'configFile'>): Promise<ConfigEditResult> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(spec.alias)) {
+    throw new KeyDockError('invalid-alias', `"${spec.alias}" cannot be a Host alias.`, 'Use letters, digits, dots, dashes and underscores, e.g. github.com-myrepo.', { exitCode: 2 });
+  }
+  const original = await readOrEmpty(configFile);
+  const existing = parseConfigBlocks(original.text).find((b) => b.kind === 'host' && b.patterns.includes(spec.alias));
+  if (existing) {
+    throw new KeyDockError('alias-exists', `Your SSH config already has "Host ${spec.alias}" (line ${existing.line}).`, 'Choose another alias, or remove that block first.', { exitCode: 2 });
+  }
+  const lines = [
+    `# Added by KeyDock: ${spec.user}@${spec.hostname} with its own key`,
+    `Host ${spec.alias}`,
+    `  HostName ${spec.hostname}`,
+    `  User ${spec.user}`,
+    ...(spec.port && spec.port !== 22 ? [`  Port ${spec.port}`] : []),
+    `  IdentityFile ${quoteConfigValue(spec.identityFile)}`,
+    '  IdentitiesOnly yes',
+    '',
+  ];
+  const edit = insertLines(original.text, firstBlockLine(original.text), lines);
+  const backup = await commit(configFile, original, edit.text);
+  const resolved = await resolveSshConfig(spec.alias, { ...resolveOpts, configFile });
+  if (resolved.hostname !== spec.hostname.toLowerCase() || !resolved.identitiesOnly || !resolved.identityFiles.includes(spec.identityFile)) {
+    await restore(configFile, original);
+    throw new KeyDockError(
+      'ssh-config-edit-ineffective',
+      `The new "Host ${spec.alias}" block would not take effect: earlier lines in ${configFile} override it.`,
+      'Look for global settings before the first Host line (HostName, IdentitiesOnly) and move them under "Host *" at the end.',
+    );
+  }
+  return { configFile, backupFile: backup, linesAdded: edit.added, resolved };
+}

@@ -1,0 +1,553 @@
+/**
+ * The one-click connection test: "will `git push` over SSH work for this host?".
+ * Resolves the host like ssh, connects with ssh2 through the agent ssh would use (and the
+ * IdentityFile keys), checks the host key (known_hosts, the provider's published keys),
+ * offers keys one at a time in ssh's order so it can say which were offered and which one
+ * the server accepted, reads the provider's greeting and, when something fails, names the
+ * cause and the fix. It sends nothing but the handshake, the key offers and (for Git hosts)
+ * the session request that makes the host print its greeting.
+ */
+import { lookup } from 'node:dns/promises';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { BaseAgent, Client, type ParsedKey } from 'ssh2';
+import type { TestReport, TestStep } from '../../shared/contract/connect';
+import type { AppContext } from '../context';
+import { KeyDockError } from '../errors';
+import { fingerprintSha256 } from '../keys/format';
+import { agentSigner, listAgentKeys, parsedPublicKey, probeAgent, type AgentKey, type AgentProbe } from './agent-access';
+import { diagnose, type AttemptFacts } from './diagnose';
+import { GIT_HOST_PRESETS, type GitHostPreset } from './git-hosts';
+import { parseGreeting } from './greeting';
+import { inspectIdentityFile, orderOffers, type IdentityFileInfo, type OfferCandidate } from './identities';
+import { blobKeyType, checkHostKey, knownHostsName, knownKeyTypes, type HostKeyCheck } from './known-hosts';
+import { resolveSshConfig, type ResolvedHost } from './ssh-config';
+import { isProviderEndpoint, parseTarget, presetForHost, type ParsedTarget } from './target';
+
+export interface TesterOptions {
+  /** Correlates tester:progress events with the UI's run. */
+  runId?: string;
+  /** Per phase (connect, handshake+auth, greeting); default ConnectTimeout or 15 s. */
+  timeoutMs?: number;
+  /** Like `ssh -F`: read only this config file. */
+  configFile?: string;
+  /** Treat the host as this provider (GitHub Enterprise, or a local test server). */
+  preset?: GitHostPreset['id'];
+  /** Called for each finished step (the IPC handler and the CLI show progress). */
+  onStep?: (step: TestStep) => void;
+}
+
+/** What one SSH connection attempt found out. */
+interface Attempt {
+  stage: 'tcp' | 'handshake' | 'auth' | 'done';
+  tcpError: string | null;
+  handshakeTimedOut: boolean;
+  serverSpoke: boolean;
+  hostKeyBlob: Buffer | null;
+  hostCheck: HostKeyCheck | null;
+  hostKeyStatus: NonNullable<TestReport['hostKey']>['status'] | null;
+  offered: OfferCandidate[];
+  /** Keys the server said it would accept (PK_OK) but that could not sign (locked file key). */
+  acceptableButLocked: OfferCandidate[];
+  accepted: OfferCandidate | null;
+  methods: string[] | null;
+  tooManyFailures: boolean;
+  disconnectMessage: string | null;
+  greeting: string | null;
+  exitCode: number | null;
+}
+
+const HOST_KEY_ALGOS: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+class StepRecorder {
+  readonly steps: TestStep[] = [];
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly runId: string,
+    private readonly onStep?: (s: TestStep) => void,
+  ) {}
+
+  async run<T>(name: string, fn: () => Promise<T>, judge: (v: T) => { ok: boolean; detail?: string }): Promise<T> {
+    const start = performance.now();
+    let value: T;
+    try {
+      value = await fn();
+    } catch (e) {
+      this.add({ name, ms: performance.now() - start, ok: false, detail: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
+    const j = judge(value);
+    this.add({ name, ms: performance.now() - start, ok: j.ok, ...(j.detail ? { detail: j.detail } : {}) });
+    return value;
+  }
+
+  add(step: TestStep): void {
+    const s = { ...step, ms: Math.round(step.ms * 10) / 10 };
+    this.steps.push(s);
+    this.ctx.events.emit('tester:progress', { runId: this.runId, step: s });
+    this.onStep?.(s);
+  }
+}
+
+/** An ssh2 "agent" holding exactly one key, so every offer is visible and ordered by us. */
+class OneKeyAgent extends BaseAgent<ParsedKey> {
+  constructor(
+    private readonly cand: OfferCandidate,
+    private readonly agentPath: string | null,
+    private readonly onOffer: () => void,
+    private readonly onServerWouldAccept: () => void,
+  ) {
+    super();
+  }
+
+  getIdentities(cb: (err: Error | null, keys?: ParsedKey[]) => void): void {
+    this.onOffer();
+    cb(null, [parsedPublicKey(this.cand.blob, this.cand.type)]);
+  }
+
+  sign(pubKey: ParsedKey, data: Buffer, options: unknown, cb?: (err: Error | null, sig?: Buffer) => void): void {
+    const done = (typeof options === 'function' ? options : cb) as (err: Error | null, sig?: Buffer) => void;
+    const hash = typeof options === 'object' && options !== null ? (options as { hash?: string }).hash : undefined;
+    this.onServerWouldAccept();
+    if (this.cand.source === 'agent' && this.agentPath) {
+      agentSigner(this.agentPath).sign(pubKey, data, hash ? { hash: hash as 'sha256' | 'sha512' } : {}, (err, sig) => done(err ?? null, sig));
+      return;
+    }
+    if (this.cand.privateKey) {
+      const sig = this.cand.privateKey.sign(data, hash);
+      if (sig instanceof Error) done(sig);
+      else done(null, sig);
+      return;
+    }
+    done(new Error('key-locked'));
+  }
+}
+
+function newAttempt(): Attempt {
+  return {
+    stage: 'tcp',
+    tcpError: null,
+    handshakeTimedOut: false,
+    serverSpoke: false,
+    hostKeyBlob: null,
+    hostCheck: null,
+    hostKeyStatus: null,
+    offered: [],
+    acceptableButLocked: [],
+    accepted: null,
+    methods: null,
+    tooManyFailures: false,
+    disconnectMessage: null,
+    greeting: null,
+    exitCode: null,
+  };
+}
+
+function openTcp(address: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = tcpConnect({ host: address, port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      resolve(sock);
+    });
+    sock.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+interface ConnectPlan {
+  resolved: ResolvedHost;
+  address: string;
+  knownHostsFiles: string[];
+  knownHostsNames: string[];
+  preset: GitHostPreset | undefined;
+  providerEndpoint: boolean;
+  agentPath: string | null;
+  timeoutMs: number;
+  wantGreeting: boolean;
+  /** Stop after receiving the host key (trusting or replacing a key needs only that). */
+  hostKeyOnly?: boolean;
+}
+
+/** One SSH connection: handshake, host key check, key offers in order, greeting. */
+async function attemptConnection(plan: ConnectPlan, candidates: OfferCandidate[], rec: StepRecorder | null): Promise<Attempt> {
+  const a = newAttempt();
+  const { resolved, timeoutMs } = plan;
+  let sock: Socket;
+  const tcpStart = performance.now();
+  try {
+    sock = await openTcp(plan.address, resolved.port, timeoutMs);
+  } catch (e) {
+    a.tcpError = (e as NodeJS.ErrnoException).code ?? 'error';
+    rec?.add({ name: 'Connect', ms: performance.now() - tcpStart, ok: false, detail: `${plan.address}:${resolved.port}: ${a.tcpError}` });
+    return a;
+  }
+  rec?.add({ name: 'Connect', ms: performance.now() - tcpStart, ok: true, detail: `${plan.address}:${resolved.port}` });
+  a.stage = 'handshake';
+
+  const knownTypes = await knownKeyTypes(plan.knownHostsFiles, plan.knownHostsNames);
+  const preferred = knownTypes.flatMap((t) => HOST_KEY_ALGOS[t] ?? []);
+  const serverHostKey = [...new Set([...preferred, ...DEFAULT_HOST_KEY_ALGOS])];
+
+  const client = new Client();
+  const handshakeStart = performance.now();
+  let authStart = 0;
+  let current: OfferCandidate | null = null;
+  const queue = [...candidates];
+
+  return new Promise<Attempt>((resolve) => {
+    let finished = false;
+    let greetingTimer: NodeJS.Timeout | null = null;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      if (greetingTimer) clearTimeout(greetingTimer);
+      client.removeAllListeners('ready');
+      client.end();
+      sock.destroy();
+      resolve(a);
+    };
+
+    client.on('handshake', () => {
+      a.serverSpoke = true;
+    });
+    client.on('error', (err: Error & { level?: string }) => {
+      if (err.level === 'agent' && err.message === 'key-locked') return; // handled via acceptableButLocked
+      if (err.level === 'client-timeout') a.handshakeTimedOut = true;
+      if (/too many authentication failures/i.test(err.message)) a.tooManyFailures = true;
+      if (err.level !== 'client-authentication' && !a.disconnectMessage) a.disconnectMessage = err.message;
+    });
+    client.on('close', () => {
+      if (a.stage === 'handshake' && rec) {
+        rec.add({
+          name: 'SSH handshake',
+          ms: performance.now() - handshakeStart,
+          ok: false,
+          detail: a.handshakeTimedOut ? (a.serverSpoke ? 'timed out' : 'the server never answered') : (a.disconnectMessage ?? 'connection closed'),
+        });
+      } else if (a.stage === 'auth' && rec) {
+        rec.add({
+          name: 'Authenticate',
+          ms: performance.now() - authStart,
+          ok: false,
+          detail: a.tooManyFailures ? `server stopped after ${a.offered.length} keys (too many authentication failures)` : `no key accepted (${a.offered.length} offered)`,
+        });
+      }
+      finish();
+    });
+    client.on('ready', () => {
+      a.accepted = current;
+      a.stage = 'done';
+      rec?.add({ name: 'Authenticate', ms: performance.now() - authStart, ok: true, detail: `accepted ${current?.fingerprint ?? ''} (${a.offered.length} offered)` });
+      if (!plan.wantGreeting) return finish();
+      const gStart = performance.now();
+      let out = '';
+      let err = '';
+      greetingTimer = setTimeout(() => {
+        rec?.add({ name: 'Read greeting', ms: performance.now() - gStart, ok: false, detail: 'no answer' });
+        finish();
+      }, timeoutMs);
+      client.shell(false, (e, stream) => {
+        if (e) {
+          a.greeting = null;
+          rec?.add({ name: 'Read greeting', ms: performance.now() - gStart, ok: false, detail: e.message });
+          return finish();
+        }
+        stream.on('data', (d: Buffer) => {
+          if (out.length < 4096) out += d.toString('utf8');
+        });
+        stream.stderr.on('data', (d: Buffer) => {
+          if (err.length < 4096) err += d.toString('utf8');
+        });
+        stream.on('exit', (code: number | null) => {
+          a.exitCode = typeof code === 'number' ? code : null;
+        });
+        stream.on('close', () => {
+          a.greeting = `${err}${out}`.trim() || null;
+          rec?.add({ name: 'Read greeting', ms: performance.now() - gStart, ok: a.greeting !== null, detail: a.greeting ?? 'empty' });
+          finish();
+        });
+        stream.end();
+      });
+    });
+
+    client.connect({
+      sock,
+      username: resolved.user,
+      readyTimeout: timeoutMs,
+      keepaliveInterval: 0,
+      algorithms: { serverHostKey: serverHostKey as never },
+      hostVerifier: (key: Buffer, cb: (ok: boolean) => void) => {
+        a.serverSpoke = true;
+        a.hostKeyBlob = Buffer.from(key);
+        void (async () => {
+          const blob = a.hostKeyBlob as Buffer;
+          const check = await checkHostKey(plan.knownHostsFiles, plan.knownHostsNames, blob);
+          a.hostCheck = check;
+          const published = plan.providerEndpoint && plan.preset?.hostKeys.some((k) => k.fingerprint === fingerprintSha256(blob));
+          if (check.status === 'revoked') a.hostKeyStatus = 'revoked';
+          else if (check.status === 'changed') a.hostKeyStatus = 'changed';
+          else if (published) a.hostKeyStatus = 'provider-verified';
+          else a.hostKeyStatus = check.status;
+          const go = !plan.hostKeyOnly && (a.hostKeyStatus === 'known' || a.hostKeyStatus === 'provider-verified');
+          rec?.add({ name: 'SSH handshake', ms: performance.now() - handshakeStart, ok: true, detail: blobKeyType(blob) });
+          rec?.add({ name: 'Check host key', ms: 0, ok: a.hostKeyStatus === 'known' || a.hostKeyStatus === 'provider-verified', detail: `${fingerprintSha256(blob)}: ${a.hostKeyStatus}` });
+          if (go) {
+            a.stage = 'auth';
+            authStart = performance.now();
+          } else {
+            a.stage = 'done';
+          }
+          cb(go);
+        })().catch(() => cb(false));
+      },
+      authHandler: (methodsLeft: string[] | null, _partial: boolean | null, next: (m: unknown) => void) => {
+        if (methodsLeft === null) return next({ type: 'none', username: resolved.user });
+        a.methods = methodsLeft;
+        if (!methodsLeft.includes('publickey')) return next(false);
+        const cand = queue.shift();
+        if (!cand) return next(false);
+        current = cand;
+        return next({
+          type: 'agent',
+          username: resolved.user,
+          agent: new OneKeyAgent(
+            cand,
+            plan.agentPath,
+            () => a.offered.push(cand),
+            () => {
+              if (cand.source === 'file' && !cand.privateKey) a.acceptableButLocked.push(cand);
+            },
+          ),
+        });
+      },
+    } as never);
+  });
+}
+
+async function collectAgentKeys(agentPath: string | null): Promise<{ probe: AgentProbe | null; keys: AgentKey[]; error: string | null }> {
+  if (!agentPath || agentPath === 'none') return { probe: null, keys: [], error: null };
+  const probe = await probeAgent(agentPath);
+  if (!probe.reachable) return { probe, keys: [], error: null };
+  try {
+    return { probe, keys: await listAgentKeys(agentPath), error: null };
+  } catch (e) {
+    return { probe, keys: [], error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+function gitUser(ctx: AppContext, preset: GitHostPreset | undefined): string | undefined {
+  if (!preset) return undefined;
+  // Local test servers run as the test user, not "git"; only tests set this.
+  return ctx.env.KEYDOCK_TESTER_GIT_USER || preset.user;
+}
+
+/** Runs the connection test for TARGET and returns the full report (never throws for connection failures). */
+export async function runConnectionTest(ctx: AppContext, targetText: string, options: TesterOptions = {}): Promise<TestReport> {
+  const runId = options.runId ?? `test-${Date.now().toString(36)}`;
+  const rec = new StepRecorder(ctx, runId, options.onStep);
+  const target: ParsedTarget = parseTarget(targetText);
+
+  const resolved = await rec.run(
+    'Read SSH config',
+    async () => {
+      const r = await resolveSshConfig(target.host, {
+        home: ctx.paths.home,
+        env: ctx.env,
+        ...(options.configFile ? { configFile: options.configFile } : {}),
+        ...(target.user ? { user: target.user } : {}),
+        ...(target.port ? { port: target.port } : {}),
+        platform: ctx.platform,
+      });
+      return r;
+    },
+    (r) => ({ ok: true, detail: `${r.user}@${r.hostname}:${r.port}${r.unsupported.length ? ` (${r.unsupported.join(' ')})` : ''}` }),
+  );
+
+  const preset = options.preset ? presetById(options.preset) : (target.preset ?? presetForHost(target.host, resolved.hostname));
+  // `keydock test github.com` means git@github.com, as every provider's docs say, unless
+  // the user or their config named someone.
+  if (preset && !target.user && !resolved.sources.user) resolved.user = gitUser(ctx, preset) ?? resolved.user;
+  const providerEndpoint = !!preset && isProviderEndpoint(preset, resolved.hostname, resolved.port);
+  const timeoutMs = options.timeoutMs ?? (resolved.connectTimeout ? resolved.connectTimeout * 1000 : 15_000);
+
+  const base: TestReport = {
+    ok: false,
+    host: resolved.hostname,
+    port: resolved.port,
+    user: resolved.user,
+    account: null,
+    deployKeyRepo: null,
+    acceptedKey: null,
+    offeredKeys: [],
+    hostKey: null,
+    greeting: null,
+    diagnosis: null,
+    steps: rec.steps,
+  };
+
+  let address: string;
+  try {
+    address = await rec.run(
+      'Look up host',
+      async () => (isIP(resolved.hostname) ? resolved.hostname : (await lookup(resolved.hostname)).address),
+      (addr) => ({ ok: true, detail: addr }),
+    );
+  } catch (e) {
+    base.diagnosis = diagnose({ kind: 'dns', resolved, preset, error: (e as NodeJS.ErrnoException).code ?? 'error' });
+    return base;
+  }
+
+  const agentPath = resolved.identityAgent;
+  const agent = await rec.run(
+    'Ask agent for keys',
+    () => collectAgentKeys(agentPath),
+    (r) =>
+      r.probe === null
+        ? { ok: true, detail: agentPath === 'none' ? 'IdentityAgent none' : 'no agent configured (SSH_AUTH_SOCK is not set)' }
+        : !r.probe.reachable
+          ? { ok: false, detail: `${agentPath}: ${r.probe.code}` }
+          : { ok: r.error === null, detail: r.error ?? `${r.keys.length} key(s) in ${agentPath}` },
+  );
+  const files: IdentityFileInfo[] = [];
+  for (const f of resolved.identityFiles) files.push(await inspectIdentityFile(f));
+  const candidates = orderOffers(agent.keys, files, resolved.identitiesOnly);
+
+  const plan: ConnectPlan = {
+    resolved,
+    address,
+    knownHostsFiles: [...resolved.userKnownHostsFiles, ...resolved.globalKnownHostsFiles],
+    knownHostsNames: [resolved.hostKeyAlias ?? knownHostsName(resolved.hostname, resolved.port)],
+    preset,
+    providerEndpoint,
+    agentPath: agent.probe?.reachable ? agentPath : null,
+    timeoutMs,
+    wantGreeting: !!preset,
+  };
+  const attempt = await attemptConnection(plan, candidates, rec);
+
+  if (attempt.hostKeyBlob) {
+    base.hostKey = {
+      type: blobKeyType(attempt.hostKeyBlob),
+      fingerprint: fingerprintSha256(attempt.hostKeyBlob),
+      status: attempt.hostKeyStatus ?? 'new',
+      publishedFingerprint: preset && providerEndpoint ? (preset.hostKeys.find((k) => k.type === blobKeyType(attempt.hostKeyBlob as Buffer))?.fingerprint ?? null) : null,
+    };
+  }
+  base.offeredKeys = attempt.offered.map((c) => ({
+    fingerprint: c.fingerprint,
+    comment: c.comment,
+    type: c.type,
+    source: c.source === 'agent' ? `agent${c.path ? ` (${c.path})` : ''}` : `file ${c.path ?? ''}`,
+    accepted: attempt.accepted === c,
+  }));
+  if (attempt.accepted) base.acceptedKey = { fingerprint: attempt.accepted.fingerprint, comment: attempt.accepted.comment, type: attempt.accepted.type };
+  base.greeting = attempt.greeting;
+  const g = parseGreeting(preset, attempt.greeting ?? '');
+  base.account = g.account;
+  base.deployKeyRepo = g.deployKeyRepo;
+  base.ok = attempt.accepted !== null && (base.hostKey?.status === 'known' || base.hostKey?.status === 'provider-verified');
+
+  // Too many keys: find the key that would have worked by offering only the ones ssh never got to.
+  let probeFound: OfferCandidate | null = null;
+  if (attempt.tooManyFailures) {
+    let remaining = candidates.filter((c) => !attempt.offered.includes(c));
+    for (let round = 0; round < 5 && remaining.length > 0 && !probeFound; round++) {
+      const start = performance.now();
+      const probe = await attemptConnection({ ...plan, wantGreeting: false }, remaining, null);
+      probeFound = probe.accepted ?? probe.acceptableButLocked[0] ?? null;
+      rec.add({ name: 'Look for the right key', ms: performance.now() - start, ok: !!probeFound, detail: probeFound ? `accepted: ${probeFound.fingerprint}` : `${probe.offered.length} more rejected` });
+      if (probe.offered.length === 0) break;
+      remaining = remaining.filter((c) => !probe.offered.includes(c));
+    }
+  }
+
+  const facts: AttemptFacts = {
+    kind: 'attempt',
+    resolved,
+    preset,
+    providerEndpoint,
+    attempt,
+    agentPath,
+    agent,
+    files,
+    candidates,
+    probeFound,
+    expectedUser: gitUser(ctx, preset),
+    knownHostsName: plan.knownHostsNames[0] as string,
+    repo: target.repo ?? null,
+  };
+  base.diagnosis = base.ok ? null : diagnose(facts);
+  return base;
+}
+
+function presetById(id: GitHostPreset['id']): GitHostPreset {
+  const p = GIT_HOST_PRESETS_BY_ID.get(id);
+  if (!p) throw new KeyDockError('invalid-preset', `There is no preset "${id}".`, 'Use github, gitlab or bitbucket.', { exitCode: 2 });
+  return p;
+}
+
+const GIT_HOST_PRESETS_BY_ID = new Map(GIT_HOST_PRESETS.map((p) => [p.id, p]));
+
+export type { Attempt };
+
+/** What a host presents right now, for trusting it or replacing a stale known_hosts line. */
+export interface PresentedHostKey {
+  resolved: ResolvedHost;
+  blob: Buffer;
+  fingerprint: string;
+  check: HostKeyCheck;
+  knownHostsName: string;
+}
+
+/** Connects only as far as the host key (no authentication) and returns it with its known_hosts status. */
+export async function fetchHostKey(ctx: AppContext, targetText: string, options: Pick<TesterOptions, 'configFile' | 'timeoutMs'> = {}): Promise<PresentedHostKey> {
+  const target = parseTarget(targetText);
+  const resolved = await resolveSshConfig(target.host, {
+    home: ctx.paths.home,
+    env: ctx.env,
+    ...(options.configFile ? { configFile: options.configFile } : {}),
+    ...(target.user ? { user: target.user } : {}),
+    ...(target.port ? { port: target.port } : {}),
+    platform: ctx.platform,
+  });
+  let address: string;
+  try {
+    address = isIP(resolved.hostname) ? resolved.hostname : (await lookup(resolved.hostname)).address;
+  } catch (e) {
+    throw new KeyDockError('dns-failure', `The name ${resolved.hostname} could not be looked up.`, 'Check the host name and your network.', { cause: e });
+  }
+  const name = resolved.hostKeyAlias ?? knownHostsName(resolved.hostname, resolved.port);
+  const a = await attemptConnection(
+    {
+      resolved,
+      address,
+      knownHostsFiles: [...resolved.userKnownHostsFiles, ...resolved.globalKnownHostsFiles],
+      knownHostsNames: [name],
+      preset: undefined,
+      providerEndpoint: false,
+      agentPath: null,
+      timeoutMs: options.timeoutMs ?? 15_000,
+      wantGreeting: false,
+      hostKeyOnly: true,
+    },
+    [],
+    null,
+  );
+  if (!a.hostKeyBlob || !a.hostCheck) {
+    throw new KeyDockError('host-unreachable', `Could not get the host key of ${resolved.hostname} port ${resolved.port}.`, 'Run the connection test to see why the server cannot be reached.');
+  }
+  return { resolved, blob: a.hostKeyBlob, fingerprint: fingerprintSha256(a.hostKeyBlob), check: a.hostCheck, knownHostsName: name };
+}
