@@ -1,0 +1,182 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { Settings } from '../shared/contract/app';
+import type { AppError } from '../shared/result';
+import { currentConnection, invoke, on, onConnection, type ConnectionState } from './api';
+import { AppStateContext, parseRoute, type AppState, type Route, type View } from './app-state';
+import { ActivityView } from './features/activity/ActivityView';
+import { ConfirmHost } from './features/confirm/ConfirmHost';
+import { DoctorView } from './features/doctor/DoctorView';
+import { IdentitiesView } from './features/identities/IdentitiesView';
+import { SettingsView } from './features/settings/SettingsView';
+import { SetupView } from './features/setup/SetupView';
+import { TesterView } from './features/tester/TesterView';
+
+const NAV: Array<{ view: View; label: string; route: string }> = [
+  { view: 'identities', label: 'Keys', route: 'identities' },
+  { view: 'test', label: 'Connection test', route: 'test' },
+  { view: 'setup', label: 'Set up a key', route: 'setup' },
+  { view: 'doctor', label: 'Doctor', route: 'doctor' },
+  { view: 'activity', label: 'Activity', route: 'activity' },
+  { view: 'settings', label: 'Settings', route: 'settings' },
+];
+
+/** The window: navigation, the current view, the connection banner and the confirm prompt. */
+export function App() {
+  const [route, setRoute] = useState<Route>(() => parseRoute('identities'));
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [settingsError, setSettingsError] = useState<AppError | null>(null);
+  const [connection, setConnection] = useState(() => currentConnection());
+  const firstRoute = useRef(true);
+
+  const navigate = useCallback((r: string) => setRoute(parseRoute(r)), []);
+
+  const loadSettings = useCallback(async () => {
+    const r = await invoke('settings:get-settings', {});
+    if (r.ok) {
+      setSettings(r.value);
+      setSettingsError(null);
+    } else setSettingsError(r.error);
+  }, []);
+
+  useEffect(() => {
+    void loadSettings();
+    const offs = [
+      on('settings:changed', (s) => setSettings(s)),
+      on('app:navigate', (n) => navigate(n.route)),
+      onConnection((state: ConnectionState, reconnected) => {
+        setConnection(currentConnection());
+        if (state === 'open' && reconnected) void loadSettings();
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }, [loadSettings, navigate]);
+
+  // First run: nothing loaded and no key files → open the walkthrough instead of an empty list.
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      const [ids, files] = await Promise.all([invoke('agent:list-identities', {}), invoke('keys:list-files', {})]);
+      if (!live) return;
+      const empty = ids.ok && ids.value.identities.length === 0 && files.ok && files.value.length === 0;
+      if (empty) setRoute((r) => (r.view === 'identities' && !r.action && r.seq === 1 ? parseRoute('setup') : r));
+    })();
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  useTheme(settings?.theme ?? 'system');
+
+  // Move focus to the new view's heading so keyboard and screen-reader users land in it.
+  useEffect(() => {
+    if (firstRoute.current) {
+      firstRoute.current = false;
+      return;
+    }
+    document.querySelector<HTMLElement>('main .page-title')?.focus();
+  }, [route.view, route.seq]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || document.querySelector('dialog[open]')) return;
+      const n = Number(e.key);
+      if (n >= 1 && n <= NAV.length) {
+        e.preventDefault();
+        navigate(NAV[n - 1]!.route);
+      } else if (e.key.toLowerCase() === 'o') {
+        e.preventDefault();
+        navigate('add');
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate]);
+
+  const updateSettings = useCallback(async (patch: Partial<Settings>) => {
+    const r = await invoke('settings:update-settings', patch);
+    if (r.ok) {
+      setSettings(r.value);
+      return null;
+    }
+    return r.error;
+  }, []);
+
+  const state: AppState = useMemo(() => ({ settings, settingsError, updateSettings, navigate, route }), [settings, settingsError, updateSettings, navigate, route]);
+
+  return (
+    <AppStateContext.Provider value={state}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <div className="app">
+        <nav className="sidebar" aria-label="Main">
+          <div className="brand" aria-hidden="true">
+            <span className="brand-mark">⚿</span> KeyDock
+          </div>
+          <ul>
+            {NAV.map((item, i) => (
+              <li key={item.view}>
+                <button
+                  type="button"
+                  className="nav-item"
+                  aria-current={route.view === item.view ? 'page' : undefined}
+                  aria-keyshortcuts={`Control+${i + 1}`}
+                  onClick={() => navigate(item.route)}
+                >
+                  {item.label}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <p className="shortcut-hint">Ctrl+1–6 switch views · Ctrl+O add a key</p>
+        </nav>
+        <main id="main" className="content" tabIndex={-1}>
+          {connection.state === 'lost' && connection.error && (
+            <div className="banner banner-lost" role="alert" data-code={connection.error.code}>
+              <p className="notice-title">{connection.error.message}</p>
+              <p className="notice-hint">{connection.error.hint}</p>
+            </div>
+          )}
+          {settingsError && !settings && connection.state !== 'lost' && (
+            <div className="banner banner-lost" role="alert">
+              <p className="notice-title">{settingsError.message}</p>
+              <p className="notice-hint">{settingsError.hint}</p>
+            </div>
+          )}
+          <CurrentView view={route.view} />
+        </main>
+      </div>
+      <ConfirmHost />
+    </AppStateContext.Provider>
+  );
+}
+
+function CurrentView({ view }: { view: View }) {
+  switch (view) {
+    case 'identities':
+      return <IdentitiesView />;
+    case 'test':
+      return <TesterView />;
+    case 'setup':
+      return <SetupView />;
+    case 'doctor':
+      return <DoctorView />;
+    case 'activity':
+      return <ActivityView />;
+    case 'settings':
+      return <SettingsView />;
+  }
+}
+
+/** Applies the chosen theme, following the system's light/dark setting when asked to. */
+function useTheme(theme: Settings['theme']): void {
+  useEffect(() => {
+    const media = window.matchMedia('(prefers-color-scheme: dark)');
+    const apply = () => {
+      document.documentElement.dataset.theme = theme === 'system' ? (media.matches ? 'dark' : 'light') : theme;
+    };
+    apply();
+    media.addEventListener('change', apply);
+    return () => media.removeEventListener('change', apply);
+  }, [theme]);
+}

@@ -1,0 +1,75 @@
+import type { DoctorFinding } from '../../../shared/contract/connect';
+import { invoke } from '../../api';
+import { Badge, Button, EmptyState, ErrorNotice, Loading, PageHeader } from '../../components/ui';
+import { useAction, useChannel } from '../../lib/hooks';
+
+const SEVERITY: Record<DoctorFinding['severity'], { label: string; tone: 'success' | 'neutral' | 'warning' | 'danger'; mark: string }> = {
+  ok: { label: 'OK', tone: 'success', mark: '✓' },
+  info: { label: 'Note', tone: 'neutral', mark: 'i' },
+  warning: { label: 'Warning', tone: 'warning', mark: '!' },
+  error: { label: 'Problem', tone: 'danger', mark: '✗' },
+};
+const ORDER: DoctorFinding['severity'][] = ['error', 'warning', 'info', 'ok'];
+
+/** Health checks of keys, permissions, agent and ssh config, each with its fix. */
+export function DoctorView() {
+  const checks = useChannel('doctor:run-checks', {});
+  const findings = [...(checks.data ?? [])].sort((a, b) => ORDER.indexOf(a.severity) - ORDER.indexOf(b.severity));
+  const problems = findings.filter((f) => f.severity === 'error' || f.severity === 'warning').length;
+  return (
+    <section className="view" aria-labelledby="view-title">
+      <PageHeader title="Doctor" lead="Checks file permissions, your agent and your ssh settings, and fixes what it safely can.">
+        <Button onClick={() => void checks.reload()} busy={checks.status === 'loading'}>
+          Check again
+        </Button>
+      </PageHeader>
+      {checks.status === 'loading' && !checks.data && <Loading label="Running checks…" />}
+      {checks.status === 'error' && <ErrorNotice error={checks.error} title="The checks could not run" onRetry={() => void checks.reload()} />}
+      {checks.data && checks.data.length === 0 && <EmptyState title="Nothing to check yet." />}
+      {checks.data && checks.data.length > 0 && (
+        <>
+          <p className="summary" role="status">
+            {problems === 0 ? 'Everything looks healthy.' : `${problems} thing${problems === 1 ? '' : 's'} to look at.`}
+          </p>
+          <ul className="findings">
+            {findings.map((f) => (
+              <FindingRow key={f.id} finding={f} onFixed={(next) => checks.set((checks.data ?? []).map((x) => (x.id === next.id ? next : x)))} />
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
+
+function FindingRow({ finding, onFixed }: { finding: DoctorFinding; onFixed: (f: DoctorFinding) => void }) {
+  const fix = useAction();
+  const sev = SEVERITY[finding.severity];
+  return (
+    <li className={`finding finding-${finding.severity}`} data-finding={finding.id}>
+      <Badge tone={sev.tone}>
+        <span aria-hidden="true">{sev.mark} </span>
+        {sev.label}
+      </Badge>
+      <div className="finding-body">
+        <p className="finding-title">{finding.title}</p>
+        <p>{finding.message}</p>
+        {finding.fix && <p className="finding-fix">{finding.fix}</p>}
+        {fix.error && <ErrorNotice error={fix.error} />}
+      </div>
+      {finding.canFix && finding.severity !== 'ok' && (
+        <Button
+          variant="primary"
+          busy={fix.busy}
+          aria-label={`Fix: ${finding.title}`}
+          onClick={async () => {
+            const r = await fix.run(() => invoke('doctor:apply-fix', { id: finding.id }));
+            if (r) onFixed(r);
+          }}
+        >
+          Fix
+        </Button>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,309 @@
+import { useEffect, useRef, useState } from 'react';
+import type { Settings } from '../../../shared/contract/app';
+import { invoke } from '../../api';
+import { useAppState } from '../../app-state';
+import { Button, CopyButton, ErrorNotice, Field, Loading, Notice, PageHeader, Term } from '../../components/ui';
+import { useAction, useChannel } from '../../lib/hooks';
+import { passphraseStrength } from '../../lib/strength';
+import { LoadKeyForm } from '../identities/LoadKeyForm';
+import { StepList, TestResult } from '../tester/TestResult';
+import { useConnectionTest } from '../tester/useConnectionTest';
+import { INSTRUCTIONS, deployKeyUrl } from './instructions';
+
+const STEPS = ['Choose where', 'Make a key', 'Load it', 'Add it to the site', 'Test'];
+
+type Progress = NonNullable<Settings['setupProgress']>;
+
+/**
+ * First-time setup: provider → new ed25519 key → load it → paste the public key on the
+ * provider's page → test until it works. Progress is saved in settings after each step,
+ * so closing the window half-way resumes at the same step.
+ */
+export function SetupView() {
+  const { settings, updateSettings, navigate } = useAppState();
+  const presets = useChannel('tester:list-presets', {});
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const passphrase = useRef('');
+  const started = useRef(false);
+
+  useEffect(() => {
+    if (started.current || !settings) return;
+    started.current = true;
+    setProgress(settings.setupProgress ?? { provider: null, step: 0, keyPath: null });
+  }, [settings]);
+
+  const go = async (next: Progress | null) => {
+    setProgress(next ?? { provider: null, step: 0, keyPath: null });
+    const err = await updateSettings({ setupProgress: next });
+    setSaveError(err ? `${err.message} ${err.hint}` : null);
+  };
+
+  if (!progress) return <Loading label="Loading…" />;
+  const preset = presets.data?.find((p) => p.id === progress.provider) ?? null;
+  const resumed = settings?.setupProgress && settings.setupProgress.step > 0;
+
+  return (
+    <section className="view" aria-labelledby="view-title">
+      <PageHeader title="Set up a key" lead="Five short steps from nothing to a working git push. You can close this at any time and continue later.">
+        {progress.step > 0 && (
+          <Button
+            onClick={() => {
+              passphrase.current = '';
+              void go(null);
+            }}
+          >
+            Start over
+          </Button>
+        )}
+      </PageHeader>
+      <ol className="wizard-steps" aria-label="Setup steps">
+        {STEPS.map((s, i) => (
+          <li key={s} className={i === progress.step ? 'current' : i < progress.step ? 'done' : ''} aria-current={i === progress.step ? 'step' : undefined}>
+            <span className="wizard-num" aria-hidden="true">
+              {i < progress.step ? '✓' : i + 1}
+            </span>
+            {s}
+            {i < progress.step && <span className="visually-hidden"> (done)</span>}
+          </li>
+        ))}
+      </ol>
+      {saveError && <Notice kind="warning" title="Your progress could not be saved.">{saveError}</Notice>}
+      {resumed && progress.step > 0 && progress.step === settings?.setupProgress?.step && <p className="muted">Welcome back: you are at step {progress.step + 1}.</p>}
+
+      <div className="wizard-panel">
+        {progress.step === 0 && (
+          <ChooseProvider
+            presets={presets}
+            onChoose={(id) => void go({ provider: id, step: 1, keyPath: null })}
+          />
+        )}
+        {progress.step === 1 && progress.provider && (
+          <GenerateStep
+            provider={progress.provider}
+            onGenerated={(path, pass) => {
+              passphrase.current = pass;
+              void go({ ...progress, step: 2, keyPath: path });
+            }}
+          />
+        )}
+        {progress.step === 2 && progress.keyPath && (
+          <section aria-labelledby="load-title">
+            <h2 id="load-title" className="section-title">
+              Load the key into your agent
+            </h2>
+            <p>
+              The <Term explain="An SSH agent is a small background program that holds your unlocked keys, so you type each passphrase once instead of on every git push.">agent</Term> keeps the key ready so git can use it without asking for the passphrase each time.
+            </p>
+            <LoadKeyForm
+              path={progress.keyPath}
+              initialPassphrase={passphrase.current}
+              submitLabel="Load key"
+              onCancel={() => void go({ ...progress, step: 1, keyPath: null })}
+              onLoaded={() => void go({ ...progress, step: 3 })}
+            />
+          </section>
+        )}
+        {progress.step === 3 && progress.keyPath && (
+          <PublishStep provider={progress.provider ?? ''} providerName={preset?.name ?? progress.provider ?? 'the site'} addKeyUrl={preset?.addKeyUrl ?? null} keyPath={progress.keyPath} onNext={() => void go({ ...progress, step: 4 })} onBack={() => void go({ ...progress, step: 2 })} />
+        )}
+        {progress.step === 4 && progress.provider && (
+          <TestStep
+            provider={progress.provider}
+            providerName={preset?.name ?? progress.provider}
+            onBack={() => void go({ ...progress, step: 3 })}
+            onFinish={() => {
+              void go(null).then(() => navigate('identities'));
+            }}
+          />
+        )}
+        {progress.step > 0 && !progress.provider && (
+          <ErrorNotice error={{ code: 'ui-setup-state', message: 'The saved setup progress is incomplete.', hint: 'Start over to pick a provider again.' }} onRetry={() => void go(null)} />
+        )}
+      </div>
+    </section>
+  );
+}
+
+function ChooseProvider({ presets, onChoose }: { presets: ReturnType<typeof useChannel<'tester:list-presets'>>; onChoose: (id: string) => void }) {
+  return (
+    <section aria-labelledby="choose-title">
+      <h2 id="choose-title" className="section-title">
+        Where do you want to use the key?
+      </h2>
+      {presets.status === 'loading' && !presets.data && <Loading label="Loading providers…" />}
+      {presets.status === 'error' && <ErrorNotice error={presets.error} onRetry={() => void presets.reload()} />}
+      {presets.data && (
+        <div className="provider-grid">
+          {presets.data.map((p) => (
+            <Button key={p.id} className="provider-card" onClick={() => onChoose(p.id)}>
+              <span className="provider-name">{p.name}</span>
+              <span className="provider-host">{p.host}</span>
+            </Button>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function GenerateStep({ provider, onGenerated }: { provider: string; onGenerated: (path: string, passphrase: string) => void }) {
+  const [fileName, setFileName] = useState(`id_ed25519_${provider}`);
+  const [comment, setComment] = useState(`${provider} key made by KeyDock`);
+  const [pass, setPass] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [remember, setRemember] = useState(true);
+  const [formError, setFormError] = useState<{ field: 'file' | 'pass' | 'repeat'; text: string } | null>(null);
+  const gen = useAction();
+  const strength = passphraseStrength(pass);
+
+  const submit = async () => {
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(fileName)) return setFormError({ field: 'file', text: 'Use only letters, digits, dots, dashes and underscores.' });
+    if (pass !== repeat) return setFormError({ field: 'repeat', text: 'The two passphrases differ.' });
+    setFormError(null);
+    const r = await gen.run(() => invoke('keys:generate-key', { type: 'ed25519', fileName, comment, passphrase: pass, remember: remember && pass.length > 0 }));
+    if (r) onGenerated(r.path, pass);
+  };
+
+  return (
+    <form
+      aria-labelledby="gen-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <h2 id="gen-title" className="section-title">
+        Make a new key
+      </h2>
+      <p>
+        KeyDock makes an <Term explain="A modern, fast and short kind of SSH key that every major Git host accepts.">Ed25519</Term> key: two files in your .ssh folder. The private one stays on this computer; the public one (ending in .pub) is what you give to the site.
+      </p>
+      <Field label="File name (in your .ssh folder)" error={formError?.field === 'file' ? formError.text : null}>
+        {(p) => <input {...p} type="text" spellCheck={false} value={fileName} onChange={(e) => setFileName(e.target.value)} />}
+      </Field>
+      <Field label="Label" hint="Shown next to the key on the site, so you recognise it later.">
+        {(p) => <input {...p} type="text" value={comment} onChange={(e) => setComment(e.target.value)} />}
+      </Field>
+      <Field label="Passphrase" hint="Protects the key file if someone copies it. With the keychain option you rarely need to type it.">
+        {(p) => <input {...p} type="password" autoComplete="new-password" value={pass} onChange={(e) => setPass(e.target.value)} data-autofocus />}
+      </Field>
+      <div className={`meter meter-${strength.score}`} aria-live="polite">
+        <div className="meter-bar" aria-hidden="true">
+          <span />
+          <span />
+          <span />
+          <span />
+        </div>
+        <p className="meter-text">
+          <strong>Strength: {strength.label}.</strong> {strength.advice}
+        </p>
+      </div>
+      <Field label="Repeat passphrase" error={formError?.field === 'repeat' ? formError.text : null}>
+        {(p) => <input {...p} type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />}
+      </Field>
+      <label className="check">
+        <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} disabled={!pass} />
+        <span>Remember the passphrase in my keychain (so KeyDock can load the key without asking)</span>
+      </label>
+      {gen.error && <ErrorNotice error={gen.error} />}
+      <div className="form-actions">
+        <Button variant="primary" type="submit" busy={gen.busy}>
+          Make key
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+function PublishStep({ provider, providerName, addKeyUrl, keyPath, onNext, onBack }: { provider: string; providerName: string; addKeyUrl: string | null; keyPath: string; onNext: () => void; onBack: () => void }) {
+  const pub = useChannel('keys:read-public-key', { path: keyPath }, [keyPath]);
+  const [kind, setKind] = useState<'account' | 'deploy'>('account');
+  const [repo, setRepo] = useState('');
+  const ins = INSTRUCTIONS[provider];
+  const url = kind === 'account' ? addKeyUrl : deployKeyUrl(ins?.deployUrl ?? null, repo);
+  return (
+    <section aria-labelledby="publish-title">
+      <h2 id="publish-title" className="section-title">
+        Add the public key to {providerName}
+      </h2>
+      {pub.status === 'loading' && !pub.data && <Loading label="Reading the public key…" />}
+      {pub.status === 'error' && <ErrorNotice error={pub.error} onRetry={() => void pub.reload()} />}
+      {pub.data && (
+        <>
+          <label htmlFor="setup-public-key">Your public key (safe to share)</label>
+          <textarea id="setup-public-key" className="public-key" readOnly rows={3} value={pub.data.publicKey} />
+          <div className="row-actions">
+            <CopyButton text={pub.data.publicKey} label="Copy public key" what="" variant="primary" />
+          </div>
+        </>
+      )}
+      <fieldset className="choice">
+        <legend>What should this key open?</legend>
+        <label className="check">
+          <input type="radio" name="key-kind" checked={kind === 'account'} onChange={() => setKind('account')} />
+          <span>
+            <strong>My account</strong>: every repository I can reach, read and write (an account key).
+          </span>
+        </label>
+        <label className="check">
+          <input type="radio" name="key-kind" checked={kind === 'deploy'} onChange={() => setKind('deploy')} />
+          <span>
+            <strong>One repository only</strong> (a{' '}
+            <Term explain="A deploy key opens one repository. Good for servers and build machines: if it leaks, only that repository is exposed.">deploy key</Term>)
+            {ins && !ins.deployCanWrite ? ', read-only' : ', read-only unless you allow writing'}.
+          </span>
+        </label>
+      </fieldset>
+      {kind === 'deploy' && (
+        <Field label="Repository (OWNER/NAME)" hint="Used only to open the right page.">
+          {(p) => <input {...p} type="text" spellCheck={false} placeholder="octocat/hello-world" value={repo} onChange={(e) => setRepo(e.target.value)} />}
+        </Field>
+      )}
+      <ol className="instructions">
+        {(ins ? (kind === 'account' ? ins.account : ins.deploy) : [`Open ${providerName}'s SSH key settings and paste the public key.`]).map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ol>
+      <div className="form-actions">
+        <Button onClick={onBack}>Back</Button>
+        {url && (
+          <a className="btn btn-secondary" href={url} target="_blank" rel="noopener noreferrer">
+            Open {providerName}
+            <span className="visually-hidden"> (opens in your browser)</span>
+          </a>
+        )}
+        <Button variant="primary" onClick={onNext}>
+          I added it, test now
+        </Button>
+      </div>
+    </section>
+  );
+}
+
+function TestStep({ provider, providerName, onBack, onFinish }: { provider: string; providerName: string; onBack: () => void; onFinish: () => void }) {
+  const test = useConnectionTest();
+  const ran = useRef(false);
+  useEffect(() => {
+    if (ran.current) return;
+    ran.current = true;
+    void test.run(provider);
+  }, [provider, test]);
+  return (
+    <section aria-labelledby="test-title" aria-live="polite">
+      <h2 id="test-title" className="section-title">
+        Test the connection to {providerName}
+      </h2>
+      <StepList steps={test.steps} running={test.running} />
+      {!test.running && <TestResult report={test.report} error={test.error} target={provider} onRetest={() => void test.run(provider)} />}
+      <div className="form-actions">
+        <Button onClick={onBack}>Back to the public key</Button>
+        {test.report?.ok && (
+          <Button variant="primary" onClick={onFinish}>
+            Finish
+          </Button>
+        )}
+      </div>
+    </section>
+  );
+}
