@@ -81,6 +81,10 @@ export const connectChannels = {
         target: z.string().min(1).max(512),
         kind: z.enum(['trust-host-key', 'remove-stale-host-key', 'add-identities-only', 'load-key']),
         keyPath: z.string().max(4096).optional(),
+        /** Host key fixes: the fingerprint the user saw (required to replace a stale key). */
+        fingerprint: z.string().max(200).optional(),
+        /** add-identities-only for a key that exists only in the agent (from the diagnosis action). */
+        publicKey: z.string().max(16384).optional(),
       })
       .strict(),
     Done,

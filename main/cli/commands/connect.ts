@@ -1,5 +1,184 @@
 import type { Command } from 'commander';
+import type { TestReport, TestStep } from '../../../shared/contract/connect';
+import { applyTesterFix, type TesterFixKind } from '../../connect/fixes';
+import { runConnectionTest } from '../../connect/tester';
+import { applyDoctorFix, publicFinding, runDoctor } from '../../doctor/doctor';
+import { KeyDockError } from '../../errors';
 import type { CommandEnv } from '../program';
+import { setupHost } from '../../connect/setup-host';
 
-// PLACEHOLDER: the connect commands register here.
-export function registerConnectCommands(_program: Command, _env: CommandEnv): void {}
+const TEST_HELP = `
+TARGET is a host (github.com), user@host, host:port, ssh://user@host:port, a Git remote
+(git@github.com:owner/repo.git) or a preset (github, gitlab, bitbucket). It is resolved
+through ~/.ssh/config like ssh does. KeyDock connects through the agent ssh would use,
+offers keys in ssh's order and reports which one the server accepted, the host key and
+the provider's greeting. Nothing but the SSH handshake and the greeting request is sent.
+
+Exit status: 0 when the connection works, 1 when it does not (with a diagnosis), 2 on
+usage errors. --fix applies the suggested fix when it is safe (IdentitiesOnly for a host);
+host key fixes also need --yes, after you checked the fingerprint shown.`;
+
+const SAFE_WITHOUT_CONFIRM = new Set(['add-identities-only']);
+const FIXABLE = new Set(['trust-host-key', 'remove-stale-host-key', 'add-identities-only', 'load-key']);
+
+function mark(ok: boolean): string {
+  return ok ? 'ok  ' : 'FAIL';
+}
+
+/** The report in plain words for a terminal. */
+export function renderReport(r: TestReport): string {
+  const lines: string[] = [];
+  lines.push(r.ok ? `OK: ${r.user}@${r.host} port ${r.port} works${r.account ? ` (${r.account})` : ''}.` : `Not working: ${r.user}@${r.host} port ${r.port}.`);
+  if (r.hostKey) lines.push(`Host key: ${r.hostKey.type} ${r.hostKey.fingerprint} (${r.hostKey.status})`);
+  if (r.offeredKeys.length) {
+    lines.push('Keys offered:');
+    for (const k of r.offeredKeys) lines.push(`  ${k.accepted ? 'accepted' : 'rejected'}  ${k.fingerprint}  ${k.comment || '(no comment)'}  [${k.source}]`);
+  }
+  if (r.greeting) lines.push(`Server said: ${r.greeting.split('\n')[0]}`);
+  if (r.diagnosis) {
+    lines.push('', `Problem (${r.diagnosis.code}): ${r.diagnosis.message}`, `Fix: ${r.diagnosis.fix}`);
+    if (r.diagnosis.action?.publicKey && r.diagnosis.code === 'key-not-registered') lines.push('', 'Public key to add:', r.diagnosis.action.publicKey);
+  }
+  lines.push('', 'Steps:');
+  for (const s of r.steps) lines.push(`  ${mark(s.ok)} ${s.name.padEnd(22)} ${String(Math.round(s.ms)).padStart(5)} ms  ${s.detail ?? ''}`.trimEnd());
+  return lines.join('\n');
+}
+
+/** `keydock test`, `keydock doctor` and `keydock setup-host`. */
+export function registerConnectCommands(program: Command, env: CommandEnv): void {
+  program
+    .command('test')
+    .description('test an SSH connection to a Git host or server and explain what is wrong')
+    .argument('<target>', 'host, user@host[:port], ssh://…, git@host:owner/repo.git, or github|gitlab|bitbucket')
+    .option('--timeout <seconds>', 'time limit per phase (default: ConnectTimeout or 15)')
+    .option('--preset <id>', 'treat the host as github, gitlab or bitbucket (e.g. GitHub Enterprise)')
+    .option('-F, --config <file>', 'read only this SSH config file, like ssh -F')
+    .option('--fix', 'apply the suggested fix when it is safe, then test again')
+    .option('-y, --yes', 'with --fix: also trust/replace the host key shown')
+    .option('-v, --verbose', 'print each step as it finishes (stderr)')
+    .addHelpText('after', TEST_HELP)
+    .action(
+      env.run(async (out, target: string, opts: { timeout?: string; preset?: string; config?: string; fix?: boolean; yes?: boolean; verbose?: boolean }) => {
+        const ctx = env.context();
+        let timeoutMs: number | undefined;
+        if (opts.timeout !== undefined) {
+          const t = Number(opts.timeout);
+          if (!Number.isFinite(t) || t <= 0 || t > 600) throw new KeyDockError('invalid-timeout', `"${opts.timeout}" is not a time limit in seconds.`, 'Use a number such as 10.', { exitCode: 2 });
+          timeoutMs = Math.round(t * 1000);
+        }
+        if (opts.preset !== undefined && !['github', 'gitlab', 'bitbucket'].includes(opts.preset)) {
+          throw new KeyDockError('invalid-preset', `There is no preset "${opts.preset}".`, 'Use github, gitlab or bitbucket.', { exitCode: 2 });
+        }
+        const onStep = opts.verbose && !out.json ? (s: TestStep) => env.io.stderr.write(`keydock test: ${mark(s.ok)} ${s.name} ${Math.round(s.ms)} ms ${s.detail ?? ''}\n`) : undefined;
+        const testOpts = {
+          ...(timeoutMs ? { timeoutMs } : {}),
+          ...(opts.preset ? { preset: opts.preset as 'github' } : {}),
+          ...(opts.config ? { configFile: opts.config } : {}),
+          ...(onStep ? { onStep } : {}),
+        };
+        let report = await runConnectionTest(ctx, target, testOpts);
+        let fixed: string | null = null;
+        const action = report.diagnosis?.action;
+        if (opts.fix && action && FIXABLE.has(action.kind)) {
+          if (!SAFE_WITHOUT_CONFIRM.has(action.kind) && !opts.yes) {
+            env.io.stderr.write(`keydock test: not applying "${action.kind}" without --yes${report.hostKey ? ` (host key ${report.hostKey.fingerprint})` : ''}.\n`);
+          } else {
+            const res = await applyTesterFix(ctx, {
+              target,
+              kind: action.kind as TesterFixKind,
+              ...(action.keyPath ? { keyPath: action.keyPath } : action.publicKey ? { publicKey: action.publicKey } : {}),
+              ...(report.hostKey ? { fingerprint: report.hostKey.fingerprint } : {}),
+              ...(opts.config ? { configFile: opts.config } : {}),
+              ...(timeoutMs ? { timeoutMs } : {}),
+            });
+            fixed = res.done;
+            report = await runConnectionTest(ctx, target, testOpts);
+          }
+        } else if (opts.fix && report.diagnosis) {
+          env.io.stderr.write(`keydock test: no automatic fix for "${report.diagnosis.code}"; follow the advice below.\n`);
+        }
+        out.success({ ...report, ...(fixed ? { fixApplied: fixed } : {}) }, () => (fixed ? `Fixed: ${fixed}\n\n` : '') + renderReport(report));
+        if (!report.ok) out.setExitCode(1);
+      }),
+    );
+
+  program
+    .command('doctor')
+    .description('check ~/.ssh permissions, the agent, your SSH config and Git’s ssh setting')
+    .option('--fix', 'apply every fix that is safe (permissions, IdentitiesOnly with a config backup)')
+    .option('-F, --config <file>', 'check this SSH config file instead of ~/.ssh/config')
+    .action(
+      env.run(async (out, opts: { fix?: boolean; config?: string }) => {
+        const ctx = env.context();
+        const dopts = opts.config ? { configFile: opts.config } : {};
+        let findings = await runDoctor(ctx, dopts);
+        const applied: string[] = [];
+        if (opts.fix) {
+          for (const f of findings.filter((x) => x.canFix && x.severity !== 'ok')) {
+            await applyDoctorFix(ctx, f.id, dopts);
+            applied.push(f.id);
+          }
+          if (applied.length) findings = await runDoctor(ctx, dopts);
+        }
+        const list = findings.map(publicFinding);
+        const problems = list.filter((f) => f.severity === 'error' || f.severity === 'warning');
+        out.success({ ok: problems.length === 0, findings: list, fixed: applied }, () => {
+          const lines = list.map((f) => `${f.severity.toUpperCase().padEnd(7)} ${f.title}\n        ${f.message}${f.fix && f.severity !== 'ok' ? `\n        fix: ${f.fix}${f.canFix ? ' (keydock doctor --fix)' : ''}` : ''}`);
+          if (applied.length) lines.unshift(`Fixed ${applied.length} problem(s).`);
+          lines.push('', problems.length ? `${problems.length} problem(s) found.` : 'No problems found.');
+          return lines.join('\n');
+        });
+        if (problems.length) out.setExitCode(1);
+      }),
+    );
+
+  program
+    .command('setup-host')
+    .description('give one repository or account its own key and a Host alias in ~/.ssh/config')
+    .argument('<provider>', 'github, gitlab, bitbucket, or a Git server host name')
+    .option('--repo <owner/repo>', 'a deployment key for this repository')
+    .option('--account <label>', 'an account key with this label (e.g. work), for a second account')
+    .option('--alias <name>', 'the Host alias (default: HOST-REPO or HOST-LABEL)')
+    .option('--key <file>', 'use this existing key instead of creating one')
+    .option('-F, --config <file>', 'write this SSH config file instead of ~/.ssh/config')
+    .addHelpText(
+      'after',
+      `
+Writes "Host ALIAS" (HostName, User, IdentityFile, IdentitiesOnly yes) into ~/.ssh/config,
+keeping the previous file as config.keydock-backup, then prints the public key to add and the
+remote URL to use, e.g. git@github.com-myrepo:owner/myrepo.git.`,
+    )
+    .action(
+      env.run(async (out, provider: string, opts: { repo?: string; account?: string; alias?: string; key?: string; config?: string }) => {
+        const ctx = env.context();
+        const r = await setupHost(
+          ctx,
+          {
+            provider,
+            ...(opts.repo ? { repo: opts.repo } : {}),
+            ...(opts.account ? { account: opts.account } : {}),
+            ...(opts.alias ? { alias: opts.alias } : {}),
+            ...(opts.key ? { keyPath: opts.key } : {}),
+            ...(opts.config ? { configFile: opts.config } : {}),
+          },
+          null,
+        );
+        out.success({ ...r }, () =>
+          [
+            `Added "Host ${r.alias}" to ${r.configFile}${r.backupFile ? ` (previous file kept as ${r.backupFile})` : ''}:`,
+            `  ${r.alias} → ${r.user}@${r.hostname}, key ${r.keyPath}, IdentitiesOnly yes`,
+            '',
+            `1. Add this public key${r.addKeyUrl ? ` at ${r.addKeyUrl}` : ' to the server'}:`,
+            `   ${r.publicKey}`,
+            `   (${r.fingerprint})`,
+            `2. ${r.accessHelp}`,
+            r.remoteUrl
+              ? `3. Use this remote URL: ${r.remoteUrl}
+   git clone ${r.remoteUrl}   or   git remote set-url origin ${r.remoteUrl}`
+              : `3. In remote URLs, write ${r.alias} instead of ${r.hostname}: ${r.user}@${r.alias}:OWNER/REPO.git`,
+            `4. Check it: keydock test ${r.alias}`,
+          ].join('\n'),
+        );
+      }),
+    );
+}

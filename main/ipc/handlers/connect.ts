@@ -1,14 +1,30 @@
 import type { connectChannels } from '../../../shared/contract/connect';
 import type { AppContext } from '../../context';
-import { KeyDockError } from '../../errors';
+import { applyTesterFix } from '../../connect/fixes';
+import { GIT_HOST_PRESETS } from '../../connect/git-hosts';
+import { runConnectionTest } from '../../connect/tester';
+import { applyDoctorFix, publicFinding, runDoctor } from '../../doctor/doctor';
 import type { Handlers } from '../router';
 
 type ConnectHandlers = Pick<Handlers, keyof typeof connectChannels>;
 
-// PLACEHOLDER: replaced by the connect service implementation.
-export function createConnectHandlers(_ctx: AppContext): ConnectHandlers {
-  const todo = () => {
-    throw new KeyDockError('not-implemented', 'This part of KeyDock is not built yet.', '');
+/** The connection tester and doctor for the app: progress goes out as tester:progress events. */
+export function createConnectHandlers(ctx: AppContext): ConnectHandlers {
+  return {
+    'tester:list-presets': async () =>
+      GIT_HOST_PRESETS.map((p) => ({ id: p.id, name: p.name, host: p.host, addKeyUrl: p.addKeyUrl, deployKeyHelp: p.deployKeyHelp })),
+    'tester:run-test': async (req) => runConnectionTest(ctx, req.target, req.runId ? { runId: req.runId } : {}),
+    'tester:apply-fix': async (req) => {
+      await applyTesterFix(ctx, {
+        target: req.target,
+        kind: req.kind,
+        ...(req.keyPath ? { keyPath: req.keyPath } : {}),
+        ...(req.fingerprint ? { fingerprint: req.fingerprint } : {}),
+        ...(req.publicKey ? { publicKey: req.publicKey } : {}),
+      });
+      return { done: true as const };
+    },
+    'doctor:run-checks': async () => (await runDoctor(ctx)).map(publicFinding),
+    'doctor:apply-fix': async (req) => applyDoctorFix(ctx, req.id),
   };
-  return new Proxy({} as ConnectHandlers, { get: () => todo });
 }

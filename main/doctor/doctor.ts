@@ -1,0 +1,39 @@
+/**
+ * `keydock doctor` and the app's Doctor page: runs every check, and applies one finding's
+ * fix on request (only fixes marked safe: permissions, IdentitiesOnly with a backup of the
+ * config). A fix is always applied to what a fresh run finds, never to stale results.
+ */
+import type { DoctorFinding } from '../../shared/contract/connect';
+import type { AppContext } from '../context';
+import { KeyDockError } from '../errors';
+import { checkAgent, checkGitSsh, checkHostBlocks, checkIdentitiesOnly, checkPermissions, checkUnloadedKeys, gatherFacts, type CheckedFinding } from './checks';
+
+export interface DoctorOptions {
+  /** Like ssh -F (tests). */
+  configFile?: string;
+}
+
+const SEVERITY_ORDER: Record<DoctorFinding['severity'], number> = { error: 0, warning: 1, info: 2, ok: 3 };
+
+/** Runs all checks; findings come worst first. */
+export async function runDoctor(ctx: AppContext, options: DoctorOptions = {}): Promise<CheckedFinding[]> {
+  const facts = await gatherFacts(ctx, options.configFile);
+  const groups = await Promise.all([checkPermissions(facts), checkAgent(facts), checkUnloadedKeys(facts), checkHostBlocks(facts), checkIdentitiesOnly(facts), checkGitSsh(facts)]);
+  return groups.flat().sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+}
+
+/** Strips the fix function so findings can cross IPC. */
+export function publicFinding(f: CheckedFinding): DoctorFinding {
+  const { apply: _apply, ...rest } = f;
+  return rest;
+}
+
+/** Applies the fix of finding ID and returns how it looks afterwards. */
+export async function applyDoctorFix(ctx: AppContext, id: string, options: DoctorOptions = {}): Promise<DoctorFinding> {
+  const before = (await runDoctor(ctx, options)).find((f) => f.id === id);
+  if (!before) throw new KeyDockError('finding-gone', 'That problem is no longer found.', 'Run the doctor again to see the current state.');
+  if (!before.apply) throw new KeyDockError('no-automatic-fix', `KeyDock cannot fix "${before.title}" by itself.`, before.fix ?? 'Follow the advice shown with the finding.');
+  await before.apply();
+  const after = (await runDoctor(ctx, options)).find((f) => f.id === id);
+  return after ? publicFinding(after) : { id, severity: 'ok', title: before.title, message: 'Fixed.', fix: null, canFix: false };
+}
