@@ -1,3 +1,5 @@
+import type { KeyMaterial } from './material';
+
 /**
  * A private key loaded from any file format, reduced to what agents need.
  * The wire fields are exactly the ADD_IDENTITY body (SPEC-agent.md §1.4) without the
@@ -15,6 +17,15 @@ export interface PrivateKey {
   bits: number;
   /** Where it came from, for display and health checks; never the content. */
   source: { path: string | null; format: KeyFileFormat; encrypted: boolean };
+  /**
+   * Set on the certificate variant only: the plain key it certifies, so callers can add both
+   * (as `ssh-add` does) and fall back to the plain key when the certificate expired.
+   */
+  plain?: PrivateKey;
+  /** Set on the certificate variant only: the `-cert.pub` file it came from. */
+  certificatePath?: string;
+  /** The raw numbers, set by keys/load.ts so conversions need not re-parse agentFields. */
+  material?: KeyMaterial;
 }
 
 export type KeyFileFormat = 'openssh' | 'pem-pkcs1' | 'pem-sec1' | 'pkcs8' | 'pkcs8-encrypted' | 'ppk2' | 'ppk3' | 'generated';
@@ -29,4 +40,6 @@ export const KeyErrorCode = {
   unsupported: 'key-unsupported',
   passphraseNeeded: 'key-passphrase-needed',
   notFound: 'key-file-not-found',
+  unreadable: 'key-file-unreadable',
+  notAKey: 'key-file-not-a-key',
 } as const;

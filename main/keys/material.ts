@@ -1,0 +1,299 @@
+// The raw numbers of a private key, independent of the file it came from. Every reader produces
+// KeyMaterial and every writer (agent fields, OpenSSH, PPK, PEM) consumes it, so formats convert
+// through one place and consistency (private matches public) is checked once.
+import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { KeyDockError } from '../errors';
+import { KeyErrorCode } from './types';
+import { WireReader, bitLength, mpint, padStart, sshString } from './wire';
+
+export type EcCurve = 'nistp256' | 'nistp384' | 'nistp521';
+
+export type KeyMaterial =
+  | { kind: 'ed25519'; seed: Buffer; pub: Buffer }
+  | { kind: 'ed448'; seed: Buffer; pub: Buffer }
+  | { kind: 'ecdsa'; curve: EcCurve; q: Buffer; d: Buffer }
+  | { kind: 'rsa'; n: Buffer; e: Buffer; d: Buffer; p: Buffer; q: Buffer; iqmp: Buffer }
+  | { kind: 'dsa'; p: Buffer; q: Buffer; g: Buffer; y: Buffer; x: Buffer };
+
+export const CURVE_BYTES: Record<EcCurve, number> = { nistp256: 32, nistp384: 48, nistp521: 66 };
+const CURVE_BITS: Record<EcCurve, number> = { nistp256: 256, nistp384: 384, nistp521: 521 };
+const JWK_CURVE: Record<EcCurve, string> = { nistp256: 'P-256', nistp384: 'P-384', nistp521: 'P-521' };
+const FROM_JWK_CURVE: Record<string, EcCurve> = { 'P-256': 'nistp256', 'P-384': 'nistp384', 'P-521': 'nistp521' };
+
+/** Wire type name of the material (`ssh-ed25519`, `ecdsa-sha2-nistp256`, …). */
+export function sshType(m: KeyMaterial): string {
+  switch (m.kind) {
+    case 'ed25519':
+      return 'ssh-ed25519';
+    case 'ed448':
+      return 'ssh-ed448';
+    case 'ecdsa':
+      return `ecdsa-sha2-${m.curve}`;
+    case 'rsa':
+      return 'ssh-rsa';
+    case 'dsa':
+      return 'ssh-dss';
+  }
+}
+
+/** Key size as users know it: RSA/DSA modulus bits, curve bits, 256 for Ed25519. */
+export function keyBits(m: KeyMaterial): number {
+  switch (m.kind) {
+    case 'ed25519':
+      return 256;
+    case 'ed448':
+      return 456;
+    case 'ecdsa':
+      return CURVE_BITS[m.curve];
+    case 'rsa':
+      return bitLength(m.n);
+    case 'dsa':
+      return bitLength(m.p);
+  }
+}
+
+/** The public key blob (SPEC §1.3), as agents list the key and fingerprints hash it. */
+export function publicBlob(m: KeyMaterial): Buffer {
+  const t = sshString(sshType(m));
+  switch (m.kind) {
+    case 'ed25519':
+    case 'ed448':
+      return Buffer.concat([t, sshString(m.pub)]);
+    case 'ecdsa':
+      return Buffer.concat([t, sshString(m.curve), sshString(m.q)]);
+    case 'rsa':
+      return Buffer.concat([t, mpint(m.e), mpint(m.n)]);
+    case 'dsa':
+      return Buffer.concat([t, mpint(m.p), mpint(m.q), mpint(m.g), mpint(m.y)]);
+  }
+}
+
+/** Private fields after the type name, as in ADD_IDENTITY and openssh-key-v1 (SPEC §1.4). */
+export function privateFields(m: KeyMaterial): Buffer {
+  switch (m.kind) {
+    case 'ed25519':
+    case 'ed448':
+      return Buffer.concat([sshString(m.pub), sshString(Buffer.concat([m.seed, m.pub]))]);
+    case 'ecdsa':
+      return Buffer.concat([sshString(m.curve), sshString(m.q), mpint(m.d)]);
+    case 'rsa':
+      return Buffer.concat([mpint(m.n), mpint(m.e), mpint(m.d), mpint(m.iqmp), mpint(m.p), mpint(m.q)]);
+    case 'dsa':
+      return Buffer.concat([mpint(m.p), mpint(m.q), mpint(m.g), mpint(m.y), mpint(m.x)]);
+  }
+}
+
+/** Certificate variant of the private fields (SPEC §1.4): the cert blob replaces the public values. */
+export function certificatePrivateFields(m: KeyMaterial, certBlob: Buffer): Buffer {
+  const c = sshString(certBlob);
+  switch (m.kind) {
+    case 'ed25519':
+    case 'ed448':
+      return Buffer.concat([c, sshString(m.pub), sshString(Buffer.concat([m.seed, m.pub]))]);
+    case 'ecdsa':
+      return Buffer.concat([c, mpint(m.d)]);
+    case 'rsa':
+      return Buffer.concat([c, mpint(m.d), mpint(m.iqmp), mpint(m.p), mpint(m.q)]);
+    case 'dsa':
+      return Buffer.concat([c, mpint(m.x)]);
+  }
+}
+
+/** Reads the private fields of openssh-key-v1 (the §1.4 layout) for a given type. */
+export function readPrivateFields(type: string, r: WireReader): KeyMaterial {
+  switch (type) {
+    case 'ssh-ed25519':
+    case 'ssh-ed448': {
+      const size = type === 'ssh-ed25519' ? 32 : 57;
+      const pub = r.string();
+      const both = r.string();
+      if (pub.length !== size || both.length !== 2 * size) throw corrupt(`The ${type} key has fields of the wrong size.`);
+      if (!both.subarray(size).equals(pub)) throw corrupt('The private and public halves of the Ed25519 key do not match.');
+      const kind = type === 'ssh-ed25519' ? 'ed25519' : 'ed448';
+      return { kind, seed: Buffer.from(both.subarray(0, size)), pub: Buffer.from(pub) };
+    }
+    case 'ecdsa-sha2-nistp256':
+    case 'ecdsa-sha2-nistp384':
+    case 'ecdsa-sha2-nistp521': {
+      const curve = r.text() as EcCurve;
+      if (`ecdsa-sha2-${curve}` !== type) throw corrupt(`The key says ${type} but names curve ${curve}.`);
+      return { kind: 'ecdsa', curve, q: Buffer.from(r.string()), d: Buffer.from(r.mpint()) };
+    }
+    case 'ssh-rsa': {
+      const n = r.mpint();
+      const e = r.mpint();
+      const d = r.mpint();
+      const iqmp = r.mpint();
+      const p = r.mpint();
+      const q = r.mpint();
+      return { kind: 'rsa', n, e, d, p, q, iqmp };
+    }
+    case 'ssh-dss': {
+      const [p, q, g, y, x] = [r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint()];
+      return { kind: 'dsa', p, q, g, y, x };
+    }
+    default:
+      throw unsupported(type);
+  }
+}
+
+/** Node KeyObject for signing/export; DSA has none here (KeyDock only reads DSA keys to replace them). */
+export function toKeyObject(m: KeyMaterial): KeyObject {
+  try {
+    switch (m.kind) {
+      case 'ed25519':
+        return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: m.seed.toString('base64url'), x: m.pub.toString('base64url') }, format: 'jwk' });
+      case 'ed448':
+        return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed448', d: m.seed.toString('base64url'), x: m.pub.toString('base64url') }, format: 'jwk' });
+      case 'ecdsa': {
+        const len = CURVE_BYTES[m.curve];
+        const x = m.q.subarray(1, 1 + len);
+        const y = m.q.subarray(1 + len);
+        return createPrivateKey({
+          key: { kty: 'EC', crv: JWK_CURVE[m.curve], x: x.toString('base64url'), y: y.toString('base64url'), d: padStart(m.d, len).toString('base64url') },
+          format: 'jwk',
+        });
+      }
+      case 'rsa': {
+        const d = toBig(m.d);
+        const p = toBig(m.p);
+        const q = toBig(m.q);
+        const jwk = {
+          kty: 'RSA',
+          n: m.n.toString('base64url'),
+          e: m.e.toString('base64url'),
+          d: m.d.toString('base64url'),
+          p: m.p.toString('base64url'),
+          q: m.q.toString('base64url'),
+          dp: fromBig(d % (p - 1n)).toString('base64url'),
+          dq: fromBig(d % (q - 1n)).toString('base64url'),
+          qi: m.iqmp.toString('base64url'),
+        };
+        return createPrivateKey({ key: jwk, format: 'jwk' });
+      }
+      case 'dsa':
+        throw unsupported('ssh-dss', 'DSA keys can be inspected and converted to a public key, but not used or exported as a private key.');
+    }
+  } catch (e) {
+    if (e instanceof KeyDockError) throw e;
+    throw corrupt('The key numbers are not a valid key.', e);
+  }
+}
+
+/** Builds material from a Node KeyObject (PEM/PKCS#8 input, generated keys). */
+export function fromKeyObject(k: KeyObject): KeyMaterial {
+  const t = k.asymmetricKeyType;
+  if (t === 'ed25519' || t === 'ed448' || t === 'ec' || t === 'rsa') {
+    const jwk = k.export({ format: 'jwk' });
+    const b = (s: string | undefined) => Buffer.from(s ?? '', 'base64url');
+    if (t === 'ed25519' || t === 'ed448') return { kind: t, seed: b(jwk.d), pub: b(jwk.x) };
+    if (t === 'ec') {
+      const curve = FROM_JWK_CURVE[jwk.crv ?? ''];
+      if (!curve) throw unsupported(`ECDSA on curve ${jwk.crv}`, 'SSH supports the NIST curves P-256, P-384 and P-521.');
+      return { kind: 'ecdsa', curve, q: Buffer.concat([Buffer.from([4]), b(jwk.x), b(jwk.y)]), d: strip(b(jwk.d)) };
+    }
+    return { kind: 'rsa', n: strip(b(jwk.n)), e: strip(b(jwk.e)), d: strip(b(jwk.d)), p: strip(b(jwk.p)), q: strip(b(jwk.q)), iqmp: strip(b(jwk.qi)) };
+  }
+  throw unsupported(t ?? 'unknown');
+}
+
+/**
+ * Proves the private half belongs to the public half, so a damaged or doctored file is refused
+ * before its public blob is shown or sent anywhere. The public value is recomputed from the
+ * private scalar alone (never from the stored public value).
+ */
+export function checkConsistency(m: KeyMaterial): void {
+  switch (m.kind) {
+    case 'dsa': {
+      const [p, q, g, y, x] = [m.p, m.q, m.g, m.y, m.x].map(toBig) as [bigint, bigint, bigint, bigint, bigint];
+      if (p < 3n || q < 2n || x <= 0n || x >= q || modPow(g, x, p) !== y) throw corrupt('The DSA private key does not match its public key.');
+      return;
+    }
+    case 'rsa': {
+      const [n, e, d, p, q, iqmp] = [m.n, m.e, m.d, m.p, m.q, m.iqmp].map(toBig) as [bigint, bigint, bigint, bigint, bigint, bigint];
+      const ok = p > 1n && q > 1n && p * q === n && (iqmp * q) % p === 1n && (e * d) % (p - 1n) === 1n && (e * d) % (q - 1n) === 1n;
+      if (!ok) throw corrupt('The RSA private key does not match its public key.');
+      return;
+    }
+    case 'ecdsa': {
+      const len = CURVE_BYTES[m.curve];
+      if (m.d.length === 0 || m.d.length > len) throw corrupt('The ECDSA private key has a bad size.');
+      let q: Buffer;
+      try {
+        const ecdh = createECDH(ECDH_CURVE[m.curve]);
+        ecdh.setPrivateKey(padStart(m.d, len));
+        q = ecdh.getPublicKey();
+      } catch (e) {
+        throw corrupt('The ECDSA private key is not valid for its curve.', e);
+      }
+      if (!q.equals(m.q)) throw corrupt('The ECDSA private key does not match its public key.');
+      return;
+    }
+    case 'ed25519':
+    case 'ed448': {
+      const size = m.kind === 'ed25519' ? 32 : 57;
+      if (m.seed.length !== size || m.pub.length !== size) throw corrupt('The Edwards-curve key has fields of the wrong size.');
+      let derived: Buffer;
+      try {
+        const priv = createPrivateKey({ key: pkcs8Okp(m.kind, m.seed), format: 'der', type: 'pkcs8' });
+        derived = Buffer.from(createPublicKey(priv).export({ format: 'jwk' }).x ?? '', 'base64url');
+      } catch (e) {
+        if (m.kind === 'ed448') throw unsupported('ssh-ed448', 'This system\'s crypto library cannot use Ed448 keys.');
+        throw corrupt('The Ed25519 private key is not valid.', e);
+      }
+      if (!derived.equals(m.pub)) throw corrupt('The private key does not match its public key.');
+    }
+  }
+}
+
+const ECDH_CURVE: Record<EcCurve, string> = { nistp256: 'prime256v1', nistp384: 'secp384r1', nistp521: 'secp521r1' };
+
+/** PKCS#8 DER for an Ed25519/Ed448 seed (RFC 8410), so OpenSSL derives the public key itself. */
+export function pkcs8Okp(kind: 'ed25519' | 'ed448', seed: Buffer): Buffer {
+  const oidByte = kind === 'ed25519' ? 0x70 : 0x71;
+  const inner = Buffer.concat([Buffer.from([0x04, seed.length]), seed]);
+  const octet = Buffer.concat([Buffer.from([0x04, inner.length]), inner]);
+  const alg = Buffer.from([0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, oidByte]);
+  const version = Buffer.from([0x02, 0x01, 0x00]);
+  const body = Buffer.concat([version, alg, octet]);
+  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+}
+
+function toBig(b: Buffer): bigint {
+  return b.length === 0 ? 0n : BigInt(`0x${b.toString('hex')}`);
+}
+
+function fromBig(v: bigint): Buffer {
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  return Buffer.from(hex, 'hex');
+}
+
+function strip(b: Buffer): Buffer {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  return b.subarray(i);
+}
+
+function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
+  let result = 1n;
+  let b = base % mod;
+  let e = exp;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % mod;
+    b = (b * b) % mod;
+    e >>= 1n;
+  }
+  return result;
+}
+
+export { toBig, fromBig, modPow };
+
+function corrupt(message: string, cause?: unknown): KeyDockError {
+  return new KeyDockError(KeyErrorCode.corrupt, message, 'The file is damaged or was edited. Restore it from a backup or export the key again.', { cause });
+}
+
+/** The error for key types KeyDock cannot use, with the fix users need. */
+export function unsupported(type: string, detail?: string): KeyDockError {
+  return new KeyDockError(KeyErrorCode.unsupported, detail ?? `KeyDock does not support "${type}" keys.`, 'Use an Ed25519 key (keydock keygen), or ECDSA / RSA (3072 bits or more).');
+}

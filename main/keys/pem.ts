@@ -1,0 +1,233 @@
+// Reader and writer for the PEM family (SPEC-agent.md §3.2): PKCS#1, SEC1, traditional DSA,
+// PKCS#8 and encrypted PKCS#8. Node's crypto parses the DER; legacy OpenSSL encryption
+// (Proc-Type/DEK-Info) is undone here so a wrong passphrase is told apart from a damaged file.
+import { createCipheriv, createDecipheriv, createHash, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { derChildren, derOid, derUint } from './der';
+import { corruptKey, unsupportedKey, wrongPassphrase } from './errors';
+import { checkConsistency, fromBig, fromKeyObject, modPow, toBig, toKeyObject, type KeyMaterial } from './material';
+import type { KeyFileFormat } from './types';
+import type { KeyFileReader, ParsedKey } from './parsed';
+
+interface PemBlock {
+  label: string;
+  headers: Map<string, string>;
+  der: Buffer;
+}
+
+const LEGACY_CIPHERS: Record<string, { node: string; keyLen: number; ivLen: number }> = {
+  'AES-128-CBC': { node: 'aes-128-cbc', keyLen: 16, ivLen: 16 },
+  'AES-192-CBC': { node: 'aes-192-cbc', keyLen: 24, ivLen: 16 },
+  'AES-256-CBC': { node: 'aes-256-cbc', keyLen: 32, ivLen: 16 },
+  'DES-EDE3-CBC': { node: 'des-ede3-cbc', keyLen: 24, ivLen: 8 },
+};
+
+const OIDS: Record<string, string> = {
+  '1.2.840.113549.1.5.13': 'PBES2',
+  '1.2.840.113549.1.5.12': 'PBKDF2',
+  '1.3.6.1.4.1.11591.4.11': 'scrypt',
+  '1.2.840.113549.2.7': 'HMAC-SHA1',
+  '1.2.840.113549.2.9': 'HMAC-SHA256',
+  '1.2.840.113549.2.10': 'HMAC-SHA384',
+  '1.2.840.113549.2.11': 'HMAC-SHA512',
+  '2.16.840.1.101.3.4.1.2': 'AES-128-CBC',
+  '2.16.840.1.101.3.4.1.22': 'AES-192-CBC',
+  '2.16.840.1.101.3.4.1.42': 'AES-256-CBC',
+  '1.2.840.113549.3.7': 'DES-EDE3-CBC',
+};
+
+/** Splits PEM text into its blocks (label, RFC 1421 headers, DER). */
+export function pemBlocks(text: string): PemBlock[] {
+  const out: PemBlock[] = [];
+  const re = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const lines = (m[2] as string).split(/\r?\n/);
+    const headers = new Map<string, string>();
+    let i = 0;
+    if (lines.some((l) => /^[A-Za-z-]+:/.test(l))) {
+      while (i < lines.length && lines[i]!.trim() !== '') {
+        const line = lines[i++] as string;
+        const c = line.indexOf(':');
+        if (c > 0) headers.set(line.slice(0, c).trim(), line.slice(c + 1).trim());
+      }
+    }
+    const b64 = lines.slice(i).join('').replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw corruptKey(`The ${m[1]} block contains characters that are not base64.`);
+    out.push({ label: m[1] as string, headers, der: Buffer.from(b64, 'base64') });
+  }
+  return out;
+}
+
+/** Opens a PEM private key (any of the labels KeyDock knows). */
+export function openPem(text: string, path: string | null): KeyFileReader {
+  const blocks = pemBlocks(text).filter((b) => b.label !== 'EC PARAMETERS' && b.label !== 'DSA PARAMETERS');
+  const block = blocks[0];
+  if (!block) throw corruptKey('The PEM key has no complete BEGIN/END block; the file is cut short.');
+  switch (block.label) {
+    case 'RSA PRIVATE KEY':
+      return traditional(block, 'pem-pkcs1', 'pkcs1', 'ssh-rsa', path);
+    case 'EC PRIVATE KEY':
+      return traditional(block, 'pem-sec1', 'sec1', null, path);
+    case 'DSA PRIVATE KEY':
+      return traditional(block, 'pem-pkcs1', 'dsa', 'ssh-dss', path);
+    case 'PRIVATE KEY':
+      return plainReader('pkcs8', { encrypted: false, cipher: null, kdf: null, kdfCost: null, kdfRounds: null, type: null }, async () => parseDer(block.der, 'pkcs8'));
+    case 'ENCRYPTED PRIVATE KEY':
+      return encryptedPkcs8(block, path);
+    default:
+      throw unsupportedKey(`KeyDock cannot read "${block.label}" PEM files.`, 'Convert the key with ssh-keygen -p -f FILE (writes OpenSSH format).');
+  }
+}
+
+function plainReader(
+  format: KeyFileFormat,
+  h: { encrypted: boolean; cipher: string | null; kdf: string | null; kdfCost: string | null; kdfRounds: number | null; type: string | null },
+  decrypt: (passphrase: string | null) => Promise<ParsedKey>,
+): KeyFileReader {
+  return { header: { format, publicBlob: null, comment: null, ...h }, decrypt };
+}
+
+function traditional(block: PemBlock, format: KeyFileFormat, derType: 'pkcs1' | 'sec1' | 'dsa', type: string | null, path: string | null): KeyFileReader {
+  const proc = block.headers.get('Proc-Type');
+  const dek = block.headers.get('DEK-Info');
+  if (!proc) return plainReader(format, { encrypted: false, cipher: null, kdf: null, kdfCost: null, kdfRounds: null, type }, async () => parseDer(block.der, derType));
+  if (proc !== '4,ENCRYPTED' || !dek) throw corruptKey('The PEM key has a Proc-Type header without a proper DEK-Info header.');
+  const [cipherName, ivHex] = dek.split(',').map((s) => s.trim()) as [string, string | undefined];
+  const spec = LEGACY_CIPHERS[cipherName.toUpperCase()];
+  if (!spec) throw unsupportedKey(`The PEM key is encrypted with ${cipherName}, which KeyDock cannot decrypt.`, 'Re-encrypt it in OpenSSH format: ssh-keygen -p -f FILE.');
+  if (!ivHex || !/^[0-9a-fA-F]+$/.test(ivHex) || ivHex.length !== spec.ivLen * 2) throw corruptKey('The DEK-Info header of the PEM key has a bad IV.');
+  const iv = Buffer.from(ivHex, 'hex');
+  return plainReader(format, { encrypted: true, cipher: cipherName.toUpperCase(), kdf: 'MD5 (legacy PEM)', kdfCost: '1 round', kdfRounds: 1, type }, async (passphrase) => {
+    const key = evpBytesToKey(Buffer.from(passphrase ?? '', 'utf8'), iv.subarray(0, 8), spec.keyLen);
+    let der: Buffer;
+    try {
+      const d = createDecipheriv(spec.node, key, iv);
+      der = Buffer.concat([d.update(block.der), d.final()]);
+    } catch {
+      throw wrongPassphrase(path);
+    }
+    try {
+      return await parseDer(der, derType);
+    } catch (e) {
+      // No MAC in this format: DER that does not parse after good padding means a wrong passphrase (SPEC §3.2).
+      if ((e as { code?: string }).code === 'key-unsupported') throw e;
+      throw wrongPassphrase(path);
+    }
+  });
+}
+
+/** OpenSSL's EVP_BytesToKey with MD5 and one round, the legacy PEM KDF. */
+function evpBytesToKey(pass: Buffer, salt: Buffer, len: number): Buffer {
+  const parts: Buffer[] = [];
+  let prev = Buffer.alloc(0);
+  while (Buffer.concat(parts).length < len) {
+    prev = createHash('md5').update(Buffer.concat([prev, pass, salt])).digest();
+    parts.push(prev);
+  }
+  return Buffer.concat(parts).subarray(0, len);
+}
+
+function encryptedPkcs8(block: PemBlock, path: string | null): KeyFileReader {
+  const params = pkcs8Params(block.der);
+  return plainReader('pkcs8-encrypted', { encrypted: true, cipher: params.cipher, kdf: params.kdf, kdfCost: params.cost, kdfRounds: params.rounds, type: null }, async (passphrase) => {
+    let k: KeyObject;
+    try {
+      k = createPrivateKey({ key: block.der, format: 'der', type: 'pkcs8', passphrase: passphrase ?? '' });
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      if (code.includes('UNSUPPORTED')) throw unsupportedKey(`The PKCS#8 key uses encryption this system cannot decrypt (${params.kdf}, ${params.cipher}).`, 'Re-encrypt it: ssh-keygen -p -f FILE.');
+      throw wrongPassphrase(path);
+    }
+    return material(k);
+  });
+}
+
+function pkcs8Params(der: Buffer): { kdf: string; cipher: string; cost: string | null; rounds: number | null } {
+  try {
+    const top = derChildren(der)[0];
+    const [algId] = derChildren(top!.body);
+    const [oid, params] = derChildren(algId!.body);
+    const scheme = OIDS[derOid(oid!.body)] ?? derOid(oid!.body);
+    if (scheme !== 'PBES2') return { kdf: scheme, cipher: scheme, cost: null, rounds: null };
+    const [kdfSeq, encSeq] = derChildren(params!.body);
+    const [kdfOid, kdfParams] = derChildren(kdfSeq!.body);
+    const cipher = OIDS[derOid(derChildren(encSeq!.body)[0]!.body)] ?? 'unknown cipher';
+    const kdfName = OIDS[derOid(kdfOid!.body)] ?? derOid(kdfOid!.body);
+    const kp = derChildren(kdfParams!.body);
+    if (kdfName === 'PBKDF2') {
+      const iter = Number(`0x${derUint(kp[1]!.body).toString('hex')}`);
+      const prfNode = kp.find((n) => n.tag === 0x30);
+      const prf = prfNode ? (OIDS[derOid(derChildren(prfNode.body)[0]!.body)] ?? 'HMAC') : 'HMAC-SHA1';
+      return { kdf: `PBKDF2-${prf}`, cipher, cost: `${iter} iterations`, rounds: iter };
+    }
+    if (kdfName === 'scrypt') {
+      const n = Number(`0x${derUint(kp[1]!.body).toString('hex')}`);
+      return { kdf: 'scrypt', cipher, cost: `N=${n}`, rounds: n };
+    }
+    return { kdf: kdfName, cipher, cost: null, rounds: null };
+  } catch {
+    throw corruptKey('The encrypted PKCS#8 key is damaged: its encryption parameters do not parse.');
+  }
+}
+
+async function parseDer(der: Buffer, type: 'pkcs1' | 'sec1' | 'pkcs8' | 'dsa'): Promise<ParsedKey> {
+  if (type === 'dsa') return dsaTraditional(der);
+  let k: KeyObject;
+  try {
+    k = createPrivateKey({ key: der, format: 'der', type });
+  } catch (e) {
+    throw corruptKey('The PEM key is damaged: its contents do not parse.', e);
+  }
+  return material(k);
+}
+
+function material(k: KeyObject): ParsedKey {
+  const m = k.asymmetricKeyType === 'dsa' ? dsaFromPkcs8(k.export({ format: 'der', type: 'pkcs8' })) : fromKeyObject(k);
+  checkConsistency(m);
+  return { material: m, comment: '' };
+}
+
+/** PKCS#8 DSA: parameters p, q, g in the algorithm identifier, x in the octet string; y = g^x mod p. */
+function dsaFromPkcs8(der: Buffer): KeyMaterial {
+  try {
+    const [, alg, octet] = derChildren(derChildren(der)[0]!.body);
+    const [, params] = derChildren(alg!.body);
+    const [p, q, g] = derChildren(params!.body).map((n) => derUint(n.body)) as [Buffer, Buffer, Buffer];
+    const x = derUint(derChildren(octet!.body)[0]!.body);
+    const y = fromBig(modPow(toBig(g), toBig(x), toBig(p)));
+    return { kind: 'dsa', p, q, g, y, x };
+  } catch (e) {
+    throw corruptKey('The DSA key is damaged: its contents do not parse.', e);
+  }
+}
+
+function dsaTraditional(der: Buffer): ParsedKey {
+  let ints: Buffer[];
+  try {
+    ints = derChildren(derChildren(der)[0]!.body).map((n) => derUint(n.body));
+  } catch (e) {
+    throw corruptKey('The DSA key is damaged: its contents do not parse.', e);
+  }
+  if (ints.length !== 6) throw corruptKey('The DSA key does not have the six numbers it needs.');
+  const [, p, q, g, y, x] = ints as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+  const m: KeyMaterial = { kind: 'dsa', p, q, g, y, x };
+  checkConsistency(m);
+  return { material: m, comment: '' };
+}
+
+/** Writes PEM like `ssh-keygen -m PEM` (PKCS#1/SEC1) or PKCS#8 for Ed25519, encrypted when a passphrase is given. */
+export function writePem(m: KeyMaterial, passphrase?: string): string {
+  const k = toKeyObject(m);
+  if (m.kind === 'ed25519' || m.kind === 'ed448') {
+    return k.export(passphrase ? { format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase } : { format: 'pem', type: 'pkcs8' }).toString();
+  }
+  const type = m.kind === 'rsa' ? 'pkcs1' : 'sec1';
+  if (!passphrase) return k.export({ format: 'pem', type }).toString();
+  // Legacy PEM encryption is what ssh-keygen -m PEM writes; use AES-128-CBC like it does.
+  const der = k.export({ format: 'der', type });
+  const iv = randomBytes(16);
+  const c = createCipheriv('aes-128-cbc', evpBytesToKey(Buffer.from(passphrase, 'utf8'), iv.subarray(0, 8), 16), iv);
+  const enc = Buffer.concat([c.update(der), c.final()]);
+  const label = m.kind === 'rsa' ? 'RSA PRIVATE KEY' : 'EC PRIVATE KEY';
+  const lines = enc.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,${iv.toString('hex').toUpperCase()}\n\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
