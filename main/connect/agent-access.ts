@@ -5,7 +5,10 @@
  * plain answer with the errno, not a generic failure.
  */
 import { connect } from 'node:net';
-import { OpenSSHAgent, utils, type ParsedKey } from 'ssh2';
+import ssh2, { type OpenSSHAgent as OpenSSHAgentType, type ParsedKey } from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader only sees its default export (tsx and vitest are lenient).
+const { OpenSSHAgent, utils } = ssh2;
 
 export interface AgentKey {
   blob: Buffer;
@@ -47,7 +50,7 @@ export function listAgentKeys(path: string): Promise<AgentKey[]> {
 }
 
 /** An ssh2 agent for signing with one key held by the agent at PATH. */
-export function agentSigner(path: string): OpenSSHAgent {
+export function agentSigner(path: string): OpenSSHAgentType {
   return new OpenSSHAgent(path);
 }
 

@@ -4,7 +4,9 @@
  * with IdentitiesOnly), then IdentityFile keys the agent does not hold (config order).
  */
 import { readFile } from 'node:fs/promises';
-import { utils, type ParsedKey } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
+
+const { utils } = ssh2;
 import { blobType, fingerprintSha256, parsePublicKeyLine } from '../keys/format';
 import type { AgentKey } from './agent-access';
 

@@ -9,7 +9,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
-import { BaseAgent, Client, type ParsedKey } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import type { TestReport, TestStep } from '../../shared/contract/connect';
 import type { AppContext } from '../context';
 import { KeyDockError } from '../errors';
@@ -96,7 +96,7 @@ class StepRecorder {
 }
 
 /** An ssh2 "agent" holding exactly one key, so every offer is visible and ordered by us. */
-class OneKeyAgent extends BaseAgent<ParsedKey> {
+class OneKeyAgent extends ssh2.BaseAgent<ParsedKey> {
   constructor(
     private readonly cand: OfferCandidate,
     private readonly agentPath: string | null,
@@ -201,7 +201,7 @@ async function attemptConnection(plan: ConnectPlan, candidates: OfferCandidate[]
   const preferred = knownTypes.flatMap((t) => HOST_KEY_ALGOS[t] ?? []);
   const serverHostKey = [...new Set([...preferred, ...DEFAULT_HOST_KEY_ALGOS])];
 
-  const client = new Client();
+  const client = new ssh2.Client();
   const handshakeStart = performance.now();
   let authStart = 0;
   let current: OfferCandidate | null = null;
