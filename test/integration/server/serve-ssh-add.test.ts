@@ -22,7 +22,7 @@ beforeAll(async () => {
   keys.p384 = await keygen(sc.dir, 'p384', 'ecdsa', 384);
   keys.p521 = await keygen(sc.dir, 'p521', 'ecdsa', 521);
   serve = await startServe(['--verbose'], { ...home.env, SSH_ASKPASS: askpass.path, DISPLAY: ':0' });
-});
+}, 180_000); // key generation and two real daemons on a busy 2-core machine
 
 afterAll(async () => {
   await serve?.stop();

@@ -59,7 +59,7 @@ beforeAll(async () => {
   ];
   await writeFile(config, [...hostBlock('relay', relay, true), ...hostBlock('git', git, false), ''].join('\n'));
   serve = await startServe(['--verbose'], home.env);
-});
+}, 180_000); // key generation and two real daemons on a busy 2-core machine
 
 afterAll(async () => {
   await serve?.stop();
