@@ -27,6 +27,8 @@ export interface KeyFileHeader {
 export interface ParsedKey {
   material: KeyMaterial;
   comment: string;
+  /** Things the user should know even though the key loaded (e.g. DSA is deprecated). */
+  warnings?: string[];
 }
 
 /** One opened key file: header now, private part once given the passphrase (null = none). */
