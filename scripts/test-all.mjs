@@ -28,6 +28,7 @@ const want = (s) => only.length === 0 || only.includes(s);
 if (want('typecheck')) {
   step('typecheck (main, shared, tests)', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit']);
   step('typecheck (renderer)', bin('tsc'), ['-p', 'tsconfig.web.json', '--noEmit']);
+  step('typecheck (browser tests)', bin('tsc'), ['-p', 'tsconfig.playwright.json', '--noEmit']);
 }
 if (want('lint')) step('lint', bin('eslint'), ['.']);
 const vitestJson = join(tmp, 'vitest.json');

@@ -10,6 +10,21 @@ const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/c
 };
 const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
 
+// The parts of the loaded configuration this test reads.
+interface BuilderConfig {
+  win: { target: string[]; icon: string };
+  nsis: Record<string, unknown>;
+  mac: { target: string[]; entitlements: string; icon: string };
+  linux: { target: string[] };
+  deb: { depends: string[] };
+  asar: boolean;
+  fileAssociations: Array<{ ext: string }>;
+  protocols: Array<{ schemes: string[] }>;
+  files: Array<{ filter: string[] }>;
+  afterPack: string;
+  afterSign: string;
+}
+
 describe('electron-builder.yml', () => {
   it('passes electron-builder validation', async () => {
     const config = await getConfig(process.cwd(), 'electron-builder.yml', null);
@@ -22,16 +37,16 @@ describe('electron-builder.yml', () => {
   });
 
   it('declares every target, association and hook the release needs', async () => {
-    const config = (await getConfig(process.cwd(), 'electron-builder.yml', null)) as Record<string, any>;
+    const config = (await getConfig(process.cwd(), 'electron-builder.yml', null)) as unknown as BuilderConfig;
     expect(config.win.target).toEqual(['nsis', 'portable']);
     expect(config.nsis).toMatchObject({ perMachine: false, allowElevation: false, oneClick: false });
     expect(config.mac).toMatchObject({ target: ['dmg', 'zip'], hardenedRuntime: true, entitlements: 'build/entitlements.mac.plist' });
     expect(config.linux.target).toEqual(['AppImage', 'deb']);
     expect(config.deb.depends).toContain('libsecret-1-0');
     expect(config.asar).toBe(true);
-    expect(config.fileAssociations[0].ext).toBe('ppk');
-    expect(config.protocols[0].schemes).toEqual(['keydock']);
-    expect(config.files[0].filter).toEqual(expect.arrayContaining(['out/**/*', '!**/*.map', '!test/**']));
+    expect(config.fileAssociations[0]!.ext).toBe('ppk');
+    expect(config.protocols[0]!.schemes).toEqual(['keydock']);
+    expect(config.files[0]!.filter).toEqual(expect.arrayContaining(['out/**/*', '!**/*.map', '!test/**']));
     for (const f of [config.afterPack, config.afterSign, config.mac.entitlements, config.win.icon, config.mac.icon]) {
       expect((await stat(f)).isFile()).toBe(true);
     }
