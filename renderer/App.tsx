@@ -10,6 +10,7 @@ import { IdentitiesView } from './features/identities/IdentitiesView';
 import { SettingsView } from './features/settings/SettingsView';
 import { SetupView } from './features/setup/SetupView';
 import { TesterView } from './features/tester/TesterView';
+import { requestHeadingFocus } from './components/ui';
 
 const NAV: Array<{ view: View; label: string; route: string }> = [
   { view: 'identities', label: 'Keys', route: 'identities' },
@@ -73,7 +74,7 @@ export function App() {
       firstRoute.current = false;
       return;
     }
-    document.querySelector<HTMLElement>('main .page-title')?.focus();
+    requestHeadingFocus();
   }, [route.view, route.seq]);
 
   useEffect(() => {
@@ -111,7 +112,11 @@ export function App() {
       <div className="app">
         <nav className="sidebar" aria-label="Main">
           <div className="brand" aria-hidden="true">
-            <span className="brand-mark">⚿</span> KeyDock
+            <svg className="brand-mark" viewBox="0 0 24 24" width="20" height="20" focusable="false">
+              <circle cx="8" cy="12" r="4.5" fill="none" stroke="currentColor" strokeWidth="2.2" />
+              <path d="M12.5 12H21M18 12v3.5M21 12v2.5" fill="none" stroke="currentColor" strokeWidth="2.2" strokeLinecap="round" />
+            </svg>
+            KeyDock
           </div>
           <ul>
             {NAV.map((item, i) => (

@@ -188,11 +188,30 @@ export function Field({ label, hint, error, children, id }: { label: ReactNode; 
   );
 }
 
+let headingFocusWanted = false;
+
+/** Asks the next page heading that appears to take focus (after a navigation). */
+export function requestHeadingFocus(): void {
+  headingFocusWanted = true;
+  const h = document.querySelector<HTMLElement>('main .page-title');
+  if (h) {
+    headingFocusWanted = false;
+    h.focus();
+  }
+}
+
 export function PageHeader({ title, children, lead }: { title: string; lead?: ReactNode; children?: ReactNode }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (headingFocusWanted && ref.current) {
+      headingFocusWanted = false;
+      ref.current.focus();
+    }
+  }, []);
   return (
     <header className="page-head">
       <div>
-        <h1 tabIndex={-1} className="page-title">
+        <h1 ref={ref} id="view-title" tabIndex={-1} className="page-title">
           {title}
         </h1>
         {lead && <p className="page-lead">{lead}</p>}

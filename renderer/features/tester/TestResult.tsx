@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { Diagnosis, TestReport, TestStep } from '../../../shared/contract/connect';
 import type { AppError } from '../../../shared/result';
 import { invoke } from '../../api';
+import { useAppState } from '../../app-state';
 import { Badge, Button, CopyButton, Dialog, ErrorNotice, Loading, Notice, Term } from '../../components/ui';
 import { baseName, shortFingerprint } from '../../lib/format';
 import { useAction } from '../../lib/hooks';
@@ -134,12 +135,22 @@ function hostKeyStatusText(status: string): string {
 
 /** The fix for a failed test, as a button when KeyDock can apply it itself. */
 function DiagnosisFix({ diagnosis, report, target, onRetest }: { diagnosis: Diagnosis; report: TestReport; target: string; onRetest: () => void }) {
+  const { navigate } = useAppState();
   const apply = useAction();
   const [loading, setLoading] = useState<string | null>(null);
   const action = diagnosis.action ?? null;
 
   const applyFix = async (kind: 'trust-host-key' | 'remove-stale-host-key' | 'add-identities-only') => {
-    const r = await apply.run(() => invoke('tester:apply-fix', { target, kind, keyPath: action?.keyPath }));
+    const r = await apply.run(() =>
+      invoke('tester:apply-fix', {
+        target,
+        kind,
+        keyPath: action?.keyPath,
+        // Host key fixes carry the fingerprint the user was shown, so main refuses if it changed since.
+        fingerprint: kind === 'add-identities-only' ? undefined : report.hostKey?.fingerprint,
+        publicKey: kind === 'add-identities-only' ? action?.publicKey : undefined,
+      }),
+    );
     if (r) onRetest();
   };
 
@@ -198,7 +209,12 @@ function DiagnosisFix({ diagnosis, report, target, onRetest }: { diagnosis: Diag
           Offer only the right key (add IdentitiesOnly)
         </Button>
       )}
-      {action?.kind === 'start-agent' && <StartAgentButton onStarted={onRetest} />}
+      {action?.kind === 'load-key' && !action.keyPath && (
+        <Button variant="primary" onClick={() => navigate('identities')}>
+          Open Keys
+        </Button>
+      )}
+      {action?.kind === 'start-agent' && <StartAgentButton />}
       {action?.kind === 'open-url' && action.url && (
         <a className="btn btn-secondary" href={action.url} target="_blank" rel="noopener noreferrer">
           Open help page
@@ -224,8 +240,10 @@ function DiagnosisFix({ diagnosis, report, target, onRetest }: { diagnosis: Diag
   );
 }
 
-function StartAgentButton({ onStarted }: { onStarted: () => void }) {
+/** Starts KeyDock's own agent and tells the user how to point ssh at it. */
+function StartAgentButton() {
   const start = useAction();
+  const [socket, setSocket] = useState<string | null>(null);
   return (
     <>
       <Button
@@ -233,13 +251,19 @@ function StartAgentButton({ onStarted }: { onStarted: () => void }) {
         busy={start.busy}
         onClick={async () => {
           const r = await start.run(() => invoke('server:start-agent', {}));
-          if (r) onStarted();
+          if (r) setSocket(r.socketPath);
         }}
       >
         Start KeyDock's agent
       </Button>
       {start.error && <ErrorNotice error={start.error} />}
-      {!start.error && <Notice kind="info">KeyDock's own agent keeps keys in memory only and asks before use when you want it to.</Notice>}
+      {socket && (
+        <Notice kind="success" role="status" title="KeyDock's agent is running.">
+          <p>
+            For ssh and git to use it, set <code>SSH_AUTH_SOCK={socket}</code> in your shell (or <code>IdentityAgent {socket}</code> in ~/.ssh/config), add your key on the Keys page, then test again.
+          </p>
+        </Notice>
+      )}
     </>
   );
 }
