@@ -112,6 +112,15 @@ export function diagnose(f: DiagnoseFacts): Diagnosis {
       action: { kind: 'remove-stale-host-key' },
     };
   }
+  if (a.hostKeyStatus === 'new' && f.providerEndpoint && f.preset) {
+    // The provider's own host showing a key it does not publish: never offer to trust it.
+    return {
+      code: 'host-key-unknown',
+      message: `${where(r)} presented a host key that is NOT one of ${f.preset.name}'s published keys. Someone may be intercepting the connection.`,
+      fix: `Do not trust it. Compare with ${f.preset.name}'s published fingerprints (${f.preset.hostKeys.map((k) => k.fingerprint).join(', ')}) and try again from another network.`,
+      action: null,
+    };
+  }
   if (a.hostKeyStatus === 'new') {
     return {
       code: 'host-key-unknown',
