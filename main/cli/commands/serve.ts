@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { AskpassConfirmer } from '../../agent/server/askpass';
 import { startOwnAgent } from '../../agent/server/own-agent';
 import { peerCredentialsSupported } from '../../agent/transports/peer-cred';
+import { KeyDockError } from '../../errors';
+import type { WindowsTransports } from '../../agent/transports/windows';
 import type { CommandEnv } from '../program';
 
 const SERVE_HELP = `
@@ -26,10 +28,15 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
     .description('run KeyDock’s own SSH agent on a Unix socket (foreground)')
     .option('-a, --socket <path>', 'socket path (default: $XDG_RUNTIME_DIR/keydock/agent.sock, else a new 0700 temp dir)')
     .option('-v, --verbose', 'log every request (client, operation, key fingerprint, outcome) to stderr')
+    .option('--pageant', 'Windows: also answer PuTTY, WinSCP and TortoiseGit (Pageant window + Pageant pipe)')
+    .option('--openssh-pipe', 'Windows: also serve \\\\.\\pipe\\openssh-ssh-agent for ssh.exe and Git')
     .addHelpText('after', SERVE_HELP)
     .action(
-      env.run(async (out, opts: { socket?: string; verbose?: boolean }) => {
+      env.run(async (out, opts: { socket?: string; verbose?: boolean; pageant?: boolean; opensshPipe?: boolean }) => {
         const io = env.io;
+        if ((opts.pageant || opts.opensshPipe) && process.platform !== 'win32') {
+          throw new KeyDockError('windows-only', '--pageant and --openssh-pipe exist only on Windows.', 'On this system, use the Unix socket `keydock serve` prints.', { exitCode: 2 });
+        }
         const confirmer = new AskpassConfirmer(io.env);
         const agent = await startOwnAgent({
           env: io.env,
@@ -37,6 +44,22 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
           server: { confirmer },
           onRefused: (reason) => io.stderr.write(`keydock serve: refused a connection: ${reason}\n`),
         });
+        let windows: WindowsTransports | null = null;
+        if (opts.pageant || opts.opensshPipe) {
+          const { startWindowsTransports } = await import('../../agent/transports/windows');
+          try {
+            windows = await startWindowsTransports(agent.server, {
+              pageantWindow: Boolean(opts.pageant),
+              pageantPipe: Boolean(opts.pageant),
+              opensshPipe: Boolean(opts.opensshPipe),
+              onEvent: (e) => io.stderr.write(`keydock serve: ${e.transport}: ${e.kind}: ${e.detail}\n`),
+            });
+          } catch (e) {
+            await agent.stop();
+            throw e;
+          }
+          io.stderr.write(`keydock serve: Windows endpoints: ${JSON.stringify(windows?.endpoints)}\n`);
+        }
         if (opts.verbose) {
           agent.server.activity.subscribe((e) => {
             const parts = [new Date(e.at).toISOString(), e.client, e.operation, e.fingerprint ?? '-', e.destination ?? '-', e.outcome, e.detail ?? ''];
@@ -67,6 +90,7 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
           process.on('SIGINT', stop);
           process.on('SIGHUP', stop);
         });
+        await windows?.stop();
         await agent.stop();
       }),
     );
