@@ -6,6 +6,8 @@ import { applyDoctorFix, publicFinding, runDoctor } from '../../doctor/doctor';
 import { KeyDockError } from '../../errors';
 import type { CommandEnv } from '../program';
 import { setupHost } from '../../connect/setup-host';
+import { generateKeyFiles } from '../../keys/generate';
+import { readStdinLine } from '../io';
 
 const TEST_HELP = `
 TARGET is a host (github.com), user@host, host:port, ssh://user@host:port, a Git remote
@@ -139,7 +141,8 @@ export function registerConnectCommands(program: Command, env: CommandEnv): void
     .option('--repo <owner/repo>', 'a deployment key for this repository')
     .option('--account <label>', 'an account key with this label (e.g. work), for a second account')
     .option('--alias <name>', 'the Host alias (default: HOST-REPO or HOST-LABEL)')
-    .option('--key <file>', 'use this existing key instead of creating one')
+    .option('--key <file>', 'use this existing key instead of creating a new Ed25519 key')
+    .option('--passphrase-stdin', 'protect the new key with a passphrase read from standard input')
     .option('-F, --config <file>', 'write this SSH config file instead of ~/.ssh/config')
     .addHelpText(
       'after',
@@ -149,8 +152,9 @@ keeping the previous file as config.keydock-backup, then prints the public key t
 remote URL to use, e.g. git@github.com-myrepo:owner/myrepo.git.`,
     )
     .action(
-      env.run(async (out, provider: string, opts: { repo?: string; account?: string; alias?: string; key?: string; config?: string }) => {
+      env.run(async (out, provider: string, opts: { repo?: string; account?: string; alias?: string; key?: string; config?: string; passphraseStdin?: boolean }) => {
         const ctx = env.context();
+        const passphrase = opts.passphraseStdin ? await readStdinLine(env.io) : undefined;
         const r = await setupHost(
           ctx,
           {
@@ -161,7 +165,9 @@ remote URL to use, e.g. git@github.com-myrepo:owner/myrepo.git.`,
             ...(opts.key ? { keyPath: opts.key } : {}),
             ...(opts.config ? { configFile: opts.config } : {}),
           },
-          null,
+          async (path, comment) => {
+            await generateKeyFiles({ path, comment, type: 'ed25519', ...(passphrase ? { passphrase } : {}) });
+          },
         );
         out.success({ ...r }, () =>
           [

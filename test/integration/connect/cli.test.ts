@@ -173,8 +173,13 @@ describe('keydock test / doctor / setup-host', () => {
     const again = await cli(['setup-host', 'github', '--repo', 'owner/myrepo', '--key', key]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already has "Host github.com-myrepo"/);
-    const nokey = await cli(['setup-host', 'github', '--account', 'work']);
-    expect(nokey.code).toBe(2);
-    expect(nokey.stderr).toMatch(/cannot create keys from setup-host yet/);
+    // Without --key, a new Ed25519 key is created for the alias; ssh-keygen can read it.
+    const gen = await cli(['--json', 'setup-host', 'gitlab', '--account', 'work']);
+    expect(gen.code, gen.stderr).toBe(0);
+    const made = JSON.parse(gen.stdout);
+    expect(made).toMatchObject({ alias: 'gitlab.com-work', generated: true, keyPath: join(home.sshDir, 'id_ed25519_gitlab.com-work'), remoteUrl: null });
+    const fp = await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', made.keyPath]);
+    expect(fp.stdout).toContain(made.fingerprint);
+    expect((await stat(made.keyPath)).mode & 0o777).toBe(0o600);
   });
 });
