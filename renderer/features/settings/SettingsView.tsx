@@ -19,6 +19,8 @@ export function SettingsView() {
   const [idle, setIdle] = useState('');
   const [idleError, setIdleError] = useState<string | null>(null);
   const [picked, setPicked] = useState<string | null>(null);
+  /** The switch follows the click at once; it flips back if starting or stopping fails. */
+  const [ownWanted, setOwnWanted] = useState<boolean | null>(null);
 
   useEffect(() => {
     if (settings) setIdle(String(settings.lockAfterIdleMinutes));
@@ -35,12 +37,14 @@ export function SettingsView() {
   };
 
   const ownAgent = async (on: boolean) => {
+    setOwnWanted(on);
     const r = await toggleServer.run(() => (on ? invoke('server:start-agent', {}) : invoke('server:stop-agent', {})));
     if (r) {
       server.set(r);
       await save({ runOwnAgent: on }, on ? "KeyDock's own agent is on" : "KeyDock's own agent is off");
       void agents.reload();
     }
+    setOwnWanted(null);
   };
 
   const saveIdle = () => {
@@ -104,7 +108,7 @@ export function SettingsView() {
         {selectAgent.error && <ErrorNotice error={selectAgent.error} />}
 
         <label className="check">
-          <input type="checkbox" checked={server.data?.running ?? settings.runOwnAgent} disabled={toggleServer.busy || server.status === 'loading'} onChange={(e) => void ownAgent(e.target.checked)} />
+          <input type="checkbox" checked={ownWanted ?? server.data?.running ?? settings.runOwnAgent} disabled={toggleServer.busy || (server.status === 'loading' && !server.data)} onChange={(e) => void ownAgent(e.target.checked)} />
           <span>Run KeyDock's own agent (keys stay in memory only; can ask before each use and logs every request)</span>
         </label>
         {server.status === 'error' && <ErrorNotice error={server.error} title="Could not ask for the agent's status" onRetry={() => void server.reload()} />}

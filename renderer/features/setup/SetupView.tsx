@@ -109,7 +109,7 @@ export function SetupView() {
         )}
         {progress.step === 4 && progress.provider && (
           <TestStep
-            provider={progress.provider}
+            host={preset?.host ?? progress.provider}
             providerName={preset?.name ?? progress.provider}
             onBack={() => void go({ ...progress, step: 3 })}
             onFinish={() => {
@@ -281,21 +281,21 @@ function PublishStep({ provider, providerName, addKeyUrl, keyPath, onNext, onBac
   );
 }
 
-function TestStep({ provider, providerName, onBack, onFinish }: { provider: string; providerName: string; onBack: () => void; onFinish: () => void }) {
+function TestStep({ host, providerName, onBack, onFinish }: { host: string; providerName: string; onBack: () => void; onFinish: () => void }) {
   const test = useConnectionTest();
   const ran = useRef(false);
   useEffect(() => {
     if (ran.current) return;
     ran.current = true;
-    void test.run(provider);
-  }, [provider, test]);
+    void test.run(host);
+  }, [host, test]);
   return (
     <section aria-labelledby="test-title" aria-live="polite">
       <h2 id="test-title" className="section-title">
         Test the connection to {providerName}
       </h2>
       <StepList steps={test.steps} running={test.running} />
-      {!test.running && <TestResult report={test.report} error={test.error} target={provider} onRetest={() => void test.run(provider)} />}
+      {!test.running && <TestResult report={test.report} error={test.error} target={host} onRetest={() => void test.run(host)} />}
       <div className="form-actions">
         <Button onClick={onBack}>Back to the public key</Button>
         {test.report?.ok && (

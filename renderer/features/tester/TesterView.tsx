@@ -39,7 +39,8 @@ export function TesterView() {
       {presets.data && presets.data.length > 0 && (
         <div className="preset-buttons">
           {presets.data.map((p) => (
-            <Button key={p.id} variant="primary" busy={test.running && test.target === p.id} disabled={test.running} onClick={() => void test.run(p.id)}>
+            // The host name, not the preset id: ~/.ssh/config (User, HostName, Port) applies to it as it does for git.
+            <Button key={p.id} variant="primary" busy={test.running && test.target === p.host} disabled={test.running} onClick={() => void test.run(p.host)}>
               Test {p.name}
             </Button>
           ))}
