@@ -31,14 +31,12 @@ if (want('typecheck')) {
   step('typecheck (browser tests)', bin('tsc'), ['-p', 'tsconfig.playwright.json', '--noEmit']);
 }
 if (want('lint')) step('lint', bin('eslint'), ['.']);
+// The build comes first: the packaging test and the UI tests use its output.
+const built = want('vitest') || want('ui') ? step('build', bin('electron-vite'), ['build']) : false;
 const vitestJson = join(tmp, 'vitest.json');
 if (want('vitest')) step('unit + integration (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
 const pwJson = join(tmp, 'playwright.json');
-if (want('ui')) {
-  if (step('build', bin('electron-vite'), ['build'])) {
-    step('UI + e2e (Playwright)', bin('playwright'), ['test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson });
-  }
-}
+if (want('ui') && built) step('UI + e2e (Playwright)', bin('playwright'), ['test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson });
 
 let passed = 0;
 let failed = 0;
