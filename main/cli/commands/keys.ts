@@ -1,5 +1,239 @@
-import type { Command } from 'commander';
+import { chmod } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { KeyDockError } from '../../errors';
+import { CONVERT_TARGETS, convertMaterial, isPrivateTarget, type ConvertTarget } from '../../keys/convert';
+import { writeFileAtomic } from '../../keys/files';
+import { describePublicBlob, fingerprintMd5, fingerprintSha256, parsePublicKeyLine } from '../../keys/format';
+import { generateKeyFiles, type GenerateType } from '../../keys/generate';
+import { inspectKeyFile } from '../../keys/inspect';
+import { decryptKeyFile, openKeyData, readKeyFile } from '../../keys/load';
+import { publicBlob } from '../../keys/material';
+import { forgetKey, isRemembered, loadRememberedKeys, rememberKey, secretStoreFor } from '../../keys/service';
+import type { PassphraseProvider } from '../../keys/types';
+import { keychainPassphraseProvider } from '../../secrets/passphrases';
+import type { AppContext } from '../../context';
+import { promptHidden, readStdinLine, type CliIo } from '../io';
+import { table } from '../output';
 import type { CommandEnv } from '../program';
 
-// PLACEHOLDER: the keys commands register here.
-export function registerKeysCommands(_program: Command, _env: CommandEnv): void {}
+/** Asks for an existing key's passphrase: keychain first (silently skipped when absent), then stdin or the terminal. */
+function passphraseProvider(ctx: AppContext, io: CliIo, fromStdin: boolean): PassphraseProvider {
+  const ask: PassphraseProvider = async (info) => {
+    if (fromStdin) return info.attempt === 0 ? readStdinLine(io) : null;
+    const what = info.comment || info.path || 'the key';
+    return promptHidden(io, info.attempt === 0 ? `Passphrase for ${what}: ` : `Wrong passphrase, try again for ${what}: `);
+  };
+  // Converting or fingerprinting never promised a keychain, so a missing one is not worth a message here.
+  return keychainPassphraseProvider(secretStoreFor(ctx), null, ask);
+}
+
+/** Asks for a new passphrase twice on a terminal, or once on stdin; '' means none. */
+async function newPassphrase(io: CliIo, fromStdin: boolean, none: boolean): Promise<string> {
+  if (none) return '';
+  if (fromStdin) return readStdinLine(io);
+  if (!io.stdin.isTTY) {
+    throw new KeyDockError('passphrase-required', 'A new passphrase is needed but there is no terminal to ask on.', 'Pipe it in with --passphrase-stdin, or pass --no-passphrase to write the key unprotected.', { exitCode: 2 });
+  }
+  const a = await promptHidden(io, 'New passphrase (empty for none): ');
+  const b = await promptHidden(io, 'Same passphrase again: ');
+  if (a !== b) throw new KeyDockError('passphrase-mismatch', 'The two passphrases differ.', 'Run the command again and type the same passphrase twice.', { exitCode: 2 });
+  return a;
+}
+
+function typeLabel(type: string): string {
+  const base = type.replace('-cert-v01@openssh.com', '');
+  const label = base === 'ssh-ed25519' ? 'ED25519' : base === 'ssh-ed448' ? 'ED448' : base === 'ssh-rsa' ? 'RSA' : base === 'ssh-dss' ? 'DSA' : base.startsWith('ecdsa') ? 'ECDSA' : base;
+  return type.endsWith('-cert-v01@openssh.com') ? `${label}-CERT` : label;
+}
+
+export function registerKeysCommands(program: Command, env: CommandEnv): void {
+  const { io } = env;
+
+  program
+    .command('keygen')
+    .description('Make a new key pair in OpenSSH format (Ed25519 unless --type says otherwise)')
+    .addOption(new Option('--type <type>', 'key type').choices(['ed25519', 'ecdsa', 'rsa']).default('ed25519'))
+    .option('--bits <n>', 'key size: ecdsa 256/384/521, rsa 3072 or more', (v) => Number.parseInt(v, 10))
+    .option('--comment <text>', 'comment stored with the key (e.g. you@laptop)')
+    .option('--file <path>', 'private key file (default ~/.ssh/id_<type>)')
+    .option('--passphrase-stdin', 'read the new passphrase from the first line of stdin (empty line = none)')
+    .option('--no-passphrase', 'write the key without a passphrase (not recommended)')
+    .option('--remember', 'store the passphrase in the system keychain so adding the key needs no prompt')
+    .option('--force', 'replace an existing key file (the old key is lost)')
+    .action(
+      env.run(async (out, opts: { type: GenerateType; bits?: number; comment?: string; file?: string; passphraseStdin?: boolean; passphrase: boolean; remember?: boolean; force?: boolean }) => {
+        const ctx = env.context();
+        const path = resolve(opts.file ?? join(ctx.paths.sshDir, `id_${opts.type}`));
+        const passphrase = await newPassphrase(io, !!opts.passphraseStdin, !opts.passphrase);
+        if (opts.remember && !passphrase) throw new KeyDockError('keychain-empty-passphrase', '--remember needs a passphrase to remember.', 'Give a passphrase, or leave out --remember.', { exitCode: 2 });
+        const g = await generateKeyFiles({ path, type: opts.type, bits: opts.bits, comment: opts.comment ?? '', passphrase, force: !!opts.force });
+        let remembered = false;
+        let keychainError: ReturnType<KeyDockError['toJSON']> | null = null;
+        if (opts.remember) {
+          try {
+            await rememberKey(ctx, { path, fingerprint: g.fingerprint, comment: opts.comment ?? '' }, passphrase);
+            remembered = true;
+          } catch (e) {
+            if (!(e instanceof KeyDockError)) throw e;
+            keychainError = e.toJSON();
+            out.setExitCode(1);
+          }
+        }
+        out.success({ path: g.path, publicPath: g.publicPath, fingerprint: g.fingerprint, publicKey: g.publicKey, encrypted: !!passphrase, remembered, keychainError }, () =>
+          [
+            `Wrote ${g.path} (private, mode 0600) and ${g.publicPath}.`,
+            `Fingerprint: ${g.fingerprint}`,
+            'Public key (paste into authorized_keys or your Git host):',
+            g.publicKey,
+            ...(remembered ? ['Passphrase stored in the system keychain.'] : []),
+            ...(keychainError ? [`Not remembered: ${keychainError.message}`, `  hint: ${keychainError.hint}`] : []),
+            ...(!passphrase ? ['Warning: the key has no passphrase; anyone who copies the file can use it.'] : []),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  program
+    .command('convert <file>')
+    .description('Convert a key to another format: openssh, ppk (PuTTY v3), ppk2, pem, pub, rfc4716')
+    .addOption(new Option('--to <format>', 'output format').choices([...CONVERT_TARGETS]).makeOptionMandatory())
+    .option('--out <path>', 'output file (needed for private formats; public formats print to stdout)')
+    .option('--passphrase-stdin', 'read the passphrase of FILE from stdin (first line)')
+    .option('--new-passphrase-stdin', 'read the passphrase for the output from stdin (next line; empty = none)')
+    .option('--unencrypted', 'write the private output without a passphrase')
+    .option('--force', 'replace an existing output file')
+    .action(
+      env.run(async (out, file: string, opts: { to: ConvertTarget; out?: string; passphraseStdin?: boolean; newPassphraseStdin?: boolean; unencrypted?: boolean; force?: boolean }) => {
+        const ctx = env.context();
+        const path = resolve(file);
+        const data = await readKeyFile(path);
+        const { parsed, usedPassphrase } = await decryptKeyFile(data, path, passphraseProvider(ctx, io, !!opts.passphraseStdin));
+        const comment = parsed.comment || basename(path);
+        const priv = isPrivateTarget(opts.to);
+        if (priv && !opts.out) throw new KeyDockError('convert-needs-out', 'Private key formats are written to a file, never printed.', `Add --out FILE, e.g. --out ${basename(path)}.${opts.to.startsWith('ppk') ? 'ppk' : 'key'}`, { exitCode: 2 });
+        let passphrase = usedPassphrase ?? '';
+        if (opts.unencrypted) passphrase = '';
+        else if (opts.newPassphraseStdin) passphrase = await readStdinLine(io);
+        const text = await convertMaterial(parsed.material, comment, opts.to, { passphrase: priv ? passphrase : undefined });
+        const fingerprint = fingerprintSha256(publicBlob(parsed.material));
+        if (opts.out) {
+          const target = resolve(opts.out);
+          await writeFileAtomic(target, text, { mode: priv ? 0o600 : 0o644, force: !!opts.force });
+          if (priv) await chmod(target, 0o600);
+          out.success({ path: target, format: opts.to, fingerprint, encrypted: priv && !!passphrase }, () => `Wrote ${target} (${opts.to}${priv ? (passphrase ? ', passphrase-protected' : ', NOT passphrase-protected') : ''}). Fingerprint ${fingerprint}.`);
+        } else {
+          out.success({ format: opts.to, fingerprint, text }, () => text);
+        }
+        for (const w of parsed.warnings ?? []) io.stderr.write(`keydock: warning: ${w}\n`);
+      }),
+    );
+
+  program
+    .command('fingerprint <file>')
+    .description('Show the fingerprint of a key (private, .pub or PuTTY file), like ssh-keygen -lf')
+    .option('--md5', 'show the old MD5 form instead of SHA256')
+    .option('--passphrase-stdin', 'read the passphrase from stdin if the file needs one')
+    .action(
+      env.run(async (out, file: string, opts: { md5?: boolean; passphraseStdin?: boolean }) => {
+        const ctx = env.context();
+        const path = resolve(file);
+        const data = await readKeyFile(path);
+        let blob: Buffer | null = null;
+        let comment = '';
+        try {
+          const p = parsePublicKeyLine(data.toString('utf8'));
+          blob = p.blob;
+          comment = p.comment;
+        } catch {
+          const h = openKeyData(data, path).header;
+          if (h.publicBlob && h.comment !== null) {
+            blob = h.publicBlob;
+            comment = h.comment;
+          } else {
+            const info = await inspectKeyFile(path, { passphrase: h.encrypted && h.publicBlob === null ? passphraseProvider(ctx, io, !!opts.passphraseStdin) : null });
+            if (info.publicKey) {
+              const p = parsePublicKeyLine(info.publicKey);
+              blob = p.blob;
+              comment = info.comment;
+            } else if (h.publicBlob) blob = h.publicBlob;
+          }
+        }
+        if (!blob) throw new KeyDockError('key-fingerprint-unknown', `Could not read the public key of ${path}.`, 'Put its .pub file beside it, or pass --passphrase-stdin.');
+        const d = describePublicBlob(blob);
+        const fingerprint = opts.md5 ? fingerprintMd5(blob) : fingerprintSha256(blob);
+        out.success({ fingerprint, bits: d.bits, type: d.type, comment }, () => `${d.bits} ${fingerprint} ${comment || 'no comment'} (${typeLabel(d.type)})`);
+      }),
+    );
+
+  program
+    .command('inspect <file>')
+    .description('Describe a key file: type, size, comment, protection and KDF cost, permissions, health')
+    .action(
+      env.run(async (out, file: string) => {
+        const ctx = env.context();
+        const info = await inspectKeyFile(resolve(file), { isRemembered: (fp) => isRemembered(ctx, fp), platform: ctx.platform });
+        out.success({ ...info }, () => {
+          const rows: string[][] = [
+            ['File', info.path],
+            ['Format', info.format],
+            ['Type', `${info.type}${info.bits ? ` (${info.bits} bits)` : ''}`],
+            ['Comment', info.comment || '-'],
+            ['Fingerprint', info.fingerprint || 'unknown until the passphrase is given'],
+            ['Encrypted', info.encrypted ? `yes (${[info.kdf, info.kdfCost].filter(Boolean).join(', ')})` : 'no'],
+            ['Permissions', info.mode ?? 'n/a'],
+            ['Remembered', info.remembered ? 'yes (system keychain)' : 'no'],
+          ];
+          if (info.certificate) {
+            const c = info.certificate;
+            rows.push(['Certificate', `${c.path}: id "${c.keyId}", principals ${c.principals.join(',') || '(any)'}, valid until ${c.validBefore === null ? 'forever' : new Date(c.validBefore * 1000).toISOString()}`]);
+          }
+          const lines = [table(['', ''], rows).split('\n').slice(1).join('\n')];
+          if (info.findings.length === 0) lines.push('', 'Health: no problems found.');
+          else {
+            lines.push('', 'Health:');
+            for (const f of info.findings) lines.push(`  [${f.severity}] ${f.message}`, `      fix: ${f.fix}`);
+          }
+          for (const w of info.warnings) lines.push(`Warning: ${w}`);
+          return lines.join('\n');
+        });
+      }),
+    );
+
+  program
+    .command('forget <fileOrFingerprint>')
+    .description('Remove a remembered passphrase from the system keychain')
+    .action(
+      env.run(async (out, target: string) => {
+        const ctx = env.context();
+        const r = await forgetKey(ctx, target.startsWith('SHA256:') ? target : resolve(target));
+        if (!r.removed) {
+          throw new KeyDockError('keychain-not-remembered', `No passphrase is remembered for ${r.fingerprint}.`, 'Nothing to do; keydock inspect FILE shows whether a key is remembered.');
+        }
+        out.success({ fingerprint: r.fingerprint, removed: true }, () => `Forgot the passphrase of ${r.fingerprint}.`);
+      }),
+    );
+
+  program
+    .command('load')
+    .description('Load every key with a remembered passphrase into the agent (what KeyDock does at login)')
+    .action(
+      env.run(async (out) => {
+        const ctx = env.context();
+        const add = await agentAdder(ctx);
+        const r = await loadRememberedKeys(ctx, add);
+        if (r.failed.length) out.setExitCode(1);
+        out.success({ ...r }, () =>
+          [
+            r.loaded.length ? `Loaded ${r.loaded.length} key(s): ${r.loaded.join(', ')}` : 'No remembered keys were loaded.',
+            ...r.failed.map((f) => `Failed: ${f.path}: ${f.message}`),
+          ].join('\n'),
+        );
+      }),
+    );
+}
+
+/** How `load` reaches the agent ssh would use; the agent client is helper A's (main/agent/client.ts). */
+async function agentAdder(_ctx: AppContext): Promise<(key: import('../../keys/types').PrivateKey) => Promise<void>> {
+  throw new KeyDockError('agent-client-missing', 'This build of KeyDock cannot talk to an agent yet.', 'Add keys with ssh-add for now.', { exitCode: 2 });
+}
