@@ -93,12 +93,19 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, [navigate]);
 
+  // Controls follow the user's click at once; a failed save puts the old value back.
   const updateSettings = useCallback(async (patch: Partial<Settings>) => {
+    let before: Settings | null = null;
+    setSettings((s) => {
+      before = s;
+      return s ? { ...s, ...patch } : s;
+    });
     const r = await invoke('settings:update-settings', patch);
     if (r.ok) {
       setSettings(r.value);
       return null;
     }
+    if (before) setSettings(before);
     return r.error;
   }, []);
 

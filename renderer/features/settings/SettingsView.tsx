@@ -24,7 +24,7 @@ export function SettingsView() {
 
   useEffect(() => {
     if (settings) setIdle(String(settings.lockAfterIdleMinutes));
-  }, [settings?.lockAfterIdleMinutes]); // eslint-disable-line
+  }, [settings?.lockAfterIdleMinutes]);
 
   if (settingsError && !settings) return <ErrorNotice error={settingsError} title="Could not read the settings" />;
   if (!settings) return <Loading label="Loading settings…" />;

@@ -1,0 +1,70 @@
+import { expect, test } from '@playwright/test';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startSshd, type Sshd } from '../support/sshd';
+import { startUiServices, type UiServices } from '../support/ui-services';
+import { checkAndCapture, openWindow } from './ui-helpers';
+import { missingChannels } from './readiness';
+
+// The first-time walkthrough end to end: no keys anywhere → the window opens the setup →
+// GitHub → a new ed25519 key with a passphrase → load it → copy the public key (the test
+// plays the user and adds it to the local "GitHub" sshd) → the test greets the new key.
+let services: UiServices;
+let sshd: Sshd;
+
+test.beforeEach(async () => {
+  sshd = await startSshd({ greeting: 'github' });
+  services = await startUiServices({ env: { KEYDOCK_TESTER_GIT_USER: sshd.user } });
+  await writeFile(join(services.home.sshDir, 'config'), `Host github.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n`);
+  await copyFile(sshd.knownHostsFile, join(services.home.sshDir, 'known_hosts'));
+  const missing = await missingChannels(services.ctx, ['agent:list-identities', 'keys:list-files']);
+  test.skip(missing !== null, `The walkthrough needs the agent and keys services (${missing})`);
+});
+test.afterEach(async () => {
+  await services?.stop();
+  await sshd?.stop();
+});
+
+test('walkthrough from nothing to a green test, resumable half-way', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openWindow(page, services.url);
+  // First run: nothing loaded, no key files → the walkthrough opens by itself.
+  await expect(page.getByRole('heading', { level: 1, name: 'Set up a key' })).toBeVisible();
+  await page.getByRole('button', { name: /^GitHub/ }).click();
+
+  await page.getByLabel('Passphrase', { exact: true }).fill('abc');
+  await expect(page.getByText('Strength: Weak.')).toBeVisible();
+  await page.getByLabel('Passphrase', { exact: true }).fill('orbit lantern pepper canyon');
+  await expect(page.getByText(/Strength: (Good|Strong)\./)).toBeVisible();
+  await page.getByLabel('Repeat passphrase').fill('orbit lantern pepper canyo');
+  await page.getByRole('button', { name: 'Make key' }).click();
+  await expect(page.getByText('The two passphrases differ.')).toBeVisible();
+  await page.getByLabel('Repeat passphrase').fill('orbit lantern pepper canyon');
+  // No keychain in this scenario: keep the passphrase out of it.
+  await page.getByRole('checkbox', { name: /Remember the passphrase/ }).uncheck();
+  await page.getByRole('button', { name: 'Make key' }).click();
+
+  // Load: the passphrase typed a moment ago is still in memory (never saved).
+  await expect(page.getByRole('heading', { name: 'Load the key into your agent' })).toBeVisible();
+  await page.getByRole('button', { name: 'Load key' }).click();
+  await expect(page.getByRole('heading', { name: 'Add the public key to GitHub' })).toBeVisible();
+  const pubFile = join(services.home.sshDir, 'id_ed25519_github.pub');
+  await expect(page.getByLabel('Your public key (safe to share)')).toHaveValue((await readFile(pubFile, 'utf8')).trim());
+  await page.getByRole('radio', { name: /One repository only/ }).check();
+  await expect(page.getByText('Allow write access')).toBeVisible();
+  await page.getByRole('radio', { name: /My account/ }).check();
+  await checkAndCapture(page, 'setup-publish');
+
+  // Close the window half-way and come back: same step.
+  await openWindow(page, services.url);
+  await page.getByRole('button', { name: 'Continue setup' }).click();
+  await expect(page.getByRole('heading', { name: 'Add the public key to GitHub' })).toBeVisible();
+
+  // The user pastes the key on "GitHub".
+  await sshd.addKey(pubFile, 'new-octocat');
+  await page.getByRole('button', { name: 'I added it, test now' }).click();
+  await expect(page.locator('[data-verdict="ok"]')).toContainText('logged you in as new-octocat');
+  await page.getByRole('button', { name: 'Finish' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Keys' })).toBeVisible();
+  await expect(page.getByText('id_ed25519_github').or(page.getByText('github key made by KeyDock')).first()).toBeVisible();
+});
