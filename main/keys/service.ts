@@ -99,4 +99,46 @@ export async function fingerprintOfFile(path: string): Promise<string> {
   }
 }
 
+/** Puts one loaded key into an agent. */
+export type AgentAdder = (key: PrivateKey) => Promise<void>;
+
+const adders = new WeakMap<AppContext, AgentAdder>();
+
+/** Lets the app (or a test) decide which agent `load` fills: e.g. KeyDock's own agent. */
+export function setAgentAdder(ctx: AppContext, add: AgentAdder): void {
+  adders.set(ctx, add);
+}
+
+/**
+ * The adder for a context: the one set with setAgentAdder, else the agent ssh would use,
+ * reached through helper A's agent client (main/agent/connect.ts, client.ts, discovery.ts).
+ * Those are imported by name at run time so this module builds before they exist.
+ */
+export async function agentAdderFor(ctx: AppContext): Promise<AgentAdder> {
+  const set = adders.get(ctx);
+  if (set) return set;
+  type AgentModules = {
+    discovery: { agentSshWillUse(ctx: AppContext): Promise<{ path: string } | null> };
+    connect: { openAgentStream(path: string): Promise<import('node:stream').Duplex> };
+    client: { AgentClient: new (s: import('node:stream').Duplex) => { addIdentity(k: PrivateKey, o: object): Promise<void>; close(): void | Promise<void> } };
+  };
+  let mods: AgentModules;
+  try {
+    const load = (name: string) => import(/* @vite-ignore */ `../agent/${name}`);
+    mods = { discovery: await load('discovery'), connect: await load('connect'), client: await load('client') } as AgentModules;
+  } catch (e) {
+    throw new KeyDockError('agent-client-missing', 'This build of KeyDock cannot talk to an agent yet.', 'Add the keys with ssh-add for now.', { exitCode: 2, cause: e });
+  }
+  const target = await mods.discovery.agentSshWillUse(ctx);
+  if (!target) throw new KeyDockError('agent-unreachable', 'No SSH agent is running for ssh to use.', 'Start ssh-agent (eval "$(ssh-agent)") or KeyDock\'s own agent (keydock serve), then run keydock load again.', { exitCode: 2 });
+  return async (key) => {
+    const client = new mods.client.AgentClient(await mods.connect.openAgentStream(target.path));
+    try {
+      await client.addIdentity(key, {});
+    } finally {
+      await client.close();
+    }
+  };
+}
+
 export { KEYCHAIN_SERVICE };

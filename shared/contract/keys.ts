@@ -35,7 +35,7 @@ export const GenerateRequest = z
     bits: z.number().int().optional(),
     comment: z.string().max(1024).default(''),
     /** File name inside ~/.ssh (no directories): the renderer never picks arbitrary paths. */
-    fileName: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/),
+    fileName: z.string().regex(/^(?!\.)[A-Za-z0-9._-]{1,128}$/, 'a plain file name inside ~/.ssh, not starting with a dot'),
     passphrase: z.string().max(1024).default(''),
     remember: z.boolean().default(false),
     overwrite: z.boolean().default(false),

@@ -9,7 +9,7 @@ import { generateKeyFiles, type GenerateType } from '../../keys/generate';
 import { inspectKeyFile } from '../../keys/inspect';
 import { decryptKeyFile, openKeyData, readKeyFile } from '../../keys/load';
 import { publicBlob } from '../../keys/material';
-import { forgetKey, isRemembered, loadRememberedKeys, rememberKey, secretStoreFor } from '../../keys/service';
+import { agentAdderFor, forgetKey, isRemembered, loadRememberedKeys, rememberKey, secretStoreFor } from '../../keys/service';
 import type { PassphraseProvider } from '../../keys/types';
 import { keychainPassphraseProvider } from '../../secrets/passphrases';
 import type { AppContext } from '../../context';
@@ -220,7 +220,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .action(
       env.run(async (out) => {
         const ctx = env.context();
-        const add = await agentAdder(ctx);
+        const add = await agentAdderFor(ctx);
         const r = await loadRememberedKeys(ctx, add);
         if (r.failed.length) out.setExitCode(1);
         out.success({ ...r }, () =>
@@ -231,9 +231,4 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
         );
       }),
     );
-}
-
-/** How `load` reaches the agent ssh would use; the agent client is helper A's (main/agent/client.ts). */
-async function agentAdder(_ctx: AppContext): Promise<(key: import('../../keys/types').PrivateKey) => Promise<void>> {
-  throw new KeyDockError('agent-client-missing', 'This build of KeyDock cannot talk to an agent yet.', 'Add keys with ssh-add for now.', { exitCode: 2 });
 }
