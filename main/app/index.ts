@@ -1,7 +1,8 @@
-import { app, type BrowserWindow, Notification, powerMonitor } from 'electron';
+import { app, dialog, Notification, powerMonitor, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createContext, disposeContext } from '../context';
 import { createHandlers } from '../ipc/handlers';
+import { setFilePicker } from '../ipc/handlers/keys';
 import { Router } from '../ipc/router';
 import { connectIpc } from './ipc-electron';
 import { registerAppScheme, serveRenderer } from './protocol';
@@ -63,14 +64,48 @@ async function start(): Promise<void> {
     if (win && win.isVisible() && win.isFocused()) return;
     new Notification({ title: 'KeyDock: allow a signature?', body: `${req.client} wants to use “${req.comment}”${req.destination ? ` for ${req.destination}` : ''}.` }).show();
   });
-  const lockIfWanted = async () => {
-    const settings = await ctx.settings.get();
-    if (settings.lockAfterIdleMinutes > 0 || settings.runOwnAgent) await internal.dispatch('server:stop-agent', {}, { transport: 'internal' });
-  };
-  powerMonitor.on('lock-screen', () => void lockIfWanted());
-  powerMonitor.on('suspend', () => void lockIfWanted());
+  setFilePicker(ctx, async () => {
+    const options = {
+      title: 'Choose SSH key files',
+      defaultPath: ctx.paths.sshDir,
+      properties: ['openFile', 'multiSelections', 'showHiddenFiles'] as Array<'openFile' | 'multiSelections' | 'showHiddenFiles'>,
+    };
+    const picked = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+    return picked.canceled ? [] : picked.filePaths;
+  });
+  watchForLock();
+  const settings = await ctx.settings.get();
+  if (settings.runOwnAgent) await internal.dispatch('server:start-agent', {}, { transport: 'internal' });
   const route = routeFromArgv(process.argv);
   if (route) showWindow(route);
+}
+
+/**
+ * When the user asked for it (lock after idle > 0), KeyDock's own agent drops its keys on
+ * screen lock, sleep and after that many idle minutes, and the tray says so.
+ */
+function watchForLock(): void {
+  const drop = async (reason: 'screen-locked' | 'sleep' | 'idle') => {
+    const { lockAfterIdleMinutes } = await ctx.settings.get();
+    if (lockAfterIdleMinutes <= 0) return;
+    const r = await internal.dispatch('server:remove-all-keys', { reason }, { transport: 'internal' });
+    const removed = r.ok ? (r.value as { removed: number }).removed : 0;
+    if (removed > 0) {
+      const why = { 'screen-locked': 'the screen locked', sleep: 'the computer went to sleep', idle: 'you were away' }[reason];
+      new Notification({ title: 'KeyDock removed your keys', body: `${removed} key${removed === 1 ? '' : 's'} removed because ${why}. Add them again when you need them.` }).show();
+      void tray?.refresh();
+    }
+  };
+  powerMonitor.on('lock-screen', () => void drop('screen-locked'));
+  powerMonitor.on('suspend', () => void drop('sleep'));
+  let idleDropped = false;
+  setInterval(() => {
+    void ctx.settings.get().then(({ lockAfterIdleMinutes }) => {
+      const idle = lockAfterIdleMinutes > 0 && powerMonitor.getSystemIdleTime() >= lockAfterIdleMinutes * 60;
+      if (idle && !idleDropped) void drop('idle');
+      idleDropped = idle;
+    });
+  }, 30_000).unref();
 }
 
 /** Start at login: Electron's login items on macOS/Windows, an XDG autostart entry on Linux. */

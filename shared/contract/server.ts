@@ -37,6 +37,8 @@ export const serverChannels = {
   'server:get-status': channel(Empty, ServerStatus),
   'server:start-agent': channel(z.object({ socketPath: z.string().max(4096).optional() }).strict(), ServerStatus),
   'server:stop-agent': channel(Empty, ServerStatus),
+  /** Drops every key from KeyDock's own agent: screen lock, sleep and idle timeout do this. */
+  'server:remove-all-keys': channel(z.object({ reason: z.enum(['user', 'screen-locked', 'sleep', 'idle']).default('user') }).strict(), z.object({ removed: z.number().int().nonnegative() })),
   'server:list-activity': channel(z.object({ fingerprint: z.string().max(200).optional() }).strict(), z.array(ActivityEntry)),
   'server:answer-confirm': channel(z.object({ requestId: z.string().max(200), allow: z.boolean() }).strict(), Done),
 } as const;

@@ -87,6 +87,10 @@ export function createServerHandlers(ctx: AppContext): ServerHandlers {
       await stopAgent(ctx);
       return status(stateFor(ctx));
     },
+    'server:remove-all-keys': () => {
+      const agent = stateFor(ctx).agent;
+      return { removed: agent ? agent.server.keystore.removeAll() : 0 };
+    },
     'server:list-activity': (req) => stateFor(ctx).activity?.list(req.fingerprint ? { fingerprint: req.fingerprint } : {}) ?? [],
     'server:answer-confirm': (req) => {
       if (!stateFor(ctx).confirmer.answer(req.requestId, req.allow)) {
