@@ -59,10 +59,13 @@ export interface LoadRememberedResult {
  * Loads every key with a remembered passphrase into an agent through `add` (what the app does at
  * login and `keydock load` does). Never prompts: a key whose passphrase is gone is reported.
  */
-export async function loadRememberedKeys(ctx: AppContext, add: (key: PrivateKey) => Promise<void>): Promise<LoadRememberedResult> {
+export async function loadRememberedKeys(ctx: AppContext, getAdder: () => Promise<AgentAdder>): Promise<LoadRememberedResult> {
   const store = secretStoreFor(ctx);
   const result: LoadRememberedResult = { loaded: [], failed: [] };
   const entries = await listRememberedKeys(ctx.paths.configDir);
+  if (entries.length === 0) return result;
+  // Resolved only when there is something to load, so "nothing remembered" never needs an agent.
+  const add = await getAdder();
   for (const entry of entries) {
     try {
       const provider = keychainPassphraseProvider(store, entry.fingerprint, null, (e) => {

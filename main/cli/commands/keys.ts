@@ -220,8 +220,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .action(
       env.run(async (out) => {
         const ctx = env.context();
-        const add = await agentAdderFor(ctx);
-        const r = await loadRememberedKeys(ctx, add);
+        const r = await loadRememberedKeys(ctx, () => agentAdderFor(ctx));
         if (r.failed.length) out.setExitCode(1);
         out.success({ ...r }, () =>
           [

@@ -72,6 +72,6 @@ export function createKeysHandlers(ctx: AppContext): KeysHandlers {
       if (!r.removed) throw new KeyDockError('keychain-not-remembered', `No passphrase is remembered for ${r.fingerprint}.`, 'Nothing to do.');
       return { done: true as const };
     },
-    'keys:load-remembered': async () => loadRememberedKeys(ctx, await agentAdderFor(ctx)),
+    'keys:load-remembered': async () => loadRememberedKeys(ctx, () => agentAdderFor(ctx)),
   };
 }
