@@ -4,7 +4,7 @@
 import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { KeyDockError } from '../errors';
 import { KeyErrorCode } from './types';
-import { WireReader, bitLength, mpint, padStart, sshString } from './wire';
+import { bitLength, mpint, padStart, sshString, type WireReader } from './wire';
 
 export type EcCurve = 'nistp256' | 'nistp384' | 'nistp521';
 

@@ -1,5 +1,6 @@
 // Key operations as the CLI and the IPC handlers use them: one place that joins files, the
 // keychain and the remembered-keys list, so both faces behave the same.
+import type { Duplex } from 'node:stream';
 import type { AppContext } from '../context';
 import { KeyDockError } from '../errors';
 import { KEYCHAIN_SERVICE, forgetPassphrase, keychainPassphraseProvider, lookupPassphrase, rememberPassphrase } from '../secrets/passphrases';
@@ -122,8 +123,8 @@ export async function agentAdderFor(ctx: AppContext): Promise<AgentAdder> {
   if (set) return set;
   type AgentModules = {
     discovery: { agentSshWillUse(ctx: AppContext): Promise<{ path: string } | null> };
-    connect: { openAgentStream(path: string): Promise<import('node:stream').Duplex> };
-    client: { AgentClient: new (s: import('node:stream').Duplex) => { addIdentity(k: PrivateKey, o: object): Promise<void>; close(): void | Promise<void> } };
+    connect: { openAgentStream(path: string): Promise<Duplex> };
+    client: { AgentClient: new (s: Duplex) => { addIdentity(k: PrivateKey, o: object): Promise<void>; close(): void | Promise<void> } };
   };
   let mods: AgentModules;
   try {
