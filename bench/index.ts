@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each side by side with the real tool it replaces, in one
 // run on this machine. Prints markdown tables with ratios (KeyDock / reference).
 import { runAgentBench } from './agent';
+import { runPpkBench } from './ppk';
 import { runTesterBench } from './tester';
 
 const log = (line: string) => process.stderr.write(`  ${line}\n`);
@@ -16,6 +17,7 @@ interface Bench {
 const benches: Bench[] = [
   { name: 'agent', title: 'Agent signing: KeyDock vs OpenSSH ssh-agent', run: () => runAgentBench({ log }) },
   { name: 'tester', title: 'Connection test: `keydock test` vs `ssh -T` to a local sshd', run: () => runTesterBench({ log }) },
+  { name: 'ppk', title: 'PPK v3 decrypt: KeyDock vs puttygen on the same file', run: () => runPpkBench({ log }) },
 ];
 
 async function main(): Promise<void> {
