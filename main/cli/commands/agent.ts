@@ -1,5 +1,152 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Identity } from '../../../shared/models';
+import { discoverAgents } from '../../agent/discovery';
+import { addKeyFile, listIdentities, lockAgent, removeAllKeys, removeKeys, unlockAgent } from '../../agent/manager';
+import { KeyDockError } from '../../errors';
+import type { PassphraseProvider } from '../../keys/types';
+import { promptHidden, readStdinLine } from '../io';
+import { table } from '../output';
 import type { CommandEnv } from '../program';
 
-// PLACEHOLDER: the agent commands register here.
-export function registerAgentCommands(_program: Command, _env: CommandEnv): void {}
+/** `30m`, `2h`, `1d`, `90s` or plain seconds, as ssh-add -t accepts. */
+export function parseLifetime(text: string): number {
+  const m = /^(\d+)\s*([smhdw]?)$/i.exec(text.trim());
+  if (!m) throw new KeyDockError('usage', `"${text}" is not a time span.`, 'Use a number of seconds or a number with s, m, h, d or w, e.g. --lifetime 30m.', { exitCode: 2 });
+  const mult = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2]!.toLowerCase() as '' | 's' | 'm' | 'h' | 'd' | 'w'];
+  const seconds = Number(m[1]) * mult;
+  if (seconds <= 0 || seconds > 0xffffffff) throw new KeyDockError('usage', `The time span ${text} is out of range.`, 'Use something between 1 second and a few years.', { exitCode: 2 });
+  return seconds;
+}
+
+function identityRows(ids: Identity[]): string {
+  if (ids.length === 0) return 'The agent holds no keys.';
+  return table(
+    ['TYPE', 'BITS', 'FINGERPRINT', 'COMMENT'],
+    ids.map((i) => [i.type, String(i.bits), i.fingerprint, i.comment]),
+  );
+}
+
+/** The agent commands: what `ssh-add` does, plus discovery, with --json everywhere. */
+export function registerAgentCommands(program: Command, env: CommandEnv): void {
+  const io = env.io;
+  const passphraseFrom = (useStdin: boolean | undefined): PassphraseProvider => async (info) => {
+    if (useStdin) return readStdinLine(io);
+    const what = info.comment || info.path || 'the key';
+    return promptHidden(io, info.attempt > 0 ? `Wrong passphrase; try again for ${what}: ` : `Passphrase for ${what}: `);
+  };
+
+  program
+    .command('agents')
+    .description('list the SSH agents you have and which one ssh uses')
+    .action(
+      env.run(async (out) => {
+        const agents = await discoverAgents(env.context());
+        out.success({ agents }, () =>
+          agents.length === 0
+            ? 'No SSH agent found. Start one with `eval "$(ssh-agent)"` or `keydock serve`.'
+            : table(
+                ['AGENT', 'PATH', 'STATUS', 'KEYS', 'USED BY SSH'],
+                agents.map((a) => [a.label, a.path, a.reachable ? 'running' : `unreachable: ${a.reason ?? ''}`, a.keyCount === null ? '-' : String(a.keyCount), a.usedBySsh ? 'yes' : '']),
+              ),
+        );
+      }),
+    );
+
+  program
+    .command('list')
+    .description('list the keys the agent holds')
+    .option('--agent <path>', 'agent socket (default: the one ssh would use)')
+    .action(
+      env.run(async (out, opts: { agent?: string }) => {
+        const list = await listIdentities(env.context(), opts.agent);
+        out.success(list, () => `Agent: ${list.agent.path}\n${identityRows(list.identities)}`);
+      }),
+    );
+
+  program
+    .command('add')
+    .description('load key files into the agent (OpenSSH, PEM, PKCS#8, PuTTY PPK)')
+    .argument('<files...>', 'private key files')
+    .option('--agent <path>', 'agent socket (default: the one ssh would use)')
+    .option('-t, --lifetime <span>', 'remove the key after this long (e.g. 30m, 8h)')
+    .option('-c, --confirm', 'ask before every use of the key')
+    .option('--passphrase-stdin', 'read passphrases from standard input, one line per encrypted key')
+    .option('--remember', 'remember the passphrase in the OS keychain for next time')
+    .action(
+      env.run(async (out, files: string[], opts: { agent?: string; lifetime?: string; confirm?: boolean; passphraseStdin?: boolean; remember?: boolean }) => {
+        const ctx = env.context();
+        const lifetimeSeconds = opts.lifetime ? parseLifetime(opts.lifetime) : undefined;
+        const added: Identity[] = [];
+        const notices: string[] = [];
+        for (const file of files) {
+          added.push(
+            await addKeyFile(
+              ctx,
+              file,
+              {
+                passphrase: passphraseFrom(opts.passphraseStdin),
+                remember: opts.remember,
+                lifetimeSeconds,
+                confirm: opts.confirm,
+                onNotice: (e) => notices.push(`${e.message} ${e.hint}`.trim()),
+              },
+              opts.agent,
+            ),
+          );
+        }
+        // A missing keychain matters only to someone who asked to remember.
+        if (opts.remember) for (const n of new Set(notices)) io.stderr.write(`keydock: note: ${n}\n`);
+        out.success({ added }, () => added.map((i) => `Added ${i.fingerprint} ${i.comment} (${i.type})`).join('\n'));
+      }),
+    );
+
+  program
+    .command('remove')
+    .description('remove keys from the agent, by fingerprint or public key file')
+    .argument('[keys...]', 'SHA256:… / MD5:… fingerprints or .pub files')
+    .option('--agent <path>', 'agent socket (default: the one ssh would use)')
+    .option('-a, --all', 'remove every key')
+    .action(
+      env.run(async (out, keys: string[], opts: { agent?: string; all?: boolean }) => {
+        const ctx = env.context();
+        if (opts.all) {
+          await removeAllKeys(ctx, opts.agent);
+          out.success({ removed: 'all' }, () => 'Removed all keys.');
+          return;
+        }
+        if (keys.length === 0) throw new KeyDockError('usage', 'Name the keys to remove, or pass --all.', 'Run `keydock list` to see fingerprints.', { exitCode: 2 });
+        const refs = await Promise.all(
+          keys.map(async (k) => {
+            if (/^(SHA256|MD5):/.test(k)) return { fingerprint: k };
+            const text = await readFile(k, 'utf8').catch(() => {
+              throw new KeyDockError('file-not-found', `${k} is neither a fingerprint nor a readable public key file.`, 'Give a SHA256:… fingerprint from `keydock list`, or a .pub file.', { exitCode: 2 });
+            });
+            return { publicKey: text };
+          }),
+        );
+        const removed = await removeKeys(ctx, refs, opts.agent);
+        out.success({ removed }, () => removed.map((i) => `Removed ${i.fingerprint} ${i.comment}`).join('\n'));
+      }),
+    );
+
+  for (const [name, verb] of [
+    ['lock', 'lock'],
+    ['unlock', 'unlock'],
+  ] as const) {
+    program
+      .command(name)
+      .description(name === 'lock' ? 'lock the agent with a passphrase (it lists and signs nothing until unlocked)' : 'unlock the agent')
+      .option('--agent <path>', 'agent socket (default: the one ssh would use)')
+      .option('--passphrase-stdin', 'read the passphrase from standard input')
+      .action(
+        env.run(async (out, opts: { agent?: string; passphraseStdin?: boolean }) => {
+          const ctx = env.context();
+          const pass = opts.passphraseStdin ? await readStdinLine(io) : await promptHidden(io, `Passphrase to ${verb} the agent: `);
+          if (verb === 'lock') await lockAgent(ctx, pass, opts.agent);
+          else await unlockAgent(ctx, pass, opts.agent);
+          out.success({}, () => (verb === 'lock' ? 'Agent locked.' : 'Agent unlocked.'));
+        }),
+      );
+  }
+}

@@ -1,14 +1,73 @@
 import type { agentChannels } from '../../../shared/contract/agent';
+import {
+  addKeyFile,
+  listIdentities,
+  lockAgent,
+  removeAllKeys,
+  removeKeys,
+  resolveAgentPath,
+  unlockAgent,
+  watchAgent,
+} from '../../agent/manager';
+import { discoverAgents } from '../../agent/discovery';
 import type { AppContext } from '../../context';
 import { KeyDockError } from '../../errors';
+import { checkKeyPathFromRenderer } from '../../keys/ipc-paths';
 import type { Handlers } from '../router';
 
 type AgentHandlers = Pick<Handlers, keyof typeof agentChannels>;
 
-// PLACEHOLDER: replaced by the agent service implementation.
-export function createAgentHandlers(_ctx: AppContext): AgentHandlers {
-  const todo = () => {
-    throw new KeyDockError('not-implemented', 'This part of KeyDock is not built yet.', '');
+/** agent:* channels: the agent manager behind the keys view, with the renderer's paths re-checked. */
+export function createAgentHandlers(ctx: AppContext): AgentHandlers {
+  return {
+    'agent:list-agents': () => discoverAgents(ctx),
+    'agent:select-agent': async ({ agentId }) => {
+      const agents = await discoverAgents(ctx);
+      const chosen = agents.find((a) => a.id === agentId);
+      if (!chosen) throw new KeyDockError('agent-unknown', 'That agent is not one KeyDock found.', 'Pick one from the list of agents.');
+      await ctx.settings.update({ managedAgentId: agentId });
+      return chosen;
+    },
+    'agent:list-identities': async ({ agentId }) => {
+      const list = await listIdentities(ctx, agentId);
+      watchAgent(ctx);
+      return list;
+    },
+    'agent:add-key': async (req) => {
+      const file = await checkKeyPathFromRenderer(req.path, 'private');
+      // The passphrase typed in the window is used once; a wrong one is reported, not retried.
+      let given = req.passphrase ?? null;
+      return addKeyFile(
+        ctx,
+        file,
+        {
+          passphrase: async () => {
+            const p = given;
+            given = null;
+            return p;
+          },
+          remember: req.remember,
+          lifetimeSeconds: req.lifetimeSeconds,
+          confirm: req.confirm,
+        },
+        req.agentId,
+      );
+    },
+    'agent:remove-key': async ({ agentId, fingerprint }) => {
+      await removeKeys(ctx, [{ fingerprint }], agentId);
+      return { done: true as const };
+    },
+    'agent:remove-all': async ({ agentId }) => {
+      await removeAllKeys(ctx, agentId);
+      return { done: true as const };
+    },
+    'agent:lock': async ({ agentId, passphrase }) => {
+      await lockAgent(ctx, passphrase, await resolveAgentPath(ctx, agentId));
+      return { done: true as const };
+    },
+    'agent:unlock': async ({ agentId, passphrase }) => {
+      await unlockAgent(ctx, passphrase, await resolveAgentPath(ctx, agentId));
+      return { done: true as const };
+    },
   };
-  return new Proxy({} as AgentHandlers, { get: () => todo });
 }

@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentInfo, AgentKind } from '../../shared/models';
+import type { AppContext } from '../context';
+import { resolveSshConfig } from '../connect/ssh-config';
+import { KeyDockError } from '../errors';
+import { AgentClient } from './client';
+import { openAgentStream, PAGEANT_ID } from './connect';
+
+/** The host whose settings stand for "what ssh uses" when no host is named (most users mean their Git host). */
+const REFERENCE_HOST = 'github.com';
+export const OPENSSH_WINDOWS_PIPE = '\\\\.\\pipe\\openssh-ssh-agent';
+
+export interface AgentTarget {
+  path: string;
+  source: 'config' | 'env' | 'windows-default';
+}
+
+/** The agent `ssh` would use: IdentityAgent from ~/.ssh/config, else SSH_AUTH_SOCK (Windows: the OpenSSH pipe). */
+export async function agentSshWillUse(ctx: AppContext): Promise<AgentTarget | null> {
+  try {
+    const host = await resolveSshConfig(REFERENCE_HOST, { home: ctx.paths.home, env: ctx.env });
+    if (host.identityAgent && host.identityAgentSource !== 'none') return { path: host.identityAgent, source: host.identityAgentSource === 'config' ? 'config' : 'env' };
+  } catch {
+    // An unreadable config is the doctor's business; fall back to the environment.
+  }
+  if (ctx.env.SSH_AUTH_SOCK) return { path: ctx.env.SSH_AUTH_SOCK, source: 'env' };
+  if (ctx.platform === 'win32') return { path: OPENSSH_WINDOWS_PIPE, source: 'windows-default' };
+  return null;
+}
+
+/** Candidate agents this user may have, before probing. */
+async function candidates(ctx: AppContext): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
+  const home = ctx.paths.home;
+  const out: Array<{ kind: AgentKind; label: string; path: string }> = [];
+  const ssh = await agentSshWillUse(ctx);
+  if (ctx.env.SSH_AUTH_SOCK) out.push({ kind: 'ssh-auth-sock', label: 'Agent from SSH_AUTH_SOCK', path: ctx.env.SSH_AUTH_SOCK });
+  if (ssh?.source === 'config') out.push({ kind: 'identity-agent', label: 'IdentityAgent in ~/.ssh/config', path: ssh.path });
+  const runtime = ctx.env.XDG_RUNTIME_DIR;
+  if (runtime) out.push({ kind: 'keydock', label: 'KeyDock’s own agent', path: join(runtime, 'keydock', 'agent.sock') });
+  if (ctx.platform === 'darwin') {
+    out.push({ kind: '1password', label: '1Password', path: join(home, 'Library', 'Group Containers', '2BUA8C4S2C.com.1password', 't', 'agent.sock') });
+    out.push({ kind: 'secretive', label: 'Secretive', path: join(home, 'Library', 'Containers', 'com.maxgoedjen.Secretive.SecretAgent', 'Data', 'socket.ssh') });
+  } else if (ctx.platform === 'linux') {
+    out.push({ kind: '1password', label: '1Password', path: join(home, '.1password', 'agent.sock') });
+  }
+  if (ctx.platform === 'win32') {
+    out.push({ kind: 'openssh-pipe', label: 'Windows OpenSSH agent', path: OPENSSH_WINDOWS_PIPE });
+    out.push({ kind: 'pageant-pipe', label: 'Pageant', path: PAGEANT_ID });
+  } else {
+    const gpg = await gpgAgentSocket(ctx.env);
+    if (gpg) out.push({ kind: 'gpg-agent', label: 'gpg-agent', path: gpg });
+  }
+  const seen = new Set<string>();
+  return out.filter((c) => (seen.has(c.path) ? false : (seen.add(c.path), true)));
+}
+
+/** gpg-agent's SSH socket, when GnuPG is installed (`gpgconf --list-dirs agent-ssh-socket`). */
+function gpgAgentSocket(env: NodeJS.ProcessEnv): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('gpgconf', ['--list-dirs', 'agent-ssh-socket'], { env, timeout: 3000 }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
+  });
+}
+
+/** Connects and lists keys: whether an agent is there and how many keys it holds. */
+export async function probeAgent(path: string, timeoutMs = 3000): Promise<{ reachable: true; keyCount: number } | { reachable: false; reason: string }> {
+  let client: AgentClient | null = null;
+  try {
+    client = new AgentClient(await openAgentStream(path, timeoutMs), { quickTimeoutMs: timeoutMs, label: path });
+    return { reachable: true, keyCount: (await client.listIdentities()).length };
+  } catch (e) {
+    return { reachable: false, reason: e instanceof KeyDockError ? e.message : String(e) };
+  } finally {
+    client?.close();
+  }
+}
+
+/** Every agent this user has, which one ssh uses, and whether each answers. */
+export async function discoverAgents(ctx: AppContext): Promise<AgentInfo[]> {
+  const ssh = await agentSshWillUse(ctx);
+  const found = await candidates(ctx);
+  const infos = await Promise.all(
+    found.map(async (c): Promise<AgentInfo | null> => {
+      const isSsh = ssh?.path === c.path;
+      // Well-known locations that do not exist are not "your agents"; explicit ones always show.
+      if (!isSsh && c.kind !== 'ssh-auth-sock' && c.path !== PAGEANT_ID && !c.path.startsWith('\\\\')) {
+        const exists = await stat(c.path).then(() => true, () => false);
+        if (!exists) return null;
+      }
+      const probe = await probeAgent(c.path);
+      return {
+        id: c.path,
+        kind: c.kind,
+        label: c.label,
+        path: c.path,
+        reachable: probe.reachable,
+        keyCount: probe.reachable ? probe.keyCount : null,
+        reason: probe.reachable ? null : probe.reason,
+        usedBySsh: isSsh,
+      };
+    }),
+  );
+  return infos.filter((i): i is AgentInfo => i !== null);
+}
