@@ -1,6 +1,6 @@
 // Key operations as the CLI and the IPC handlers use them: one place that joins files, the
 // keychain and the remembered-keys list, so both faces behave the same.
-import type { Duplex } from 'node:stream';
+import { resolveAgentPath, withAgent } from '../agent/manager';
 import type { AppContext } from '../context';
 import { KeyDockError } from '../errors';
 import { KEYCHAIN_SERVICE, forgetPassphrase, keychainPassphraseProvider, lookupPassphrase, rememberPassphrase } from '../secrets/passphrases';
@@ -121,28 +121,8 @@ export function setAgentAdder(ctx: AppContext, add: AgentAdder): void {
 export async function agentAdderFor(ctx: AppContext): Promise<AgentAdder> {
   const set = adders.get(ctx);
   if (set) return set;
-  type AgentModules = {
-    discovery: { agentSshWillUse(ctx: AppContext): Promise<{ path: string } | null> };
-    connect: { openAgentStream(path: string): Promise<Duplex> };
-    client: { AgentClient: new (s: Duplex) => { addIdentity(k: PrivateKey, o: object): Promise<void>; close(): void | Promise<void> } };
-  };
-  let mods: AgentModules;
-  try {
-    const load = (name: string) => import(/* @vite-ignore */ `../agent/${name}`);
-    mods = { discovery: await load('discovery'), connect: await load('connect'), client: await load('client') } as AgentModules;
-  } catch (e) {
-    throw new KeyDockError('agent-client-missing', 'This build of KeyDock cannot talk to an agent yet.', 'Add the keys with ssh-add for now.', { exitCode: 2, cause: e });
-  }
-  const target = await mods.discovery.agentSshWillUse(ctx);
-  if (!target) throw new KeyDockError('agent-unreachable', 'No SSH agent is running for ssh to use.', 'Start ssh-agent (eval "$(ssh-agent)") or KeyDock\'s own agent (keydock serve), then run keydock load again.', { exitCode: 2 });
-  return async (key) => {
-    const client = new mods.client.AgentClient(await mods.connect.openAgentStream(target.path));
-    try {
-      await client.addIdentity(key, {});
-    } finally {
-      await client.close();
-    }
-  };
+  const path = await resolveAgentPath(ctx);
+  return (key) => withAgent(path, (client) => client.addIdentity(key, {}));
 }
 
 export { KEYCHAIN_SERVICE };
