@@ -4,6 +4,7 @@
  * key. Host key fixes take the fingerprint the user saw and refuse if the server now shows
  * another one, so a click can never trust a key nobody looked at.
  */
+import { addKeyFile } from '../agent/manager';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppContext } from '../context';
@@ -24,6 +25,8 @@ export interface TesterFixRequest {
   publicKey?: string;
   /** The host key fingerprint the user confirmed (host key fixes). */
   fingerprint?: string;
+  /** load-key: the passphrase of an encrypted key, tried after the keychain. */
+  passphrase?: string;
   /** Like ssh -F (tests). */
   configFile?: string;
   timeoutMs?: number;
@@ -97,12 +100,22 @@ export async function applyTesterFix(ctx: AppContext, req: TesterFixRequest): Pr
       const r = await setHostIdentity(configFile, target.host, keyPath, { home: ctx.paths.home, env: ctx.env, platform: ctx.platform, ...(target.user ? { user: target.user } : {}) });
       return { done: `${target.host} now uses only ${keyPath} (${configFile} lines ${r.linesAdded.join(', ')}${r.backupFile ? `; previous file kept as ${r.backupFile}` : ''}).` };
     }
-    case 'load-key':
-      // Loading goes through the agent manager (helper A) and the key loader (helper B).
-      throw new KeyDockError(
-        'not-available',
-        'Loading a key from the connection tester is not wired up in this build.',
-        req.keyPath ? `Load it from the Keys page or run "ssh-add ${req.keyPath}", then test again.` : 'Load the key from the Keys page, then test again.',
-      );
+    case 'load-key': {
+      if (!req.keyPath) throw new KeyDockError('key-path-needed', 'Which key should be loaded?', 'Pass the key file.', { exitCode: 2 });
+      // The keychain may know the passphrase; typing one happens on the Keys page or with `keydock add`.
+      let given = req.passphrase ?? null;
+      const once = async () => {
+        const p = given;
+        given = null;
+        return p;
+      };
+      const identity = await addKeyFile(ctx, req.keyPath, { passphrase: once }).catch((e: unknown) => {
+        if (e instanceof KeyDockError && e.code === 'key-passphrase-needed') {
+          throw new KeyDockError(e.code, `${req.keyPath} is protected by a passphrase KeyDock does not know.`, `Load it from the Keys page (or run "keydock add ${req.keyPath}") and type its passphrase, then test again.`);
+        }
+        throw e;
+      });
+      return { done: `Loaded ${identity.fingerprint} (${identity.comment}) into your agent.` };
+    }
   }
 }

@@ -85,6 +85,8 @@ export const connectChannels = {
         fingerprint: z.string().max(200).optional(),
         /** add-identities-only for a key that exists only in the agent (from the diagnosis action). */
         publicKey: z.string().max(16384).optional(),
+        /** load-key: the passphrase typed for an encrypted key (used once, never sent back). */
+        passphrase: z.string().max(1024).optional(),
       })
       .strict(),
     Done,

@@ -1,3 +1,4 @@
+import { checkKeyPathFromRenderer } from '../../keys/ipc-paths';
 import type { connectChannels } from '../../../shared/contract/connect';
 import type { AppContext } from '../../context';
 import { applyTesterFix } from '../../connect/fixes';
@@ -18,7 +19,9 @@ export function createConnectHandlers(ctx: AppContext): ConnectHandlers {
       await applyTesterFix(ctx, {
         target: req.target,
         kind: req.kind,
-        ...(req.keyPath ? { keyPath: req.keyPath } : {}),
+        // A path from the window is re-checked in main before anything reads it.
+        ...(req.keyPath ? { keyPath: req.kind === 'load-key' ? await checkKeyPathFromRenderer(req.keyPath, 'private') : req.keyPath } : {}),
+        ...(req.passphrase ? { passphrase: req.passphrase } : {}),
         ...(req.fingerprint ? { fingerprint: req.fingerprint } : {}),
         ...(req.publicKey ? { publicKey: req.publicKey } : {}),
       });

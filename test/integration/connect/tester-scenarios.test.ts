@@ -209,6 +209,27 @@ describe('connection tester scenarios', () => {
     expect(second.report).toMatchObject({ ok: true, account: 'emptyagent' });
   });
 
+  it('empty agent → agent-empty → KeyDock’s own load-key fix → passes', async () => {
+    await setup();
+    const key = await keygen('id_ed25519_loadfix', 'pw-loadfix');
+    await copyFile(key, join(home.sshDir, 'id_ed25519'));
+    await copyFile(`${key}.pub`, join(home.sshDir, 'id_ed25519.pub'));
+    await chmod(join(home.sshDir, 'id_ed25519'), 0o600);
+    await sshd.addKey(`${key}.pub`, 'loadfix');
+    agent = await startOpenSshAgent();
+    const ctx = context(true);
+    const first = await test(ctx);
+    expect(first.report.diagnosis?.code).toBe('agent-empty');
+    const action = first.report.diagnosis?.action;
+    expect(action).toMatchObject({ kind: 'load-key' });
+    await expect(applyTesterFix(ctx, { target: 'github.com', kind: 'load-key', keyPath: action?.keyPath as string })).rejects.toMatchObject({ code: 'key-passphrase-needed' });
+    const applied = await applyTesterFix(ctx, { target: 'github.com', kind: 'load-key', keyPath: action?.keyPath as string, passphrase: 'pw-loadfix' });
+    expect(applied.done).toMatch(/^Loaded SHA256:/);
+    expect((await agent.sshAdd(['-l'])).stdout).toContain('id_ed25519_loadfix');
+    const second = await test(ctx);
+    expect(second.report).toMatchObject({ ok: true, account: 'loadfix' });
+  });
+
   it('closed port → connection-refused → fix the port → passes', async () => {
     const key = await keygen('closed');
     await sshd.addKey(`${key}.pub`, 'closed');
