@@ -23,7 +23,9 @@ export default defineConfig({
       testDir: 'test/ui',
       use: {
         browserName: 'chromium',
-        launchOptions: { executablePath: process.env.KEYDOCK_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+        // The environment is fixed here, at load time: a test that points process.env at its own
+        // keyring's D-Bus must not hand that bus to the browser (it dies when the bus stops).
+        launchOptions: { executablePath: process.env.KEYDOCK_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, env: { ...process.env } as Record<string, string> },
         viewport: { width: 1040, height: 720 },
       },
     },

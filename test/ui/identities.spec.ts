@@ -3,21 +3,23 @@ import { join } from 'node:path';
 import { run } from '../support/processes';
 import { startUiServices, type UiServices } from '../support/ui-services';
 import { checkAndCapture, openWindow } from './ui-helpers';
-import { missingChannels, startTestKeyring, type TestKeyring } from './readiness';
+import { startKeyring, type TestKeyring } from '../support/keyring';
 
 // The keys view against a real OpenSSH ssh-agent, real key files and a real gnome-keyring.
 const PASSPHRASE = 'correct horse battery staple';
 let services: UiServices;
-let keyring: TestKeyring | null = null;
+let keyring: TestKeyring;
+let restoreEnv: () => void = () => undefined;
 
 test.beforeEach(async () => {
-  keyring = await startTestKeyring();
-  services = await startUiServices(keyring ? { env: keyring.env } : {});
-  const missing = await missingChannels(services.ctx, ['agent:list-identities', 'keys:list-files']);
-  test.skip(missing !== null, `Keys view scenarios need the agent and keys services (${missing})`);
+  keyring = await startKeyring();
+  // The keychain library reads the session bus address from process.env.
+  restoreEnv = keyring.withEnv();
+  services = await startUiServices({ env: keyring.env });
 });
 test.afterEach(async () => {
   await services?.stop();
+  restoreEnv();
   await keyring?.stop();
 });
 
@@ -42,7 +44,6 @@ function keyRow(page: Page, comment: string) {
 }
 
 test('add an encrypted key with "remember", restart, and it loads again without a prompt', async ({ page }) => {
-  test.skip(!keyring, 'needs test/support/keyring.ts (a private gnome-keyring) from the keys helper');
   const key = await makeKey('id_ed25519', PASSPHRASE, 'laptop@work');
   const fp = await fingerprintOf(key);
   await openWindow(page, services.url);

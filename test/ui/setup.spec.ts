@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { startSshd, type Sshd } from '../support/sshd';
 import { startUiServices, type UiServices } from '../support/ui-services';
 import { checkAndCapture, openWindow } from './ui-helpers';
-import { missingChannels } from './readiness';
 
 // The first-time walkthrough end to end: no keys anywhere → the window opens the setup →
 // GitHub → a new ed25519 key with a passphrase → load it → copy the public key (the test
@@ -17,8 +16,6 @@ test.beforeEach(async () => {
   services = await startUiServices({ env: { KEYDOCK_TESTER_GIT_USER: sshd.user } });
   await writeFile(join(services.home.sshDir, 'config'), `Host github.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n`);
   await copyFile(sshd.knownHostsFile, join(services.home.sshDir, 'known_hosts'));
-  const missing = await missingChannels(services.ctx, ['agent:list-identities', 'keys:list-files']);
-  test.skip(missing !== null, `The walkthrough needs the agent and keys services (${missing})`);
 });
 test.afterEach(async () => {
   await services?.stop();
