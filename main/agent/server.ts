@@ -77,7 +77,7 @@ export class AgentServer implements AgentConnectionHandler {
       return;
     }
     this.streams.add(stream);
-    const conn: ConnectionState = { client: describeClient(client), bindings: [], bindAttempted: false };
+    const conn: ConnectionState = { client: describeClient(client), bindings: [], bindAttempted: false, ownProcess: client.pid === process.pid };
     const splitter = new FrameSplitter();
     const queue: Buffer[] = [];
     let busy = false;

@@ -60,6 +60,8 @@ test('add an encrypted key with "remember", restart, and it loads again without 
   await page.getByRole('button', { name: 'Add to agent' }).click();
   await expect(keyRow(page, 'laptop@work')).toBeVisible();
   expect(await agentList()).toContain(fp);
+  // Loaded and remembered: nothing to offer loading again.
+  await expect(page.getByRole('button', { name: 'Load saved keys' })).toHaveCount(0);
   await checkAndCapture(page, 'identities');
 
   // Empty the agent behind KeyDock's back and restart the services: the passphrase is in the keychain.

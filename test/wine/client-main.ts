@@ -100,7 +100,14 @@ await attempt('pageant-window refuses a mapping not owned by the expected user',
 );
 await attempt('pipe server refuses a client whose user SID differs (injected expected SID)', async () => {
   const s = connect('\\\\.\\pipe\\keydock-refusing-pipe');
-  await new Promise<void>((res, rej) => s.once('connect', () => res()).once('error', rej));
+  try {
+    await new Promise<void>((res, rej) => s.once('connect', () => res()).once('error', rej));
+  } catch (e) {
+    // The server may close the refused instance before the connect completes (seen under load).
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE' || code === 'ECONNRESET') return `closed at connect: ${code}`;
+    throw e;
+  }
   try {
     await exchange(s, LIST, 10_000);
   } catch (e) {

@@ -16,6 +16,8 @@ export const SUPPORTED_EXTENSIONS = ['query', 'session-bind@openssh.com'];
 export interface ConnectionState extends ConnectionBindings {
   /** The requesting process in words, for the activity log and confirm prompts. */
   client: string;
+  /** KeyDock itself (same process) counting keys for its window: not worth a line in the log. */
+  ownProcess?: boolean;
 }
 
 export interface EngineDeps {
@@ -222,6 +224,7 @@ export class AgentEngine {
   }
 
   private log(conn: ConnectionState, operation: string, fingerprint: string | null, outcome: Outcome, detail: string | null, reply: EngineReply, destination: string | null = null): EngineReply {
+    if (conn.ownProcess && operation === 'list') return reply;
     this.deps.activity.record({ client: conn.client, operation, fingerprint, destination, outcome, detail });
     return reply;
   }

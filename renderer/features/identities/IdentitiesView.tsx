@@ -41,7 +41,9 @@ export function IdentitiesView() {
   const locked = lockedOverride ?? agent?.locked ?? false;
   // undefined = not known yet; null = no agent at all for ssh.
   const sshAgent = agents.data ? (agents.data.find((a) => a.usedBySsh) ?? null) : undefined;
-  const savedNotLoaded = (files.data ?? []).filter((f) => f.remembered && !f.loaded);
+  // A saved key counts as loaded when the agent lists its fingerprint (certificates list the plain key's).
+  const loadedFingerprints = new Set(identities.map((i) => i.fingerprint));
+  const savedNotLoaded = (files.data ?? []).filter((f) => f.remembered && !(f.loaded ?? loadedFingerprints.has(f.fingerprint)));
 
   const refresh = () => {
     setLockedOverride(null);
