@@ -86,3 +86,22 @@ describe('server:* IPC handlers', () => {
     expect((await call<unknown[]>('server:list-activity')).length).toBe(list.length);
   });
 });
+
+// What screen lock, sleep and the idle timer do to KeyDock's own agent: every key goes.
+describe('server:remove-all-keys', () => {
+  it('drops every key from the running own agent and says how many', async () => {
+    await call('server:stop-agent');
+    expect(await call('server:remove-all-keys', { reason: 'idle' })).toEqual({ removed: 0 });
+    const { socketPath } = await call<{ socketPath: string }>('server:start-agent');
+    const env = { ...home.env, SSH_AUTH_SOCK: socketPath };
+    const a = await keygen(sc.dir, 'drop-a', 'ed25519');
+    const b = await keygen(sc.dir, 'drop-b', 'ecdsa');
+    expect((await run('ssh-add', [a, b], { env })).code).toBe(0);
+    expect((await run('ssh-add', ['-l'], { env })).stdout.trim().split('\n')).toHaveLength(2);
+    expect(await call('server:remove-all-keys', { reason: 'screen-locked' })).toEqual({ removed: 2 });
+    const after = await run('ssh-add', ['-l'], { env });
+    expect(after.code).toBe(1);
+    expect(after.stdout).toContain('The agent has no identities.');
+    await call('server:stop-agent');
+  });
+});
