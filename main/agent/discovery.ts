@@ -31,10 +31,9 @@ export async function agentSshWillUse(ctx: AppContext): Promise<AgentTarget | nu
 }
 
 /** Candidate agents this user may have, before probing. */
-async function candidates(ctx: AppContext): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
+async function candidates(ctx: AppContext, ssh: AgentTarget | null): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
   const home = ctx.paths.home;
   const out: Array<{ kind: AgentKind; label: string; path: string }> = [];
-  const ssh = await agentSshWillUse(ctx);
   if (ctx.env.SSH_AUTH_SOCK) out.push({ kind: 'ssh-auth-sock', label: 'Agent from SSH_AUTH_SOCK', path: ctx.env.SSH_AUTH_SOCK });
   if (ssh?.source === 'config') out.push({ kind: 'identity-agent', label: 'IdentityAgent in ~/.ssh/config', path: ssh.path });
   const runtime = ctx.env.XDG_RUNTIME_DIR;
@@ -79,7 +78,7 @@ export async function probeAgent(path: string, timeoutMs = 3000): Promise<{ reac
 /** Every agent this user has, which one ssh uses, and whether each answers. */
 export async function discoverAgents(ctx: AppContext): Promise<AgentInfo[]> {
   const ssh = await agentSshWillUse(ctx);
-  const found = await candidates(ctx);
+  const found = await candidates(ctx, ssh);
   const infos = await Promise.all(
     found.map(async (c): Promise<AgentInfo | null> => {
       const isSsh = ssh?.path === c.path;
@@ -102,4 +101,11 @@ export async function discoverAgents(ctx: AppContext): Promise<AgentInfo[]> {
     }),
   );
   return infos.filter((i): i is AgentInfo => i !== null);
+}
+
+/** What kind of agent a path is and whether ssh uses it, without connecting to any agent. */
+export async function describeAgentPath(ctx: AppContext, path: string): Promise<{ kind: AgentKind; label: string; usedBySsh: boolean }> {
+  const ssh = await agentSshWillUse(ctx);
+  const known = (await candidates(ctx, ssh)).find((c) => c.path === path);
+  return { kind: known?.kind ?? 'other', label: known?.label ?? 'SSH agent', usedBySsh: ssh?.path === path };
 }

@@ -9,7 +9,7 @@ import { keychainPassphraseProvider } from '../secrets/passphrases';
 import { AgentClient, type AddOptions } from './client';
 import type { ListedIdentity } from './codec';
 import { openAgentStream } from './connect';
-import { agentSshWillUse, discoverAgents } from './discovery';
+import { agentSshWillUse, describeAgentPath } from './discovery';
 
 /** How an identity listed by an agent is shown: never any private material. */
 export function toIdentity(listed: ListedIdentity, sourceFile: string | null = null): Identity {
@@ -83,19 +83,9 @@ export async function withAgent<T>(path: string, fn: (client: AgentClient) => Pr
 }
 
 async function agentInfo(ctx: AppContext, path: string, keyCount: number | null): Promise<AgentInfo> {
-  const ssh = await agentSshWillUse(ctx);
-  const known = (await discoverAgents(ctx).catch(() => [])).find((a) => a.path === path);
-  return {
-    id: path,
-    kind: known?.kind ?? (ssh?.path === path ? 'ssh-auth-sock' : 'other'),
-    label: known?.label ?? 'SSH agent',
-    path,
-    reachable: true,
-    keyCount,
-    locked: state(ctx).locked.has(path),
-    reason: null,
-    usedBySsh: ssh?.path === path,
-  };
+  // Only names the agent: probing every other agent on each list would be wasted connections.
+  const { kind, label, usedBySsh } = await describeAgentPath(ctx, path);
+  return { id: path, kind, label, path, reachable: true, keyCount, locked: state(ctx).locked.has(path), reason: null, usedBySsh };
 }
 
 /** The keys an agent holds, shaped for the CLI's --json and the UI. */

@@ -362,17 +362,7 @@ export async function runConnectionTest(ctx: AppContext, targetText: string, opt
 
   const resolved = await rec.run(
     'Read SSH config',
-    async () => {
-      const r = await resolveSshConfig(target.host, {
-        home: ctx.paths.home,
-        env: ctx.env,
-        ...(options.configFile ? { configFile: options.configFile } : {}),
-        ...(target.user ? { user: target.user } : {}),
-        ...(target.port ? { port: target.port } : {}),
-        platform: ctx.platform,
-      });
-      return r;
-    },
+    () => resolveTarget(ctx, target, options),
     (r) => ({ ok: true, detail: `${r.user}@${r.hostname}:${r.port}${r.unsupported.length ? ` (${r.unsupported.join(' ')})` : ''}` }),
   );
 
@@ -512,10 +502,9 @@ export interface PresentedHostKey {
   knownHostsName: string;
 }
 
-/** Connects only as far as the host key (no authentication) and returns it with its known_hosts status. */
-export async function fetchHostKey(ctx: AppContext, targetText: string, options: Pick<TesterOptions, 'configFile' | 'timeoutMs'> = {}): Promise<PresentedHostKey> {
-  const target = parseTarget(targetText);
-  const resolved = await resolveSshConfig(target.host, {
+/** Resolves a parsed target through ssh_config, with what the user typed (user, port) taking precedence. */
+function resolveTarget(ctx: AppContext, target: ParsedTarget, options: Pick<TesterOptions, 'configFile'>): Promise<ResolvedHost> {
+  return resolveSshConfig(target.host, {
     home: ctx.paths.home,
     env: ctx.env,
     ...(options.configFile ? { configFile: options.configFile } : {}),
@@ -523,6 +512,12 @@ export async function fetchHostKey(ctx: AppContext, targetText: string, options:
     ...(target.port ? { port: target.port } : {}),
     platform: ctx.platform,
   });
+}
+
+/** Connects only as far as the host key (no authentication) and returns it with its known_hosts status. */
+export async function fetchHostKey(ctx: AppContext, targetText: string, options: Pick<TesterOptions, 'configFile' | 'timeoutMs'> = {}): Promise<PresentedHostKey> {
+  const target = parseTarget(targetText);
+  const resolved = await resolveTarget(ctx, target, options);
   let address: string;
   try {
     address = isIP(resolved.hostname) ? resolved.hostname : (await lookup(resolved.hostname)).address;

@@ -5,7 +5,6 @@ import {
   lockAgent,
   removeAllKeys,
   removeKeys,
-  resolveAgentPath,
   unlockAgent,
   watchAgent,
 } from '../../agent/manager';
@@ -62,11 +61,11 @@ export function createAgentHandlers(ctx: AppContext): AgentHandlers {
       return { done: true as const };
     },
     'agent:lock': async ({ agentId, passphrase }) => {
-      await lockAgent(ctx, passphrase, await resolveAgentPath(ctx, agentId));
+      await lockAgent(ctx, passphrase, agentId);
       return { done: true as const };
     },
     'agent:unlock': async ({ agentId, passphrase }) => {
-      await unlockAgent(ctx, passphrase, await resolveAgentPath(ctx, agentId));
+      await unlockAgent(ctx, passphrase, agentId);
       return { done: true as const };
     },
   };
