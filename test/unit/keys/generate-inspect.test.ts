@@ -91,7 +91,11 @@ describe('health findings', () => {
 describe('inspectKeyFile and listKeyFiles', () => {
   it('reports type, protection, permissions and findings from real files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kd-insp-'));
-    for (const f of ['ppk3-ecdsa521-enc.ppk', 'pem-rsa2048-enc', 'pem-rsa2048-enc.pub', 'openssh-ecdsa256-gcm-enc', 'openssh-ed25519', 'openssh-ed25519-cert.pub', 'openssl-dsa.pem']) copyFileSync(join(fixtures, f), join(dir, f));
+    for (const f of ['ppk3-ecdsa521-enc.ppk', 'pem-rsa2048-enc', 'pem-rsa2048-enc.pub', 'openssh-ecdsa256-gcm-enc', 'openssh-ed25519', 'openssh-ed25519-cert.pub', 'openssl-dsa.pem']) {
+      copyFileSync(join(fixtures, f), join(dir, f));
+      // A fresh clone's fixtures are 0644 (git keeps no modes): set what the test means.
+      chmodSync(join(dir, f), f.endsWith('.pub') ? 0o644 : 0o600);
+    }
     chmodSync(join(dir, 'openssh-ed25519'), 0o644);
     writeFileSync(join(dir, 'config'), 'Host x\n');
     writeFileSync(join(dir, 'notes.txt'), 'hello');
