@@ -1,6 +1,36 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx, so `npx keydock` works right after `npm install`.
-import { register } from 'tsx/esm/api';
+// `keydock`: runs the bundled CLI (out/cli/keydock.mjs, made by `npm install` / `npm run build`)
+// when it is at least as new as every source file, else the TypeScript directly through tsx,
+// so an edited checkout never runs stale code.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-await import('../main/cli/index.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bundle = join(root, 'out', 'cli', 'keydock.mjs');
+
+function mtime(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+function newestSource() {
+  let newest = 0;
+  for (const dir of ['main', 'shared']) {
+    for (const entry of readdirSync(join(root, dir), { recursive: true })) {
+      if (entry.endsWith('.ts')) newest = Math.max(newest, mtime(join(root, dir, entry)));
+    }
+  }
+  return newest;
+}
+
+if (mtime(bundle) >= newestSource()) {
+  await import(pathToFileURL(bundle).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../main/cli/index.ts');
+}

@@ -32,7 +32,7 @@ if (want('typecheck')) {
 }
 if (want('lint')) step('lint', bin('eslint'), ['.']);
 // The build comes first: the packaging test and the UI tests use its output.
-const built = want('vitest') || want('ui') ? step('build', bin('electron-vite'), ['build']) : false;
+const built = want('vitest') || want('ui') ? step('build', 'npm', ['run', '--silent', 'build']) : false;
 const vitestJson = join(tmp, 'vitest.json');
 if (want('vitest')) step('unit + integration (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
 const pwJson = join(tmp, 'playwright.json');

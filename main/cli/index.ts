@@ -1,6 +1,14 @@
 import { runCli } from './program';
 
-// Entry point of the `keydock` binary (bin/keydock.js loads this through tsx).
+// Entry point of the `keydock` binary (bin/keydock.js loads the bundle of this file, or this
+// file through tsx).
+
+// `keydock list | head -1` closes the pipe early; that is the reader's choice, not a failure.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
