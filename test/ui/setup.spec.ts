@@ -1,25 +1,24 @@
 import { expect, test } from '@playwright/test';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startSshd, type Sshd } from '../support/sshd';
-import { startUiServices, type UiServices } from '../support/ui-services';
-import { checkAndCapture, openWindow } from './ui-helpers';
+import type { Sshd } from '../support/sshd';
+import type { UiServices } from '../support/ui-services';
+import { checkAndCapture, openWindow, startGitHubRig, type GitHubRig } from './ui-helpers';
 
 // The first-time walkthrough end to end: no keys anywhere → the window opens the setup →
 // GitHub → a new ed25519 key with a passphrase → load it → copy the public key (the test
 // plays the user and adds it to the local "GitHub" sshd) → the test greets the new key.
 let services: UiServices;
 let sshd: Sshd;
+let rig: GitHubRig | undefined;
 
 test.beforeEach(async () => {
-  sshd = await startSshd({ greeting: 'github' });
-  services = await startUiServices({ env: { KEYDOCK_TESTER_GIT_USER: sshd.user } });
-  await writeFile(join(services.home.sshDir, 'config'), `Host github.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n`);
+  rig = await startGitHubRig();
+  ({ services, sshd } = rig);
   await copyFile(sshd.knownHostsFile, join(services.home.sshDir, 'known_hosts'));
 });
 test.afterEach(async () => {
-  await services?.stop();
-  await sshd?.stop();
+  await rig?.stop();
 });
 
 test('walkthrough from nothing to a green test, resumable half-way', async ({ page }) => {

@@ -1,25 +1,23 @@
 import { expect, test } from '@playwright/test';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../support/processes';
-import { startSshd, type Sshd } from '../support/sshd';
-import { startUiServices, type UiServices } from '../support/ui-services';
-import { checkAndCapture, goTo, openWindow } from './ui-helpers';
+import type { Sshd } from '../support/sshd';
+import type { UiServices } from '../support/ui-services';
+import { checkAndCapture, goTo, openWindow, startGitHubRig, type GitHubRig } from './ui-helpers';
 
 // The one-click connection test against a real sshd that greets like GitHub: the temp
 // HOME's ~/.ssh/config aims "github.com" at it, and a real ssh-agent holds the key.
 let services: UiServices;
 let sshd: Sshd;
+let rig: GitHubRig | undefined;
 
 test.beforeEach(async () => {
-  sshd = await startSshd({ greeting: 'github' });
-  // The local sshd logs in the user running the tests, not GitHub's "git".
-  services = await startUiServices({ env: { KEYDOCK_TESTER_GIT_USER: sshd.user } });
-  await writeFile(join(services.home.sshDir, 'config'), `Host github.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n`);
+  rig = await startGitHubRig();
+  ({ services, sshd } = rig);
 });
 test.afterEach(async () => {
-  await services?.stop();
-  await sshd?.stop();
+  await rig?.stop();
 });
 
 async function loadedKey(name: string): Promise<string> {

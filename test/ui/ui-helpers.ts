@@ -1,8 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SCREENSHOT_DIR } from '../support/ui-services';
+import { startSshd, type Sshd } from '../support/sshd';
+import { SCREENSHOT_DIR, startUiServices, type UiServices } from '../support/ui-services';
 
 // Shared steps of the UI specs: open the window, check accessibility, save screenshots.
 
@@ -52,4 +53,34 @@ export async function expectNoHorizontalOverflow(page: Page): Promise<void> {
     };
   });
   expect(overflow).toEqual({ doc: 0, main: 0 });
+}
+
+export interface GitHubRig {
+  services: UiServices;
+  sshd: Sshd;
+  stop(): Promise<void>;
+}
+
+/**
+ * Services whose ~/.ssh/config aims "github.com" at a local sshd that greets like GitHub, so
+ * the preset button tests the real host name and the config applies. The local sshd logs in
+ * the user running the tests, not GitHub's "git".
+ */
+export async function startGitHubRig(): Promise<GitHubRig> {
+  const sshd = await startSshd({ greeting: 'github' });
+  try {
+    const services = await startUiServices({ env: { KEYDOCK_TESTER_GIT_USER: sshd.user } });
+    await writeFile(join(services.home.sshDir, 'config'), `Host github.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n`);
+    return {
+      services,
+      sshd,
+      async stop() {
+        await services.stop();
+        await sshd.stop();
+      },
+    };
+  } catch (e) {
+    await sshd.stop();
+    throw e;
+  }
 }

@@ -151,10 +151,10 @@ export function IdentitiesView() {
           }}
         />
       )}
-      {modal?.kind === 'remove' && (
+      {(modal?.kind === 'remove' || modal?.kind === 'remove-all') && (
         <ConfirmDialog
-          title="Remove this key from the agent?"
-          confirmLabel="Remove"
+          title={modal.kind === 'remove' ? 'Remove this key from the agent?' : `Remove all ${identities.length} keys from the agent?`}
+          confirmLabel={modal.kind === 'remove' ? 'Remove' : 'Remove all'}
           busy={remove.busy}
           error={remove.error}
           onClose={() => {
@@ -162,37 +162,24 @@ export function IdentitiesView() {
             setModal(null);
           }}
           onConfirm={async () => {
-            const r = await remove.run(() => invoke('agent:remove-key', { agentId: agent?.id, fingerprint: modal.identity.fingerprint }));
+            const r = await remove.run(() =>
+              modal.kind === 'remove'
+                ? invoke('agent:remove-key', { agentId: agent?.id, fingerprint: modal.identity.fingerprint })
+                : invoke('agent:remove-all', { agentId: agent?.id }),
+            );
             if (r) {
               setModal(null);
               refresh();
             }
           }}
         >
-          <p>
-            <strong>{modal.identity.comment || modal.identity.fingerprint}</strong> will no longer be offered to servers. The key file on disk is not touched; you can add it again later.
-          </p>
-        </ConfirmDialog>
-      )}
-      {modal?.kind === 'remove-all' && (
-        <ConfirmDialog
-          title={`Remove all ${identities.length} keys from the agent?`}
-          confirmLabel="Remove all"
-          busy={remove.busy}
-          error={remove.error}
-          onClose={() => {
-            remove.setError(null);
-            setModal(null);
-          }}
-          onConfirm={async () => {
-            const r = await remove.run(() => invoke('agent:remove-all', { agentId: agent?.id }));
-            if (r) {
-              setModal(null);
-              refresh();
-            }
-          }}
-        >
-          <p>The agent will hold no keys until you add them again. Key files on disk are not touched.</p>
+          {modal.kind === 'remove' ? (
+            <p>
+              <strong>{modal.identity.comment || modal.identity.fingerprint}</strong> will no longer be offered to servers. The key file on disk is not touched; you can add it again later.
+            </p>
+          ) : (
+            <p>The agent will hold no keys until you add them again. Key files on disk are not touched.</p>
+          )}
         </ConfirmDialog>
       )}
     </section>
