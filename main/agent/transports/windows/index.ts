@@ -68,20 +68,21 @@ export async function startWindowsTransports(handler: AgentConnectionHandler, op
   const stop = async () => {
     for (const s of started.splice(0).reverse()) await s.close();
   };
+  const listenPipe = (path: string, transport: 'openssh-pipe' | 'pageant-pipe'): PipeListener =>
+    listenWindowsPipe(handler, {
+      path,
+      transport,
+      expectedUserSid: options.expectedUserSid,
+      onRefused: (i) => emit({ transport, kind: 'refused', detail: `${i.exe ?? 'unknown program'}: ${i.reason}` }),
+      onError: (e) => emit({ transport, kind: 'error', detail: e.message }),
+    });
   try {
     await withPageantMutex(async () => {
       if (options.opensshPipe) {
         const path = options.opensshPipePath ?? OPENSSH_AGENT_PIPE;
         const plan = inspectOpenSshPipe(path, own.user);
         if (plan.action === 'conflict') throw openSshConflictError(plan);
-        const l: PipeListener = listenWindowsPipe(handler, {
-          path,
-          transport: 'openssh-pipe',
-          expectedUserSid: options.expectedUserSid,
-          onRefused: (i) => emit({ transport: 'openssh-pipe', kind: 'refused', detail: `${i.exe ?? 'unknown program'}: ${i.reason}` }),
-          onError: (e) => emit({ transport: 'openssh-pipe', kind: 'error', detail: e.message }),
-        });
-        started.push(l);
+        started.push(listenPipe(path, 'openssh-pipe'));
         endpoints.opensshPipe = path;
       }
       if (options.pageantPipe) {
@@ -89,14 +90,7 @@ export async function startWindowsTransports(handler: AgentConnectionHandler, op
         if (probePipe(path).exists) {
           throw new KeyDockError('pageant-running', `Pageant (or another agent) already serves ${path}.`, 'Quit Pageant — after listing its keys with `keydock agent list --agent pageant` and adding the same key files to KeyDock — then start KeyDock\'s agent again.', { exitCode: 2 });
         }
-        const l = listenWindowsPipe(handler, {
-          path,
-          transport: 'pageant-pipe',
-          expectedUserSid: options.expectedUserSid,
-          onRefused: (i) => emit({ transport: 'pageant-pipe', kind: 'refused', detail: `${i.exe ?? 'unknown program'}: ${i.reason}` }),
-          onError: (e) => emit({ transport: 'pageant-pipe', kind: 'error', detail: e.message }),
-        });
-        started.push(l);
+        started.push(listenPipe(path, 'pageant-pipe'));
         endpoints.pageantPipe = path;
       }
       if (options.pageantWindow) {
