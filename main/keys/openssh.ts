@@ -1,5 +1,7 @@
 // Reader and writer for openssh-key-v1 (SPEC-agent.md §3.1), the default of ssh-keygen.
-import { createCipheriv, createDecipheriv, randomBytes, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual, type DecipherGCM } from 'node:crypto';
+import { chacha20orig } from '@noble/ciphers/chacha.js';
+import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import bcryptPbkdf from 'bcrypt-pbkdf';
 import { corruptKey, unsupportedKey, wrongPassphrase } from './errors';
 import { checkConsistency, privateFields, publicBlob, readPrivateFields, sshType, type KeyMaterial } from './material';
@@ -10,6 +12,8 @@ import { describePublicBlob } from './format';
 const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 /** Above this, bcrypt would take minutes: refuse instead of hanging (ssh-keygen default is 24). */
 export const MAX_BCRYPT_ROUNDS = 2048;
+/** ssh-keygen -Z chacha20-poly1305@openssh.com: decrypted by decryptChachaPoly, not by node:crypto. */
+const CHACHA_POLY = 'chacha20-poly1305@openssh.com';
 
 interface CipherSpec {
   node: string;
@@ -30,6 +34,8 @@ const CIPHERS: Record<string, CipherSpec> = {
   'aes128-gcm@openssh.com': { node: 'aes-128-gcm', keyLen: 16, ivLen: 12, block: 16, tagLen: 16 },
   'aes256-gcm@openssh.com': { node: 'aes-256-gcm', keyLen: 32, ivLen: 12, block: 16, tagLen: 16 },
   '3des-cbc': { node: 'des-ede3-cbc', keyLen: 24, ivLen: 8, block: 8, tagLen: 0 },
+  // OpenSSH's cipher.c: block 8, a 64-byte key (two ChaCha20 keys), no IV, 16-byte Poly1305 tag.
+  [CHACHA_POLY]: { node: '', keyLen: 64, ivLen: 0, block: 8, tagLen: 16 },
 };
 
 /** Strips the armor and base64 of an OpenSSH private key file. */
@@ -114,20 +120,47 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
           );
         }
         const secret = await bcrypt(Buffer.from(passphrase ?? '', 'utf8'), salt, rounds, cipher.keyLen + cipher.ivLen);
-        const key = secret.subarray(0, cipher.keyLen);
-        const iv = secret.subarray(cipher.keyLen);
-        const d = createDecipheriv(cipher.node, key, iv);
-        d.setAutoPadding(false);
-        if (cipher.tagLen) (d as DecipherGCM).setAuthTag(tag);
-        try {
-          plain = Buffer.concat([d.update(encrypted), d.final()]);
-        } catch {
-          throw wrongPassphrase(path);
+        if (cipherName === CHACHA_POLY) plain = decryptChachaPoly(secret, encrypted, tag, path);
+        else {
+          const key = secret.subarray(0, cipher.keyLen);
+          const iv = secret.subarray(cipher.keyLen);
+          const d = createDecipheriv(cipher.node, key, iv);
+          d.setAutoPadding(false);
+          if (cipher.tagLen) (d as DecipherGCM).setAuthTag(tag);
+          try {
+            plain = Buffer.concat([d.update(encrypted), d.final()]);
+          } catch {
+            throw wrongPassphrase(path);
+          }
         }
       }
       return parsePrivateSection(plain, pub, cipher.block, isEncrypted, path);
     },
   };
+}
+
+/**
+ * chacha20-poly1305@openssh.com as OpenSSH applies it to a key file (cipher-chachapoly.c, called by
+ * sshkey.c with sequence number 0 and no additional data): of the 64 KDF bytes the first 32 are the
+ * payload key (the last 32, the SSH packet-length key, are unused); ChaCha20 is DJB's original one
+ * (64-bit nonce = the sequence number, 64-bit block counter); keystream block 0 gives the Poly1305
+ * key, the payload is encrypted from block 1, and the tag after it covers the ciphertext alone.
+ * @noble/ciphers does the ChaCha20 and Poly1305: Node has no Poly1305 on its own, and the
+ * BoringSSL inside Electron has no 'chacha20' cipher for createDecipheriv.
+ */
+function decryptChachaPoly(secret: Buffer, encrypted: Buffer, tag: Buffer, path: string | null): Buffer {
+  const key = secret.subarray(0, 32);
+  const nonce = new Uint8Array(8);
+  const polyKey = chacha20orig(key, nonce, new Uint8Array(32));
+  if (!timingSafeEqual(poly1305(encrypted, polyKey), tag)) {
+    // OpenSSH reports every bad tag as a wrong passphrase. The two check numbers that open the
+    // payload tell the cases apart: equal under this key means the passphrase was right and the
+    // file was changed afterwards. They only choose the error; nothing unauthenticated is returned.
+    const check = Buffer.from(chacha20orig(key, nonce, encrypted.subarray(0, 8), undefined, 1));
+    if (check.readUInt32BE(0) === check.readUInt32BE(4)) throw corruptKey('The encrypted part of the OpenSSH key fails its Poly1305 check although the passphrase is right; the file was changed.');
+    throw wrongPassphrase(path);
+  }
+  return Buffer.from(chacha20orig(key, nonce, encrypted, undefined, 1));
 }
 
 function parsePrivateSection(plain: Buffer, pub: Buffer, block: number, encrypted: boolean, path: string | null): ParsedKey {

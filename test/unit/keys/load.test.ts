@@ -54,6 +54,7 @@ describe('loadPrivateKeyFile on files made by ssh-keygen, openssl and puttygen',
     const h = (f: string) => openKeyData(readFileSync(join(dir, f)), f).header;
     expect(h('openssh-ed25519-enc')).toMatchObject({ format: 'openssh', encrypted: true, kdf: 'bcrypt', cipher: 'aes256-ctr', type: 'ssh-ed25519' });
     expect(h('openssh-ecdsa256-gcm-enc')).toMatchObject({ cipher: 'aes256-gcm@openssh.com', kdfRounds: 8 });
+    expect(h('openssh-ed25519-chacha-enc')).toMatchObject({ cipher: 'chacha20-poly1305@openssh.com', kdf: 'bcrypt', kdfRounds: 8 });
     expect(h('pem-rsa2048-enc')).toMatchObject({ format: 'pem-pkcs1', encrypted: true, kdf: 'MD5 (legacy PEM)', cipher: 'AES-128-CBC' });
     expect(h('pem-ecdsa256')).toMatchObject({ format: 'pem-sec1', encrypted: false });
     expect(h('pkcs8-rsa2048')).toMatchObject({ format: 'pkcs8', encrypted: false });
@@ -99,7 +100,7 @@ describe('certificates beside the key', () => {
 });
 
 describe('three distinct failures', () => {
-  for (const name of ['openssh-ed25519-enc', 'openssh-ecdsa256-gcm-enc', 'pem-rsa2048-enc', 'pkcs8-ecdsa384-enc', 'openssl-rsa-des3.pem']) {
+  for (const name of ['openssh-ed25519-enc', 'openssh-ecdsa256-gcm-enc', 'openssh-ed25519-chacha-enc', 'pem-rsa2048-enc', 'pkcs8-ecdsa384-enc', 'openssl-rsa-des3.pem']) {
     it(`wrong passphrase on ${name} is key-wrong-passphrase after the allowed tries`, async () => {
       const attempts: number[] = [];
       await expect(
