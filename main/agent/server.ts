@@ -1,11 +1,12 @@
 import type { Duplex } from 'node:stream';
 import { basename } from 'node:path';
+import { FrameDecoder, ProtocolError } from './codec';
 import { ActivityLog } from './server/activity-log';
 import type { Confirmer } from './server/confirm';
 import { AgentEngine, type ConnectionState } from './server/engine';
 import { Keystore } from './server/keystore';
 import { LockState } from './server/lock-state';
-import { decodeEngineRequest, encodeEngineReply, FrameSplitter, failureFrame } from './server/protocol';
+import { decodeEngineRequest, encodeEngineReply, failureFrame } from './server/protocol';
 import type { AgentConnectionHandler, ClientInfo } from './server-types';
 
 export interface AgentServerOptions {
@@ -78,7 +79,7 @@ export class AgentServer implements AgentConnectionHandler {
     }
     this.streams.add(stream);
     const conn: ConnectionState = { client: describeClient(client), bindings: [], bindAttempted: false, ownProcess: client.pid === process.pid };
-    const splitter = new FrameSplitter();
+    const decoder = new FrameDecoder();
     const queue: Buffer[] = [];
     let busy = false;
     let dead = false;
@@ -117,7 +118,7 @@ export class AgentServer implements AgentConnectionHandler {
 
     stream.on('data', (chunk: Buffer) => {
       if (dead) return;
-      const frames = splitter.push(chunk);
+      const frames = splitFrames(decoder, chunk);
       if (frames === null) {
         // Overlong or zero-length frame: like OpenSSH, close without a reply.
         this.activity.record({ client: conn.client, operation: 'frame', fingerprint: null, destination: null, outcome: 'denied', detail: 'malformed frame: connection closed' });
@@ -139,9 +140,9 @@ export class AgentServer implements AgentConnectionHandler {
   }
 
   async handleFrame(frame: Buffer, client: ClientInfo): Promise<Buffer> {
-    const splitter = new FrameSplitter();
-    const frames = splitter.push(frame);
-    if (frames === null || frames.length !== 1 || splitter.pending !== 0) return failureFrame();
+    const decoder = new FrameDecoder();
+    const frames = splitFrames(decoder, frame);
+    if (frames === null || frames.length !== 1 || decoder.pending !== 0) return failureFrame();
     const conn: ConnectionState = { client: describeClient(client), bindings: [], bindAttempted: false };
     return this.answer(frames[0] as Buffer, conn);
   }
@@ -162,6 +163,16 @@ export class AgentServer implements AgentConnectionHandler {
     for (const s of this.streams) s.destroy();
     this.streams.clear();
     this.keystore.dispose();
+  }
+}
+
+/** The frames in a chunk, or null once the peer sent a length of 0 or over 256 KiB (close it). */
+function splitFrames(decoder: FrameDecoder, chunk: Buffer): Buffer[] | null {
+  try {
+    return decoder.push(chunk);
+  } catch (e) {
+    if (e instanceof ProtocolError) return null;
+    throw e;
   }
 }
 

@@ -1,7 +1,7 @@
+import { WireReader } from '../../keys/wire';
 import type { DestinationConstraint, DestinationHop, StoredIdentity } from './keystore';
 import { matchPattern } from './pattern';
 import { hostCertificateProblem, parsePublicKey, type PublicKeyInfo } from './public-key';
-import { Reader } from './ssh-bytes';
 
 /** One successful `session-bind@openssh.com` on a connection (hop 0 = the host the local ssh reached). */
 export interface SessionBinding {
@@ -107,7 +107,7 @@ function keyFamily(name: string): string {
 /** parse_userauth_request(): the data must be exactly a publickey userauth request naming this key; null otherwise. */
 export function parseUserauthRequest(data: Buffer, keyBlob: Buffer): UserauthRequest | null {
   try {
-    const r = new Reader(data);
+    const r = new WireReader(data);
     const sessionId = r.string();
     if (sessionId.length === 0) return null;
     const msg = r.byte();

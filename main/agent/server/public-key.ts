@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { WireError, WireReader, sshString } from '../../keys/wire';
 import { EC_CURVES, strip, type EcCurveName } from './key-objects';
-import { ParseError, Reader, encodeString } from './ssh-bytes';
 
 /** The certificate fields the agent checks (PROTOCOL.certkeys). */
 export interface CertificateInfo {
@@ -30,18 +30,18 @@ export interface PublicKeyInfo {
 const CERT_SUFFIX = '-cert-v01@openssh.com';
 const PLAIN_TYPES = new Set(['ssh-ed25519', 'ssh-rsa', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-dss', 'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com']);
 
-/** Splits a public key or certificate blob; throws ParseError for anything malformed or trailing. */
+/** Splits a public key or certificate blob; throws WireError for anything malformed or trailing. */
 export function parsePublicKey(blob: Buffer): PublicKeyInfo {
-  const r = new Reader(blob);
+  const r = new WireReader(blob);
   const type = r.text();
   const isCert = type.endsWith(CERT_SUFFIX);
   const plainType = isCert ? type.slice(0, -CERT_SUFFIX.length).replace(/^(sk-ssh-ed25519|sk-ecdsa-sha2-nistp256)$/, '$1@openssh.com') : type;
-  if (!PLAIN_TYPES.has(plainType)) throw new ParseError(`unsupported key type ${type}`);
+  if (!PLAIN_TYPES.has(plainType)) throw new WireError(`unsupported key type ${type}`);
   if (isCert) r.string(); // nonce
   const fieldsStart = blob.length - r.remaining;
   readKeyFields(r, plainType);
   const fields = blob.subarray(fieldsStart, blob.length - r.remaining);
-  const plainBlob = Buffer.concat([encodeString(plainType), fields]);
+  const plainBlob = Buffer.concat([sshString(plainType), fields]);
   if (!isCert) {
     r.end();
     return { type, plainType, plainBlob, cert: null };
@@ -62,13 +62,13 @@ export function parsePublicKey(blob: Buffer): PublicKeyInfo {
   return { type, plainType, plainBlob, cert: { serial, role, keyId, principals, validAfter, validBefore, signatureKey, signedPart, signature } };
 }
 
-function readKeyFields(r: Reader, plainType: string): void {
+function readKeyFields(r: WireReader, plainType: string): void {
   switch (plainType) {
     case 'ssh-ed25519':
-      if (r.string().length !== 32) throw new ParseError('ed25519 key must be 32 bytes');
+      if (r.string().length !== 32) throw new WireError('ed25519 key must be 32 bytes');
       return;
     case 'sk-ssh-ed25519@openssh.com':
-      if (r.string().length !== 32) throw new ParseError('ed25519 key must be 32 bytes');
+      if (r.string().length !== 32) throw new WireError('ed25519 key must be 32 bytes');
       r.string();
       return;
     case 'ssh-rsa':
@@ -80,7 +80,7 @@ function readKeyFields(r: Reader, plainType: string): void {
       return;
     default: {
       const curve = r.text();
-      if (`ecdsa-sha2-${curve}` !== plainType.replace(/^sk-/, '').replace('@openssh.com', '')) throw new ParseError('ECDSA curve does not match the key type');
+      if (`ecdsa-sha2-${curve}` !== plainType.replace(/^sk-/, '').replace('@openssh.com', '')) throw new WireError('ECDSA curve does not match the key type');
       r.string();
       if (plainType.startsWith('sk-')) r.string();
     }
@@ -88,7 +88,7 @@ function readKeyFields(r: Reader, plainType: string): void {
 }
 
 function readStrings(buf: Buffer): Buffer[] {
-  const r = new Reader(buf);
+  const r = new WireReader(buf);
   const out: Buffer[] = [];
   while (r.remaining > 0) out.push(r.string());
   return out;
@@ -107,7 +107,7 @@ export function fingerprintOf(blob: Buffer): string {
 
 /** Node public key for a plain or certificate blob (the certified key), for verifying signatures. */
 export function publicKeyObject(info: PublicKeyInfo): KeyObject {
-  const r = new Reader(info.plainBlob);
+  const r = new WireReader(info.plainBlob);
   r.string();
   switch (info.plainType) {
     case 'ssh-ed25519':
@@ -123,14 +123,14 @@ export function publicKeyObject(info: PublicKeyInfo): KeyObject {
       const curve = r.text() as EcCurveName;
       const info2 = EC_CURVES[curve];
       const q = r.string();
-      if (q.length !== 1 + 2 * info2.bytes || q[0] !== 4) throw new ParseError('ECDSA point is not uncompressed');
+      if (q.length !== 1 + 2 * info2.bytes || q[0] !== 4) throw new WireError('ECDSA point is not uncompressed');
       return createPublicKey({
         key: { kty: 'EC', crv: info2.jwk, x: q.subarray(1, 1 + info2.bytes).toString('base64url'), y: q.subarray(1 + info2.bytes).toString('base64url') },
         format: 'jwk',
       });
     }
     default:
-      throw new ParseError(`cannot verify signatures of ${info.plainType} keys`);
+      throw new WireError(`cannot verify signatures of ${info.plainType} keys`);
   }
 }
 
@@ -139,7 +139,7 @@ export function verifySshSignature(keyBlob: Buffer, signatureBlob: Buffer, data:
   try {
     const info = parsePublicKey(keyBlob);
     const key = publicKeyObject(info);
-    const r = new Reader(signatureBlob);
+    const r = new WireReader(signatureBlob);
     const alg = r.text();
     const sig = r.string();
     r.end();
@@ -156,7 +156,7 @@ export function verifySshSignature(keyBlob: Buffer, signatureBlob: Buffer, data:
       default: {
         if (alg !== info.plainType) return false;
         const curve = EC_CURVES[alg.slice('ecdsa-sha2-'.length) as EcCurveName];
-        const rs = new Reader(sig);
+        const rs = new WireReader(sig);
         const rr = strip(rs.mpint());
         const ss = strip(rs.mpint());
         rs.end();

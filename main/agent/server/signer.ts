@@ -1,6 +1,6 @@
 import { constants, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { mpint, sshString } from '../../keys/wire';
 import { EC_CURVES, privateKeyObject, strip, type EcCurveName, type PrivateKeyNumbers } from './key-objects';
-import { encodeMpint, encodeString } from './ssh-bytes';
 
 /** SSH_AGENT_RSA_SHA2_256 / _512 sign flags (SPEC §1.2). */
 export const SIGN_FLAG_RSA_SHA2_256 = 0x02;
@@ -35,7 +35,7 @@ class Ed25519Signer implements Signer {
   async sign(data: Buffer): Promise<Buffer> {
     // ~30 µs: cheaper inline than a trip through the thread pool.
     const sig = cryptoSign(null, data, this.key);
-    return Buffer.concat([encodeString('ssh-ed25519'), encodeString(sig)]);
+    return Buffer.concat([sshString('ssh-ed25519'), sshString(sig)]);
   }
 }
 
@@ -60,7 +60,7 @@ class EcdsaSigner implements Signer {
     const raw = await signAsync(this.hash, data, { key: this.key, dsaEncoding: 'ieee-p1363' });
     const r = raw.subarray(0, this.half);
     const s = raw.subarray(this.half);
-    return Buffer.concat([encodeString(this.type), encodeString(Buffer.concat([encodeMpint(r), encodeMpint(s)]))]);
+    return Buffer.concat([sshString(this.type), sshString(Buffer.concat([mpint(r), mpint(s)]))]);
   }
 }
 
@@ -78,7 +78,7 @@ class RsaSigner implements Signer {
       flags & SIGN_FLAG_RSA_SHA2_256 ? ['rsa-sha2-256', 'sha256'] : flags & SIGN_FLAG_RSA_SHA2_512 ? ['rsa-sha2-512', 'sha512'] : ['ssh-rsa', 'sha1'];
     let sig = await signAsync(hash, data, { key: this.key, padding: constants.RSA_PKCS1_PADDING });
     if (sig.length < this.modulusBytes) sig = Buffer.concat([Buffer.alloc(this.modulusBytes - sig.length), sig]);
-    return Buffer.concat([encodeString(alg), encodeString(sig)]);
+    return Buffer.concat([sshString(alg), sshString(sig)]);
   }
 }
 
