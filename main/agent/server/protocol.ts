@@ -59,8 +59,7 @@ function toEngineRequest(req: Request): EngineRequest | null {
 }
 
 function toEngineAdd(req: Extract<Request, { type: 'add' }>): EngineRequest | null {
-  // Refused as malformed, as this agent always has: a client that means a plain add sends 17.
-  if (req.constraints !== null && req.constraints.length === 0) return null;
+  // A constrained add with no constraints is a plain add, as OpenSSH's agent reads it.
   const constraints: EngineConstraint[] = [];
   for (const c of req.constraints ?? []) {
     const mapped = toEngineConstraint(c);

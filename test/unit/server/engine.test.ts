@@ -70,6 +70,9 @@ describe('agent protocol basics', () => {
     expect((await c.request(a.addBody('a', Buffer.concat([Buffer.from([1]), u32(5), Buffer.from([1]), u32(6)]))))[0]).toBe(FAILURE);
     expect((await c.request(msg(17, str('ssh-dss'), str('x'), str('comment'))))[0]).toBe(FAILURE);
     expect(identities(await c.request(Buffer.from([11]))).map((k) => k.comment)).toEqual(['b']);
+    // ADD_ID_CONSTRAINED with no constraints is a plain add, as OpenSSH's agent reads it.
+    expect((await c.request(a.addBody('a unconstrained', Buffer.alloc(0))))[0]).toBe(SUCCESS);
+    expect(identities(await c.request(Buffer.from([11]))).map((k) => k.comment)).toEqual(['b', 'a unconstrained']);
     expect((await c.request(Buffer.from([19])))[0]).toBe(SUCCESS);
     expect(identities(await c.request(Buffer.from([11])))).toEqual([]);
   });
