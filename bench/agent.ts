@@ -14,6 +14,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SIGN_FLAGS, encode } from '../main/agent/codec';
 
 export interface AgentBenchRow {
   key: 'ed25519' | 'rsa-3072';
@@ -72,19 +73,6 @@ async function startSshAgent(dir: string): Promise<RunningAgent> {
   const child = spawn('ssh-agent', ['-D', '-a', socket], { stdio: ['ignore', 'pipe', 'inherit'] });
   await waitForLine(child, /(SSH_AUTH_SOCK)=/);
   return { name: 'ssh-agent', socket, pid: child.pid as number, stop: () => stopChild(child) };
-}
-
-function frame(type: number, ...parts: Buffer[]): Buffer {
-  const body = Buffer.concat([Buffer.from([type]), ...parts]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(body.length);
-  return Buffer.concat([len, body]);
-}
-
-function str(b: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(b.length);
-  return Buffer.concat([len, b]);
 }
 
 /** One client connection issuing requests strictly one after another. */
@@ -182,8 +170,8 @@ export async function runAgentBench(options: { clients?: number[]; log?: (line: 
     const blob = (name: string) => Buffer.from(readFileSync(join(dir, `${name}.pub`), 'utf8').split(/\s+/)[1] as string, 'base64');
     const data = Buffer.alloc(128, 7); // about the size of a userauth request
     const signFrames = {
-      ed25519: frame(13, str(blob('ed')), str(data), Buffer.from([0, 0, 0, 0])),
-      'rsa-3072': frame(13, str(blob('rsa')), str(data), Buffer.from([0, 0, 0, 2])),
+      ed25519: encode.sign(blob('ed'), data, 0),
+      'rsa-3072': encode.sign(blob('rsa'), data, SIGN_FLAGS.RSA_SHA2_256),
     } as const;
     const totals = { ed25519: Math.round(6000 * scale), 'rsa-3072': Math.round(1200 * scale) };
 
