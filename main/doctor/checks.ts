@@ -6,7 +6,6 @@
 import { execFile } from 'node:child_process';
 import { chmod, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DoctorFinding } from '../../shared/contract/connect';
 import type { AppContext } from '../context';
 import { listAgentKeys, probeAgent, type AgentKey } from '../connect/agent-access';
 import { inspectIdentityFile } from '../connect/identities';
@@ -14,11 +13,11 @@ import { resolveSshConfig, expandGlob, expandTilde } from '../connect/ssh-config
 import { setHostIdentity } from '../connect/ssh-config-edit';
 import { hostPatternsMatch, parseConfigBlocks, type ConfigBlock } from '../connect/ssh-config-parse';
 import { fingerprintSha256 } from '../keys/format';
+import { finding, privateKeyFiles, sshDirMissing, type CheckedFinding } from './findings';
+import { checkWindowsPermissions, type WindowsAclAccess } from './windows-permissions';
 
-export interface CheckedFinding extends DoctorFinding {
-  /** Applies the fix; only present when canFix. */
-  apply?: () => Promise<void>;
-}
+export type { CheckedFinding } from './findings';
+export type { WindowsAclAccess } from './windows-permissions';
 
 /** What several checks need, gathered once per doctor run. */
 export interface DoctorFacts {
@@ -29,20 +28,18 @@ export interface DoctorFacts {
   agentReachable: boolean;
   agentError: string | null;
   agentKeys: AgentKey[];
-}
-
-function finding(f: Omit<CheckedFinding, 'canFix'> & { canFix?: boolean }): CheckedFinding {
-  return { ...f, canFix: f.canFix ?? f.apply !== undefined };
+  /** How the Windows permission check reads ACLs (tests inject one; default: Win32, loaded lazily). */
+  windowsAcl?: WindowsAclAccess;
 }
 
 /** Gathers the agent ssh would use and its keys. */
-export async function gatherFacts(ctx: AppContext, configFile?: string): Promise<DoctorFacts> {
+export async function gatherFacts(ctx: AppContext, configFile?: string, deps: { windowsAcl?: WindowsAclAccess } = {}): Promise<DoctorFacts> {
   const file = configFile ?? join(ctx.paths.sshDir, 'config');
   // A host name no config block targets: what ssh does for "any" host.
   const r = await resolveSshConfig('keydock-doctor.invalid', { home: ctx.paths.home, env: ctx.env, configFile: file, platform: ctx.platform }).catch(() => null);
   const agentPath = r ? r.identityAgent : (ctx.env.SSH_AUTH_SOCK ?? null);
   const agentSource = r ? r.identityAgentSource : 'env';
-  const facts: DoctorFacts = { ctx, configFile: file, agentPath, agentSource, agentReachable: false, agentError: null, agentKeys: [] };
+  const facts: DoctorFacts = { ctx, configFile: file, agentPath, agentSource, agentReachable: false, agentError: null, agentKeys: [], windowsAcl: deps.windowsAcl };
   if (agentPath && agentPath !== 'none') {
     const p = await probeAgent(agentPath);
     if (p.reachable) {
@@ -73,23 +70,12 @@ const octal = (m: number) => `0${m.toString(8).padStart(3, '0')}`;
 /** ~/.ssh must be 0700 and private keys 0600: OpenSSH refuses keys others can read. */
 export async function checkPermissions(facts: DoctorFacts): Promise<CheckedFinding[]> {
   const { ctx } = facts;
+  if (ctx.platform === 'win32') return checkWindowsPermissions({ sshDir: ctx.paths.sshDir, env: ctx.env, windowsAcl: facts.windowsAcl });
   const out: CheckedFinding[] = [];
-  if (ctx.platform === 'win32') {
-    out.push(
-      finding({
-        id: 'permissions-windows',
-        severity: 'info',
-        title: 'File permissions not checked on Windows',
-        message: 'On Windows, OpenSSH checks the ACL of your key files (only you, SYSTEM and Administrators); KeyDock does not read ACLs yet.',
-        fix: 'If ssh says "UNPROTECTED PRIVATE KEY FILE", remove other users from the file\'s Security tab.',
-      }),
-    );
-    return out;
-  }
   const dir = ctx.paths.sshDir;
   const dm = await modeOf(dir);
   if (!dm) {
-    out.push(finding({ id: 'ssh-dir-missing', severity: 'info', title: 'No ~/.ssh folder', message: `${dir} does not exist yet; you have no SSH keys or config.`, fix: 'Create a key with KeyDock to get started.' }));
+    out.push(sshDirMissing(dir));
     return out;
   }
   if (dm.mode & 0o077) {
@@ -107,10 +93,7 @@ export async function checkPermissions(facts: DoctorFacts): Promise<CheckedFindi
     out.push(finding({ id: 'ssh-dir-permissions', severity: 'ok', title: '~/.ssh permissions', message: `${dir} is ${octal(dm.mode)}.`, fix: null }));
   }
   const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
-  for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
-    const path = join(dir, name);
-    const head = await readHead(path);
-    if (!head || !/-----BEGIN [A-Z ]*PRIVATE KEY-----|^PuTTY-User-Key-File-/m.test(head)) continue;
+  for (const { name, path } of await privateKeyFiles(dir)) {
     const m = await modeOf(path);
     if (!m) continue;
     if (m.mode & 0o077) {
@@ -139,16 +122,6 @@ export async function checkPermissions(facts: DoctorFacts): Promise<CheckedFindi
     }
   }
   return out;
-}
-
-async function readHead(path: string): Promise<string | null> {
-  try {
-    const s = await stat(path);
-    if (!s.isFile() || s.size > 64 * 1024) return null;
-    return (await readFile(path, 'utf8')).slice(0, 200);
-  } catch {
-    return null;
-  }
 }
 
 function ownAgentPath(ctx: AppContext): string | null {

@@ -6,18 +6,20 @@
 import type { DoctorFinding } from '../../shared/contract/connect';
 import type { AppContext } from '../context';
 import { KeyDockError } from '../errors';
-import { checkAgent, checkGitSsh, checkHostBlocks, checkIdentitiesOnly, checkPermissions, checkUnloadedKeys, gatherFacts, type CheckedFinding } from './checks';
+import { checkAgent, checkGitSsh, checkHostBlocks, checkIdentitiesOnly, checkPermissions, checkUnloadedKeys, gatherFacts, type CheckedFinding, type WindowsAclAccess } from './checks';
 
 export interface DoctorOptions {
   /** Like ssh -F (tests). */
   configFile?: string;
+  /** How the Windows permission check reads ACLs and runs icacls (tests). */
+  windowsAcl?: WindowsAclAccess;
 }
 
 const SEVERITY_ORDER: Record<DoctorFinding['severity'], number> = { error: 0, warning: 1, info: 2, ok: 3 };
 
 /** Runs all checks; findings come worst first. */
 export async function runDoctor(ctx: AppContext, options: DoctorOptions = {}): Promise<CheckedFinding[]> {
-  const facts = await gatherFacts(ctx, options.configFile);
+  const facts = await gatherFacts(ctx, options.configFile, { windowsAcl: options.windowsAcl });
   const groups = await Promise.all([checkPermissions(facts), checkAgent(facts), checkUnloadedKeys(facts), checkHostBlocks(facts), checkIdentitiesOnly(facts), checkGitSsh(facts)]);
   return groups.flat().sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }

@@ -6,6 +6,62 @@ export type SidString = string;
 
 export const SID_LOCAL_SYSTEM = 'S-1-5-18';
 export const SID_ADMINISTRATORS = 'S-1-5-32-544';
+/** NT SERVICE\\TrustedInstaller: owns Windows' own files; Win32-OpenSSH trusts it like SYSTEM. */
+export const SID_TRUSTED_INSTALLER = 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464';
+export const SID_EVERYONE = 'S-1-1-0';
+export const SID_AUTHENTICATED_USERS = 'S-1-5-11';
+export const SID_USERS = 'S-1-5-32-545';
+
+// Names Windows shows for well-known SIDs (English; the SIDs are the same in every language).
+const WELL_KNOWN_SID_NAMES: Record<string, string> = {
+  'S-1-1-0': 'Everyone',
+  'S-1-2-0': 'LOCAL',
+  'S-1-3-0': 'CREATOR OWNER',
+  'S-1-3-1': 'CREATOR GROUP',
+  'S-1-5-1': 'DIALUP',
+  'S-1-5-2': 'NETWORK',
+  'S-1-5-3': 'BATCH',
+  'S-1-5-4': 'INTERACTIVE',
+  'S-1-5-6': 'SERVICE',
+  'S-1-5-7': 'ANONYMOUS LOGON',
+  'S-1-5-11': 'Authenticated Users',
+  'S-1-5-18': 'SYSTEM',
+  'S-1-5-19': 'LOCAL SERVICE',
+  'S-1-5-20': 'NETWORK SERVICE',
+  'S-1-5-32-544': 'Administrators',
+  'S-1-5-32-545': 'Users',
+  'S-1-5-32-546': 'Guests',
+  'S-1-5-32-547': 'Power Users',
+  'S-1-5-32-555': 'Remote Desktop Users',
+  'S-1-5-113': 'Local account',
+  'S-1-5-114': 'Local account and member of Administrators group',
+  'S-1-15-2-1': 'ALL APPLICATION PACKAGES',
+  [SID_TRUSTED_INSTALLER]: 'TrustedInstaller',
+};
+
+// Accounts every domain (or standalone PC, whose "domain" is the machine) has, by relative id.
+const WELL_KNOWN_RIDS: Record<string, string> = {
+  '500': 'Administrator',
+  '501': 'Guest',
+  '512': 'Domain Admins',
+  '513': 'Domain Users',
+  '514': 'Domain Guests',
+  '515': 'Domain Computers',
+};
+
+/** The name Windows shows for a well-known SID ("Everyone" for S-1-1-0), or null for an ordinary account. */
+export function wellKnownSidName(sid: string): string | null {
+  let s: SidString;
+  try {
+    s = normalizeSid(sid);
+  } catch {
+    return null;
+  }
+  const direct = WELL_KNOWN_SID_NAMES[s];
+  if (direct) return direct;
+  const m = /^S-1-5-21-\d+-\d+-\d+-(\d+)$/.exec(s);
+  return m ? (WELL_KNOWN_RIDS[m[1] as string] ?? null) : null;
+}
 
 /** Normalises a SID string for comparison (Windows compares SIDs bytewise; the text is case-insensitive only in the "S"). */
 export function normalizeSid(sid: string): SidString {

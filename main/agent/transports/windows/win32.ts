@@ -40,8 +40,14 @@ export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
 export const TOKEN_QUERY = 0x0008;
 export const TokenUser = 1;
 export const TokenOwner = 4;
+export const SE_FILE_OBJECT = 1;
 export const SE_KERNEL_OBJECT = 6;
 export const OWNER_SECURITY_INFORMATION = 1;
+export const DACL_SECURITY_INFORMATION = 4;
+export const AclSizeInformation = 2;
+export const ACCESS_ALLOWED_ACE_TYPE = 0;
+export const ACCESS_DENIED_ACE_TYPE = 1;
+export const INHERITED_ACE = 0x10;
 export const SDDL_REVISION_1 = 1;
 export const CRYPTPROTECTMEMORY_CROSS_PROCESS = 1;
 export const NameUserPrincipal = 8;
@@ -98,6 +104,11 @@ function bind() {
     dwCheckPoint: 'uint32_t',
     dwWaitHint: 'uint32_t',
   });
+  const ACL_SIZE_INFORMATION = koffi.struct('KD_ACL_SIZE_INFORMATION', {
+    AceCount: 'uint32_t',
+    AclBytesInUse: 'uint32_t',
+    AclBytesFree: 'uint32_t',
+  });
   const WaitCallback = koffi.proto('void __stdcall KD_WaitOrTimerCallback(uintptr_t param, uint8_t timedOut)');
 
   const f = (lib: koffi.IKoffiLib, decl: string): AsyncFn => lib.func(decl) as AsyncFn;
@@ -107,6 +118,7 @@ function bind() {
     SECURITY_ATTRIBUTES,
     COPYDATASTRUCT,
     SERVICE_STATUS,
+    ACL_SIZE_INFORMATION,
     WaitCallback,
     GetLastError: f(kernel32, 'uint32_t __stdcall GetLastError()'),
     CloseHandle: f(kernel32, 'int __stdcall CloseHandle(void *h)'),
@@ -140,6 +152,9 @@ function bind() {
     ConvertSidToStringSidW: f(advapi32, 'int __stdcall ConvertSidToStringSidW(void *sid, _Out_ void **str)'),
     ConvertStringSecurityDescriptorToSecurityDescriptorW: f(advapi32, 'int __stdcall ConvertStringSecurityDescriptorToSecurityDescriptorW(const char16_t *sddl, uint32_t rev, _Out_ void **sd, void *size)'),
     GetSecurityInfo: f(advapi32, 'uint32_t __stdcall GetSecurityInfo(void *h, int type, uint32_t info, _Out_ void **owner, void *group, void *dacl, void *sacl, _Out_ void **sd)'),
+    GetNamedSecurityInfoW: f(advapi32, 'uint32_t __stdcall GetNamedSecurityInfoW(const char16_t *name, int type, uint32_t info, _Out_ void **owner, void *group, _Out_ void **dacl, void *sacl, _Out_ void **sd)'),
+    GetAclInformation: f(advapi32, 'int __stdcall GetAclInformation(void *acl, _Out_ KD_ACL_SIZE_INFORMATION *info, uint32_t len, int cls)'),
+    GetAce: f(advapi32, 'int __stdcall GetAce(void *acl, uint32_t index, _Out_ void **ace)'),
     GetUserNameA: f(advapi32, 'int __stdcall GetUserNameA(void *buf, _Inout_ uint32_t *size)'),
     OpenSCManagerW: f(advapi32, 'void * __stdcall OpenSCManagerW(const char16_t *machine, const char16_t *db, uint32_t access)'),
     OpenServiceW: f(advapi32, 'void * __stdcall OpenServiceW(void *scm, const char16_t *name, uint32_t access)'),
