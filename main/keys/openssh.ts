@@ -130,6 +130,9 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
           try {
             plain = Buffer.concat([d.update(encrypted), d.final()]);
           } catch {
+            if (cipher.tagLen && gcmCheckNumbersMatch(cipher, key, iv, encrypted)) {
+              throw corruptKey('The encrypted part of the OpenSSH key fails its GCM check although the passphrase is right; the file was changed.');
+            }
             throw wrongPassphrase(path);
           }
         }
@@ -137,6 +140,18 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
       return parsePrivateSection(plain, pub, cipher.block, isEncrypted, path);
     },
   };
+}
+
+/**
+ * After a failed GCM tag: do the two check numbers that open the payload match under this key?
+ * Then the passphrase was right and the file was changed (OpenSSH calls both a wrong passphrase).
+ * GCM encrypts with AES-CTR from counter block IV‖2, so CTR mode reads the first 8 bytes; they
+ * only choose the error, nothing unauthenticated is returned.
+ */
+function gcmCheckNumbersMatch(cipher: CipherSpec, key: Buffer, iv: Buffer, encrypted: Buffer): boolean {
+  const ctr = createDecipheriv(cipher.node.replace('-gcm', '-ctr'), key, Buffer.concat([iv, u32(2)]));
+  const check = ctr.update(encrypted.subarray(0, 8));
+  return check.readUInt32BE(0) === check.readUInt32BE(4);
 }
 
 /**

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describePublicBlob, fingerprintSha256, publicKeyLine } from '../../../main/keys/format';
-import { loadPrivateKeyFile, openKeyData } from '../../../main/keys/load';
+import { decryptKeyFile, loadPrivateKeyFile, openKeyData } from '../../../main/keys/load';
 import { WireReader } from '../../../main/keys/wire';
 import type { PassphraseProvider } from '../../../main/keys/types';
+import { flipOpenSshByte } from '../../support/openssh-tamper';
 
 const dir = join(__dirname, '../../fixtures/keys/files');
 const expected = JSON.parse(readFileSync(join(__dirname, '../../fixtures/keys/expected.json'), 'utf8')) as Record<string, { publicKey: string; fingerprint: string }>;
@@ -112,6 +113,21 @@ describe('three distinct failures', () => {
       expect(attempts).toEqual([0, 1, 2]);
     });
   }
+
+  it('a changed byte in an AES-GCM key with the right passphrase is key-corrupt at once, not a passphrase retry', async () => {
+    const text = readFileSync(join(dir, 'openssh-ecdsa256-gcm-enc'), 'utf8');
+    for (const at of [40, -1, 'tag'] as const) {
+      let asked = 0;
+      const provider: PassphraseProvider = async () => {
+        asked++;
+        return PASS;
+      };
+      await expect(decryptKeyFile(Buffer.from(flipOpenSshByte(text, at)), 'x', provider)).rejects.toMatchObject({ code: 'key-corrupt', message: expect.stringContaining('GCM') });
+      expect(asked).toBe(1);
+    }
+    // The check numbers themselves cannot tell a changed file from a wrong passphrase (nor can OpenSSH).
+    await expect(decryptKeyFile(Buffer.from(flipOpenSshByte(text, 0)), 'x', always(PASS))).rejects.toMatchObject({ code: 'key-wrong-passphrase' });
+  });
 
   it('passes the fingerprint to the passphrase prompt (from the header or the .pub)', async () => {
     const seen: (string | null)[] = [];
