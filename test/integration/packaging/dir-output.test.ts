@@ -43,7 +43,12 @@ describe.skipIf(!built)('packaged app (--dir); run `npm run build` first', () =>
     expect(ours).toEqual(expect.arrayContaining(['/out/main/index.js', '/out/preload/index.cjs', '/out/renderer/index.html', '/package.json']));
     expect(ours.filter((f) => /\.map$|\.ts$|\.tsx$/.test(f))).toEqual([]);
     expect(ours.filter((f) => /^\/(test|main|renderer|shared|bench|scripts)\//.test(f))).toEqual([]);
-    expect(files.filter((f) => /\/node_modules\/(vitest|@playwright|electron-builder|typescript|eslint)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /\/node_modules\/(vitest|@playwright|electron-builder|typescript|eslint|tsx|esbuild|@esbuild)\//.test(f))).toEqual([]);
+    // Only what the app runs: nothing from the checkout besides out/ (not the CLI bundle), and
+    // koffi's binaries for this CPU only, without its C++ sources.
+    expect(ours.filter((f) => /^\/(docs|\.tmp|out\/cli)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('/koffi.node')).sort()).toEqual(['darwin', 'linux', 'win32'].map((os) => `/node_modules/koffi/build/koffi/${os}_${process.arch}/koffi.node`));
+    expect(files.filter((f) => /\/node_modules\/koffi\/(src|vendor|doc)\//.test(f))).toEqual([]);
     expect(existsSync(join(resources, 'tray.png'))).toBe(true);
   });
 });
