@@ -28,12 +28,4 @@ export function fail<T = never>(code: string, message: string, hint = ''): Resul
   return { ok: false, error: { code, message, hint } };
 }
 
-/** Error codes produced by the IPC layer itself, before any service runs. */
-export const IpcErrorCode = {
-  unknownChannel: 'ipc-unknown-channel',
-  invalidPayload: 'ipc-invalid-payload',
-  forbiddenSender: 'ipc-forbidden-sender',
-  badToken: 'ipc-bad-token',
-  invalidResponse: 'ipc-invalid-response',
-  internal: 'internal-error',
-} as const;
+export { IpcErrorCode } from './ipc-error-codes';

@@ -1,7 +1,6 @@
 // PuTTY private key files, v2 and v3 (SPEC-agent.md §3.3). Hand-written: no library reads v3
 // or every key type. Nothing from the file is trusted until its MAC verifies.
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { argon2d, argon2i, argon2id } from 'hash-wasm';
 import { corruptKey, unsupportedKey, wrongPassphrase } from './errors';
 import { describePublicBlob } from './format';
 import { checkConsistency, publicBlob, sshType, type EcCurve, type KeyMaterial } from './material';
@@ -164,6 +163,8 @@ async function argon2(p: Argon2Params, pass: Buffer, length: number): Promise<Bu
   }
   if (p.passes < 1 || p.parallelism < 1 || p.memory < 8 * p.parallelism) throw corruptKey('The Argon2 parameters of the PuTTY key are invalid.');
   if (p.salt.length < 8) throw unsupportedKey('The PuTTY key has an Argon2 salt shorter than 8 bytes, which KeyDock cannot use.', 'Save it again with PuTTYgen.');
+  // Loaded on first use: its WebAssembly costs every CLI start ~0.1 s otherwise.
+  const { argon2d, argon2i, argon2id } = await import('hash-wasm');
   const fn = p.flavour === 'Argon2id' ? argon2id : p.flavour === 'Argon2i' ? argon2i : argon2d;
   const out = await fn({ password: pass, salt: p.salt, iterations: p.passes, parallelism: p.parallelism, memorySize: p.memory, hashLength: length, outputType: 'binary' });
   return Buffer.from(out);

@@ -1,7 +1,6 @@
 // The OS keychain behind one small interface (DESIGN.md §4): Windows Credential Manager, macOS
 // Keychain, Secret Service on Linux, via @napi-rs/keyring. No keychain = a clear error, never
 // a plaintext fallback.
-import { AsyncEntry, findCredentialsAsync } from '@napi-rs/keyring';
 import { KeyDockError } from '../errors';
 
 /** Where secrets live; tests and other platforms can pass their own implementation. */
@@ -25,12 +24,16 @@ export function keychainUnavailable(platform: NodeJS.Platform, cause?: unknown):
   return new KeyDockError(KeychainErrorCode.unavailable, 'No system keychain is available, so KeyDock cannot remember passphrases here.', hint, { cause, exitCode: 2 });
 }
 
+/** The native keychain binding, loaded when a passphrase is first stored or read. */
+const keyring = () => import('@napi-rs/keyring');
+
 /** Builds the keychain-backed store. */
 export function createSecretStore(platform: NodeJS.Platform = process.platform): SecretStore {
   // The library reports "nothing stored" when no keychain exists at all; listing fails loudly
   // instead, so every read checks availability that way first.
   const list = async (service: string) => {
     try {
+      const { findCredentialsAsync } = await keyring();
       return await findCredentialsAsync(service);
     } catch (e) {
       throw keychainUnavailable(platform, e);
@@ -44,6 +47,7 @@ export function createSecretStore(platform: NodeJS.Platform = process.platform):
     async set(service, account, secret) {
       await list(service);
       try {
+        const { AsyncEntry } = await keyring();
         await new AsyncEntry(service, account).setPassword(secret);
       } catch (e) {
         throw new KeyDockError(KeychainErrorCode.failed, 'The system keychain refused to store the passphrase.', 'Unlock your keychain (log in again) and retry.', { cause: e });
@@ -53,6 +57,7 @@ export function createSecretStore(platform: NodeJS.Platform = process.platform):
       const creds = await list(service);
       if (!creds.some((c) => c.account === account)) return false;
       try {
+        const { AsyncEntry } = await keyring();
         return await new AsyncEntry(service, account).deleteCredential();
       } catch (e) {
         throw new KeyDockError(KeychainErrorCode.failed, 'The system keychain refused to delete the passphrase.', 'Unlock your keychain and retry.', { cause: e });

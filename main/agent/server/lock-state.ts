@@ -1,5 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { bcrypt } from 'hash-wasm';
 
 /** Delay before answering a wrong unlock: 0.1 s per failure so far, at most 10 s (OpenSSH's rule). */
 export function unlockDelayMs(failures: number): number {
@@ -63,6 +62,7 @@ export class LockState {
 // bcrypt reads at most 72 bytes and stops at NUL; hashing first keeps every byte significant.
 async function hashPassphrase(passphrase: Buffer, salt: Buffer): Promise<Buffer> {
   const pre = createHash('sha256').update(passphrase).digest('base64');
+  const { bcrypt } = await import('hash-wasm');
   const out = await bcrypt({ password: pre, salt, costFactor: 8, outputType: 'binary' });
   return Buffer.from(out);
 }

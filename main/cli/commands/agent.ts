@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Identity } from '../../../shared/models';
-import { discoverAgents } from '../../agent/discovery';
-import { addKeyFile, listIdentities, lockAgent, removeAllKeys, removeKeys, unlockAgent } from '../../agent/manager';
 import { KeyDockError } from '../../errors';
 import type { PassphraseProvider } from '../../keys/types';
 import { promptHidden, readStdinLine } from '../io';
 import { table } from '../output';
 import type { CommandEnv } from '../program';
+
+// Services load when a command runs, so `keydock --help` and each command start with only what they use.
+const manager = () => import('../../agent/manager');
 
 /** `30m`, `2h`, `1d`, `90s` or plain seconds, as ssh-add -t accepts. */
 export function parseLifetime(text: string): number {
@@ -41,6 +42,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .description('list the SSH agents you have and which one ssh uses')
     .action(
       env.run(async (out) => {
+        const { discoverAgents } = await import('../../agent/discovery');
         const agents = await discoverAgents(env.context());
         out.success({ agents }, () =>
           agents.length === 0
@@ -59,6 +61,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .option('--agent <path>', 'agent socket (default: the one ssh would use)')
     .action(
       env.run(async (out, opts: { agent?: string }) => {
+        const { listIdentities } = await manager();
         const list = await listIdentities(env.context(), opts.agent);
         out.success(list, () => `Agent: ${list.agent.path}\n${identityRows(list.identities)}`);
       }),
@@ -75,6 +78,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .option('--remember', 'remember the passphrase in the OS keychain for next time')
     .action(
       env.run(async (out, files: string[], opts: { agent?: string; lifetime?: string; confirm?: boolean; passphraseStdin?: boolean; remember?: boolean }) => {
+        const { addKeyFile } = await manager();
         const ctx = env.context();
         const lifetimeSeconds = opts.lifetime ? parseLifetime(opts.lifetime) : undefined;
         const added: Identity[] = [];
@@ -109,6 +113,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .option('-a, --all', 'remove every key')
     .action(
       env.run(async (out, keys: string[], opts: { agent?: string; all?: boolean }) => {
+        const { removeAllKeys, removeKeys } = await manager();
         const ctx = env.context();
         if (opts.all) {
           await removeAllKeys(ctx, opts.agent);
@@ -141,6 +146,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
       .option('--passphrase-stdin', 'read the passphrase from standard input')
       .action(
         env.run(async (out, opts: { agent?: string; passphraseStdin?: boolean }) => {
+          const { lockAgent, unlockAgent } = await manager();
           const ctx = env.context();
           const pass = opts.passphraseStdin ? await readStdinLine(io) : await promptHidden(io, `Passphrase to ${verb} the agent: `);
           if (verb === 'lock') await lockAgent(ctx, pass, opts.agent);

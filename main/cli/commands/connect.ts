@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import type { TestReport, TestStep } from '../../../shared/contract/connect';
-import { applyTesterFix, type TesterFixKind } from '../../connect/fixes';
-import { runConnectionTest } from '../../connect/tester';
-import { applyDoctorFix, publicFinding, runDoctor } from '../../doctor/doctor';
+import type { TesterFixKind } from '../../connect/fixes';
 import { KeyDockError } from '../../errors';
 import type { CommandEnv } from '../program';
-import { setupHost } from '../../connect/setup-host';
-import { generateKeyFiles } from '../../keys/generate';
 import { readStdinLine } from '../io';
 
 const TEST_HELP = `
@@ -61,6 +57,8 @@ export function registerConnectCommands(program: Command, env: CommandEnv): void
     .addHelpText('after', TEST_HELP)
     .action(
       env.run(async (out, target: string, opts: { timeout?: string; preset?: string; config?: string; fix?: boolean; yes?: boolean; verbose?: boolean }) => {
+        // Loaded here, not at start-up: every other command would pay for ssh2 and the tester.
+        const { runConnectionTest } = await import('../../connect/tester');
         const ctx = env.context();
         let timeoutMs: number | undefined;
         if (opts.timeout !== undefined) {
@@ -85,6 +83,7 @@ export function registerConnectCommands(program: Command, env: CommandEnv): void
           if (!SAFE_WITHOUT_CONFIRM.has(action.kind) && !opts.yes) {
             env.io.stderr.write(`keydock test: not applying "${action.kind}" without --yes${report.hostKey ? ` (host key ${report.hostKey.fingerprint})` : ''}.\n`);
           } else {
+            const { applyTesterFix } = await import('../../connect/fixes');
             const res = await applyTesterFix(ctx, {
               target,
               kind: action.kind as TesterFixKind,
@@ -111,6 +110,7 @@ export function registerConnectCommands(program: Command, env: CommandEnv): void
     .option('-F, --config <file>', 'check this SSH config file instead of ~/.ssh/config')
     .action(
       env.run(async (out, opts: { fix?: boolean; config?: string }) => {
+        const { applyDoctorFix, publicFinding, runDoctor } = await import('../../doctor/doctor');
         const ctx = env.context();
         const dopts = opts.config ? { configFile: opts.config } : {};
         let findings = await runDoctor(ctx, dopts);
@@ -153,6 +153,7 @@ remote URL to use, e.g. git@github.com-myrepo:owner/myrepo.git.`,
     )
     .action(
       env.run(async (out, provider: string, opts: { repo?: string; account?: string; alias?: string; key?: string; config?: string; passphraseStdin?: boolean }) => {
+        const [{ setupHost }, { generateKeyFiles }] = await Promise.all([import('../../connect/setup-host'), import('../../keys/generate')]);
         const ctx = env.context();
         const passphrase = opts.passphraseStdin ? await readStdinLine(env.io) : undefined;
         const r = await setupHost(

@@ -2,30 +2,28 @@ import { chmod } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { KeyDockError } from '../../errors';
-import { CONVERT_TARGETS, convertMaterial, isPrivateTarget, type ConvertTarget } from '../../keys/convert';
-import { writeFileAtomic } from '../../keys/files';
+import { CONVERT_TARGETS, isPrivateTarget, type ConvertTarget } from '../../keys/convert';
 import { describePublicBlob, fingerprintMd5, fingerprintSha256, parsePublicKeyLine } from '../../keys/format';
-import { generateKeyFiles, type GenerateType } from '../../keys/generate';
-import { inspectKeyFile } from '../../keys/inspect';
-import { decryptKeyFile, openKeyData, readKeyFile } from '../../keys/load';
-import { publicBlob } from '../../keys/material';
-import { agentAdderFor, forgetKey, isRemembered, loadRememberedKeys, rememberKey, secretStoreFor } from '../../keys/service';
+import type { GenerateType } from '../../keys/generate';
 import type { PassphraseProvider } from '../../keys/types';
-import { keychainPassphraseProvider } from '../../secrets/passphrases';
+import type * as KeysServicesModule from './keys-services';
 import type { AppContext } from '../../context';
 import { promptHidden, readStdinLine, type CliIo } from '../io';
 import { table } from '../output';
 import type { CommandEnv } from '../program';
 
+type KeyServices = typeof KeysServicesModule;
+const services = (): Promise<KeyServices> => import('./keys-services');
+
 /** Asks for an existing key's passphrase: keychain first (silently skipped when absent), then stdin or the terminal. */
-function passphraseProvider(ctx: AppContext, io: CliIo, fromStdin: boolean): PassphraseProvider {
+function passphraseProvider(k: KeyServices, ctx: AppContext, io: CliIo, fromStdin: boolean): PassphraseProvider {
   const ask: PassphraseProvider = async (info) => {
     if (fromStdin) return info.attempt === 0 ? readStdinLine(io) : null;
     const what = info.comment || info.path || 'the key';
     return promptHidden(io, info.attempt === 0 ? `Passphrase for ${what}: ` : `Wrong passphrase, try again for ${what}: `);
   };
   // Converting or fingerprinting never promised a keychain, so a missing one is not worth a message here.
-  return keychainPassphraseProvider(secretStoreFor(ctx), null, ask);
+  return k.keychainPassphraseProvider(k.secretStoreFor(ctx), null, ask);
 }
 
 /** Asks for a new passphrase twice on a terminal, or once on stdin; '' means none. */
@@ -63,16 +61,17 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .option('--force', 'replace an existing key file (the old key is lost)')
     .action(
       env.run(async (out, opts: { type: GenerateType; bits?: number; comment?: string; file?: string; passphraseStdin?: boolean; passphrase: boolean; remember?: boolean; force?: boolean }) => {
+        const k = await services();
         const ctx = env.context();
         const path = resolve(opts.file ?? join(ctx.paths.sshDir, `id_${opts.type}`));
         const passphrase = await newPassphrase(io, !!opts.passphraseStdin, !opts.passphrase);
         if (opts.remember && !passphrase) throw new KeyDockError('keychain-empty-passphrase', '--remember needs a passphrase to remember.', 'Give a passphrase, or leave out --remember.', { exitCode: 2 });
-        const g = await generateKeyFiles({ path, type: opts.type, bits: opts.bits, comment: opts.comment ?? '', passphrase, force: !!opts.force });
+        const g = await k.generateKeyFiles({ path, type: opts.type, bits: opts.bits, comment: opts.comment ?? '', passphrase, force: !!opts.force });
         let remembered = false;
         let keychainError: ReturnType<KeyDockError['toJSON']> | null = null;
         if (opts.remember) {
           try {
-            await rememberKey(ctx, { path, fingerprint: g.fingerprint, comment: opts.comment ?? '' }, passphrase);
+            await k.rememberKey(ctx, { path, fingerprint: g.fingerprint, comment: opts.comment ?? '' }, passphrase);
             remembered = true;
           } catch (e) {
             if (!(e instanceof KeyDockError)) throw e;
@@ -105,21 +104,22 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .option('--force', 'replace an existing output file')
     .action(
       env.run(async (out, file: string, opts: { to: ConvertTarget; out?: string; passphraseStdin?: boolean; newPassphraseStdin?: boolean; unencrypted?: boolean; force?: boolean }) => {
+        const k = await services();
         const ctx = env.context();
         const path = resolve(file);
-        const data = await readKeyFile(path);
-        const { parsed, usedPassphrase } = await decryptKeyFile(data, path, passphraseProvider(ctx, io, !!opts.passphraseStdin));
+        const data = await k.readKeyFile(path);
+        const { parsed, usedPassphrase } = await k.decryptKeyFile(data, path, passphraseProvider(k, ctx, io, !!opts.passphraseStdin));
         const comment = parsed.comment || basename(path);
         const priv = isPrivateTarget(opts.to);
         if (priv && !opts.out) throw new KeyDockError('convert-needs-out', 'Private key formats are written to a file, never printed.', `Add --out FILE, e.g. --out ${basename(path)}.${opts.to.startsWith('ppk') ? 'ppk' : 'key'}`, { exitCode: 2 });
         let passphrase = usedPassphrase ?? '';
         if (opts.unencrypted) passphrase = '';
         else if (opts.newPassphraseStdin) passphrase = await readStdinLine(io);
-        const text = await convertMaterial(parsed.material, comment, opts.to, { passphrase: priv ? passphrase : undefined });
-        const fingerprint = fingerprintSha256(publicBlob(parsed.material));
+        const text = await k.convertMaterial(parsed.material, comment, opts.to, { passphrase: priv ? passphrase : undefined });
+        const fingerprint = fingerprintSha256(k.publicBlob(parsed.material));
         if (opts.out) {
           const target = resolve(opts.out);
-          await writeFileAtomic(target, text, { mode: priv ? 0o600 : 0o644, force: !!opts.force });
+          await k.writeFileAtomic(target, text, { mode: priv ? 0o600 : 0o644, force: !!opts.force });
           if (priv) await chmod(target, 0o600);
           out.success({ path: target, format: opts.to, fingerprint, encrypted: priv && !!passphrase }, () => `Wrote ${target} (${opts.to}${priv ? (passphrase ? ', passphrase-protected' : ', NOT passphrase-protected') : ''}). Fingerprint ${fingerprint}.`);
         } else {
@@ -136,9 +136,10 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .option('--passphrase-stdin', 'read the passphrase from stdin if the file needs one')
     .action(
       env.run(async (out, file: string, opts: { md5?: boolean; passphraseStdin?: boolean }) => {
+        const k = await services();
         const ctx = env.context();
         const path = resolve(file);
-        const data = await readKeyFile(path);
+        const data = await k.readKeyFile(path);
         let blob: Buffer | null = null;
         let comment = '';
         try {
@@ -146,12 +147,12 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
           blob = p.blob;
           comment = p.comment;
         } catch {
-          const h = openKeyData(data, path).header;
+          const h = k.openKeyData(data, path).header;
           if (h.publicBlob && h.comment !== null) {
             blob = h.publicBlob;
             comment = h.comment;
           } else {
-            const info = await inspectKeyFile(path, { passphrase: h.encrypted && h.publicBlob === null ? passphraseProvider(ctx, io, !!opts.passphraseStdin) : null });
+            const info = await k.inspectKeyFile(path, { passphrase: h.encrypted && h.publicBlob === null ? passphraseProvider(k, ctx, io, !!opts.passphraseStdin) : null });
             if (info.publicKey) {
               const p = parsePublicKeyLine(info.publicKey);
               blob = p.blob;
@@ -171,8 +172,9 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .description('Describe a key file: type, size, comment, protection and KDF cost, permissions, health')
     .action(
       env.run(async (out, file: string) => {
+        const k = await services();
         const ctx = env.context();
-        const info = await inspectKeyFile(resolve(file), { isRemembered: (fp) => isRemembered(ctx, fp), platform: ctx.platform });
+        const info = await k.inspectKeyFile(resolve(file), { isRemembered: (fp) => k.isRemembered(ctx, fp), platform: ctx.platform });
         out.success({ ...info }, () => {
           const rows: string[][] = [
             ['File', info.path],
@@ -205,8 +207,9 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .description('Remove a remembered passphrase from the system keychain')
     .action(
       env.run(async (out, target: string) => {
+        const k = await services();
         const ctx = env.context();
-        const r = await forgetKey(ctx, target.startsWith('SHA256:') ? target : resolve(target));
+        const r = await k.forgetKey(ctx, target.startsWith('SHA256:') ? target : resolve(target));
         if (!r.removed) {
           throw new KeyDockError('keychain-not-remembered', `No passphrase is remembered for ${r.fingerprint}.`, 'Nothing to do; keydock inspect FILE shows whether a key is remembered.');
         }
@@ -219,8 +222,9 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .description('Load every key with a remembered passphrase into the agent (what KeyDock does at login)')
     .action(
       env.run(async (out) => {
+        const k = await services();
         const ctx = env.context();
-        const r = await loadRememberedKeys(ctx, () => agentAdderFor(ctx));
+        const r = await k.loadRememberedKeys(ctx, () => k.agentAdderFor(ctx));
         if (r.failed.length) out.setExitCode(1);
         out.success({ ...r }, () =>
           [

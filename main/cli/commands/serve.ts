@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { AskpassConfirmer } from '../../agent/server/askpass';
-import { startOwnAgent } from '../../agent/server/own-agent';
-import { peerCredentialsSupported } from '../../agent/transports/peer-cred';
 import { KeyDockError } from '../../errors';
 import type { WindowsTransports } from '../../agent/transports/windows';
 import type { CommandEnv } from '../program';
@@ -37,6 +34,11 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
         if ((opts.pageant || opts.opensshPipe) && process.platform !== 'win32') {
           throw new KeyDockError('windows-only', '--pageant and --openssh-pipe exist only on Windows.', 'On this system, use the Unix socket `keydock serve` prints.', { exitCode: 2 });
         }
+        const [{ AskpassConfirmer }, { startOwnAgent }, { peerCredentialsSupported }] = await Promise.all([
+          import('../../agent/server/askpass'),
+          import('../../agent/server/own-agent'),
+          import('../../agent/transports/peer-cred'),
+        ]);
         const confirmer = new AskpassConfirmer(io.env);
         const agent = await startOwnAgent({
           env: io.env,

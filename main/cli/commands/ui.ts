@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openInChromium, serveUi } from '../../bridge/serve-ui';
 import type { CommandEnv } from '../program';
 
 /** `keydock ui`: the window without Electron, served to a browser over the loopback bridge. */
@@ -11,6 +10,7 @@ export function registerUiCommands(program: Command, env: CommandEnv): void {
     .option('--no-open', 'do not open Chromium, just print the address')
     .action(
       env.run(async (out, opts: { port?: number; open: boolean }) => {
+        const { openInChromium, serveUi } = await import('../../bridge/serve-ui');
         const ctx = env.context();
         const bridge = await serveUi(ctx, { port: opts.port });
         const opened = opts.open ? await openInChromium(bridge.url) : false;

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../../main/config/settings-store';
@@ -20,9 +20,12 @@ describe('SettingsStore', () => {
     expect(mode & 0o777).toBe(0o600);
   });
 
-  it('falls back to defaults for a corrupt file instead of crashing', async () => {
+  it('falls back to defaults for a corrupt file instead of crashing, and keeps the file aside', async () => {
     const file = join(home.dir, 'settings.json');
     await writeFile(file, '{ this is not json');
-    expect((await new SettingsStore(file).get()).theme).toBe('system');
+    const store = new SettingsStore(file);
+    expect((await store.get()).theme).toBe('system');
+    await store.update({ theme: 'dark' });
+    expect(await readFile(`${file}.corrupt`, 'utf8')).toBe('{ this is not json');
   });
 });
