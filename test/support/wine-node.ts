@@ -198,3 +198,10 @@ export async function startWineNode(setup: WineSetup, script: string, args: stri
 export async function stopWineServer(setup: WineSetup): Promise<void> {
   await run('wineserver', ['-k'], { env: setup.env, timeoutMs: 20_000 }).catch(() => undefined);
 }
+
+/** The JSON values a Wine scenario printed on lines starting with `TAG `. */
+export const tagged = (text: string, tag: string): unknown[] =>
+  text
+    .split(/\r?\n/)
+    .filter((l) => l.startsWith(tag + ' '))
+    .map((l) => JSON.parse(l.slice(tag.length + 1)) as unknown);

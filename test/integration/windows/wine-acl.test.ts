@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judgeFileAcl, type FileAclFacts } from '../../../main/doctor/windows-acl';
-import { REPO_ROOT, bundleForWine, setupWine, startWineNode, winPath, wineUnavailableReason, type WineSetup } from '../../support/wine-node';
+import { REPO_ROOT, bundleForWine, setupWine, startWineNode, winPath, wineUnavailableReason, type WineSetup, tagged } from '../../support/wine-node';
 
 const reason = wineUnavailableReason();
 const title = reason ? `Windows file ACLs under Wine (skipped: ${reason})` : 'Windows file ACLs under Wine';
@@ -55,12 +55,6 @@ interface FindingOut {
   canFix: boolean;
   hasApply: boolean;
 }
-
-const tagged = (text: string, tag: string): unknown[] =>
-  text
-    .split(/\r?\n/)
-    .filter((l) => l.startsWith(tag + ' '))
-    .map((l) => JSON.parse(l.slice(tag.length + 1)) as unknown);
 
 describe.skipIf(reason !== null)(title, () => {
   let setup: WineSetup;

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageantPipeSuffix, pageantSecretBlock } from '../../../main/agent/transports/windows/pageant-names';
-import { REPO_ROOT, bundleForWine, setupWine, startWineNode, stopWineServer, wineUnavailableReason, type WineNodeProcess, type WineSetup } from '../../support/wine-node';
+import { REPO_ROOT, bundleForWine, setupWine, startWineNode, stopWineServer, wineUnavailableReason, type WineNodeProcess, type WineSetup, tagged } from '../../support/wine-node';
 
 const reason = wineUnavailableReason();
 const title = reason ? `Windows transports under Wine (skipped: ${reason})` : 'Windows transports under Wine';
@@ -16,12 +16,6 @@ interface Check {
   ok: boolean;
   detail: string;
 }
-
-const tagged = (text: string, tag: string): unknown[] =>
-  text
-    .split(/\r?\n/)
-    .filter((l) => l.startsWith(tag + ' '))
-    .map((l) => JSON.parse(l.slice(tag.length + 1)) as unknown);
 
 describe.skipIf(reason !== null)(title, () => {
   let setup: WineSetup;
