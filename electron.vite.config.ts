@@ -8,7 +8,15 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve('main/app/index.ts') } },
+      rollupOptions: {
+        input: { index: resolve('main/app/index.ts') },
+        onwarn(warning, warn) {
+          // Services import some modules lazily so the `keydock` CLI starts fast; the app's main
+          // process loads them all at start anyway, so "ineffective" is expected here.
+          if (warning.code === 'INEFFECTIVE_DYNAMIC_IMPORT') return;
+          warn(warning);
+        },
+      },
       externalizeDeps: true,
     },
   },

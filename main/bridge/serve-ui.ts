@@ -1,15 +1,28 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { access, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppContext } from '../context';
 import { KeyDockError } from '../errors';
 import { createHandlers } from '../ipc/handlers';
 import { startBridge, type Bridge } from './server';
 
-/** The built renderer, next to the sources (`npm run build` / `npm start` make it). */
-export const RENDERER_DIR = fileURLToPath(new URL('../../out/renderer', import.meta.url));
+/**
+ * The checkout this module runs from: the nearest folder with a package.json. The module runs
+ * from main/bridge (tsx) or from a chunk of the CLI bundle under out/cli, at different depths.
+ */
+function checkoutRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return join(here, '..', '..');
+  }
+}
+
+/** The built renderer in the checkout (`npm run build` / `npm start` make it). */
+export const RENDERER_DIR = join(checkoutRoot(), 'out', 'renderer');
 
 /** Serves the real UI over the bridge: how KeyDock runs where no Electron binary exists. */
 export async function serveUi(ctx: AppContext, options: { port?: number; staticDir?: string } = {}): Promise<Bridge> {
