@@ -6,22 +6,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentServer } from '../../../main/agent/server';
 import { listenUnix, type UnixListener } from '../../../main/agent/transports/unix';
+import { mulberry32 } from '../../support/prng';
 
 // Seeded: a failure names its seed and replays exactly.
 const SEED = Number(process.env.KEYDOCK_FUZZ_SEED ?? 0x5eed);
 const FUZZ_CONNECTIONS = 400;
 const FRAMES_PER_CONNECTION = 20;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const u32 = (n: number) => {
   const b = Buffer.alloc(4);

@@ -22,6 +22,7 @@ import { CERT_SUFFIX, describePublicBlob } from '../../../main/keys/format';
 import { checkConsistency, fromKeyObject, publicBlob, sshType, type KeyMaterial } from '../../../main/keys/material';
 import { WireReader, sshString, u32 } from '../../../main/keys/wire';
 import type { RecordedFrame } from '../../support/agent-recorder';
+import { mulberry32 } from '../../support/prng';
 
 // The codec against itself (every message round-trips byte for byte), against hostile bytes
 // (ProtocolError and nothing else), and against what OpenSSH's own tools put on the wire.
@@ -35,17 +36,6 @@ const u64 = (n: bigint) => {
   return b;
 };
 
-/** A deterministic generator, so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ed25519 = fromKeyObject(generateKeyPairSync('ed25519').privateKey);
 const ed448 = fromKeyObject(generateKeyPairSync('ed448').privateKey);
@@ -291,7 +281,7 @@ describe('strictness', () => {
   });
 
   it('throws nothing but ProtocolError for random and mutated bytes (seeded)', () => {
-    const rand = prng(0x4b6579);
+    const rand = mulberry32(0x4b6579);
     const samples = [...REQUESTS.map((r) => body(encodeRequest(r))), ...REPLIES.map((r) => body(encodeReply(r)))];
     for (let i = 0; i < 4000; i++) {
       const base = Buffer.from(samples[Math.floor(rand() * samples.length)]!);
