@@ -50,7 +50,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
 
   program
     .command('keygen')
-    .description('Make a new key pair in OpenSSH format (Ed25519 unless --type says otherwise)')
+    .description('make a new key pair in OpenSSH format (Ed25519 unless --type says otherwise)')
     .addOption(new Option('--type <type>', 'key type').choices(['ed25519', 'ecdsa', 'rsa']).default('ed25519'))
     .option('--bits <n>', 'key size: ecdsa 256/384/521, rsa 3072 or more', (v) => Number.parseInt(v, 10))
     .option('--comment <text>', 'comment stored with the key (e.g. you@laptop)')
@@ -95,7 +95,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
 
   program
     .command('convert <file>')
-    .description('Convert a key to another format: openssh, ppk (PuTTY v3), ppk2, pem, pub, rfc4716')
+    .description('convert a key to another format: openssh, ppk (PuTTY v3), ppk2, pem, pub, rfc4716')
     .addOption(new Option('--to <format>', 'output format').choices([...CONVERT_TARGETS]).makeOptionMandatory())
     .option('--out <path>', 'output file (needed for private formats; public formats print to stdout)')
     .option('--passphrase-stdin', 'read the passphrase of FILE from stdin (first line)')
@@ -131,7 +131,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
 
   program
     .command('fingerprint <file>')
-    .description('Show the fingerprint of a key (private, .pub or PuTTY file), like ssh-keygen -lf')
+    .description('show the fingerprint of a key (private, .pub or PuTTY file), like ssh-keygen -lf')
     .option('--md5', 'show the old MD5 form instead of SHA256')
     .option('--passphrase-stdin', 'read the passphrase from stdin if the file needs one')
     .action(
@@ -169,7 +169,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
 
   program
     .command('inspect <file>')
-    .description('Describe a key file: type, size, comment, protection and KDF cost, permissions, health')
+    .description('describe a key file: type, size, comment, protection and KDF cost, permissions, health')
     .action(
       env.run(async (out, file: string) => {
         const k = await services();
@@ -204,7 +204,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
 
   program
     .command('forget <fileOrFingerprint>')
-    .description('Remove a remembered passphrase from the system keychain')
+    .description('remove a remembered passphrase from the system keychain')
     .action(
       env.run(async (out, target: string) => {
         const k = await services();
@@ -219,7 +219,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
 
   program
     .command('load')
-    .description('Load every key with a remembered passphrase into the agent (what KeyDock does at login)')
+    .description('load every key with a remembered passphrase into the agent (what KeyDock does at login)')
     .action(
       env.run(async (out) => {
         const k = await services();
