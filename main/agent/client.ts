@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { KeyDockError } from '../errors';
-import { blobType, CERT_SUFFIX } from '../keys/format';
+import { blobType } from '../keys/format';
+import { plainTypeOf } from '../keys/public-blob';
 import type { PrivateKey } from '../keys/types';
 import { FrameDecoder, ProtocolError, SIGN_FLAGS, decodeReply, decodeSignature, decodeStringList, encode, type Constraint, type ListedIdentity, type Reply } from './codec';
 
@@ -21,7 +22,7 @@ export interface AddOptions {
 
 /** The signature algorithm an agent must use for this key and these flags (SPEC §1.2). */
 export function expectedSignatureAlgorithm(keyType: string, flags: number): string {
-  const plain = keyType.endsWith(CERT_SUFFIX) ? keyType.slice(0, -CERT_SUFFIX.length) : keyType;
+  const plain = plainTypeOf(keyType);
   if (plain !== 'ssh-rsa') return plain;
   if (flags & SIGN_FLAGS.RSA_SHA2_256) return 'rsa-sha2-256';
   if (flags & SIGN_FLAGS.RSA_SHA2_512) return 'rsa-sha2-512';

@@ -2,12 +2,11 @@
 // and what a public blob (or certificate blob) is. Pure functions on buffers (SPEC-agent.md §1.3, §3.4).
 import { createHash } from 'node:crypto';
 import { KeyDockError } from '../errors';
+import { CERT_SUFFIX, UnsupportedKeyTypeError, parsePublicBlob, type PublicBlob } from './public-blob';
 import { KeyErrorCode } from './types';
-import { WireError, WireReader, bitLength, sshString } from './wire';
+import { WireReader } from './wire';
 
-export const CERT_SUFFIX = '-cert-v01@openssh.com';
-
-const CURVE_BITS: Record<string, number> = { nistp256: 256, nistp384: 384, nistp521: 521 };
+export { CERT_SUFFIX };
 
 /** What a public blob is: enough for display, fingerprints and matching keys with certificates. */
 export interface PublicBlobInfo {
@@ -80,24 +79,32 @@ export function blobType(blob: Buffer): string {
 
 /** Key type, size and certificate details of a public blob, so lists can show "ED25519 256" etc. */
 export function describePublicBlob(blob: Buffer): PublicBlobInfo {
-  try {
-    const r = new WireReader(blob);
-    const type = r.text();
-    if (type.endsWith(CERT_SUFFIX)) return describeCertificate(type, r);
-    const bits = plainKeyBits(type, r);
-    r.end('public key');
-    return { type, keyType: type, bits, isCertificate: false };
-  } catch (e) {
-    if (e instanceof KeyDockError) throw e;
-    throw corrupt(`The public key data is damaged (${(e as Error).message}).`);
-  }
+  const { type, plainType, plainBlob, bits, cert } = parseBlob(blob);
+  if (!cert) return { type, keyType: plainType, bits, isCertificate: false };
+  return {
+    type,
+    keyType: plainType,
+    bits,
+    isCertificate: true,
+    certifiedKeyBlob: plainBlob,
+    certificate: {
+      serial: cert.serial.toString(),
+      role: cert.role === 2 ? 'host' : 'user',
+      keyId: cert.keyId,
+      principals: cert.principals,
+      validAfter: clampTime(cert.validAfter),
+      validBefore: clampTime(cert.validBefore),
+      caKeyBlob: cert.signatureKey,
+    },
+  };
 }
 
 /** The plain key inside a certificate blob (or the blob itself), which fingerprints and matching use. */
 export function plainBlobOf(blob: Buffer): Buffer {
-  const type = blobType(blob);
-  if (!type.endsWith(CERT_SUFFIX)) return blob;
-  return describePublicBlob(blob).certifiedKeyBlob!;
+  // A plain blob is its own plain key even when KeyDock cannot read its fields, so that any
+  // key an agent lists still gets the fingerprint ssh-keygen would print.
+  if (!blobType(blob).endsWith(CERT_SUFFIX)) return blob;
+  return parseBlob(blob).plainBlob;
 }
 
 /** Parses `.pub`/authorized_keys text (options prefix allowed) or an RFC 4716 block into blob + comment. */
@@ -167,96 +174,16 @@ function splitOutsideQuotes(line: string): string[] {
   return words;
 }
 
-/** Reads a plain key's public fields after its type name and returns its size in bits. */
-function plainKeyBits(type: string, r: WireReader): number {
-  switch (type) {
-    case 'ssh-ed25519': {
-      if (r.string().length !== 32) throw new WireError('an Ed25519 public key must be 32 bytes');
-      return 256;
+/** Every field of a public or certificate blob (keys/public-blob.ts), failing with KeyDock's key-corrupt / key-unsupported. */
+export function parseBlob(blob: Buffer): PublicBlob {
+  try {
+    return parsePublicBlob(blob);
+  } catch (e) {
+    if (e instanceof UnsupportedKeyTypeError) {
+      throw new KeyDockError(KeyErrorCode.unsupported, `KeyDock does not support "${e.keyType}" keys.`, 'Use an Ed25519, ECDSA or RSA key.');
     }
-    case 'ssh-ed448': {
-      if (r.string().length !== 57) throw new WireError('an Ed448 public key must be 57 bytes');
-      return 456;
-    }
-    case 'ssh-rsa': {
-      r.mpint();
-      return bitLength(r.mpint());
-    }
-    case 'ssh-dss': {
-      const p = r.mpint();
-      r.mpint();
-      r.mpint();
-      r.mpint();
-      return bitLength(p);
-    }
-    case 'ecdsa-sha2-nistp256':
-    case 'ecdsa-sha2-nistp384':
-    case 'ecdsa-sha2-nistp521': {
-      const curve = r.text();
-      if (`ecdsa-sha2-${curve}` !== type) throw new WireError(`curve ${curve} does not match ${type}`);
-      const q = r.string();
-      const bits = CURVE_BITS[curve] as number;
-      if (q.length !== 1 + 2 * Math.ceil(bits / 8) || q[0] !== 4) throw new WireError('bad EC point');
-      return bits;
-    }
-    case 'sk-ssh-ed25519@openssh.com': {
-      if (r.string().length !== 32) throw new WireError('an Ed25519 public key must be 32 bytes');
-      r.string();
-      return 256;
-    }
-    case 'sk-ecdsa-sha2-nistp256@openssh.com': {
-      if (r.text() !== 'nistp256') throw new WireError('bad curve');
-      r.string();
-      r.string();
-      return 256;
-    }
-    default:
-      throw new KeyDockError(KeyErrorCode.unsupported, `KeyDock does not support "${type}" keys.`, 'Use an Ed25519, ECDSA or RSA key.');
+    throw corrupt(`The public key data is damaged (${(e as Error).message}).`);
   }
-}
-
-function describeCertificate(type: string, r: WireReader): PublicBlobInfo {
-  const keyType = type.slice(0, -CERT_SUFFIX.length);
-  r.string(); // nonce
-  const start = r.offset;
-  const bits = plainKeyBits(keyType, r);
-  // Re-read the key fields as raw bytes to rebuild the plain blob.
-  const fieldsLen = r.offset - start;
-  const serial = r.uint64();
-  const roleNum = r.uint32();
-  const keyId = r.text();
-  const principalsBuf = r.string();
-  const validAfter = r.uint64();
-  const validBefore = r.uint64();
-  r.string(); // critical options
-  r.string(); // extensions
-  r.string(); // reserved
-  const caKeyBlob = r.string();
-  r.string(); // signature
-  r.end('certificate');
-  const pr = new WireReader(principalsBuf);
-  const principals: string[] = [];
-  while (pr.remaining > 0) principals.push(pr.text());
-  return {
-    type,
-    keyType,
-    bits,
-    isCertificate: true,
-    certifiedKeyBlob: Buffer.concat([sshString(keyType), rawFields(r, start, fieldsLen)]),
-    certificate: {
-      serial: serial.toString(),
-      role: roleNum === 2 ? 'host' : 'user',
-      keyId,
-      principals,
-      validAfter: clampTime(validAfter),
-      validBefore: clampTime(validBefore),
-      caKeyBlob,
-    },
-  };
-}
-
-function rawFields(r: WireReader, start: number, len: number): Buffer {
-  return r.slice(start, start + len);
 }
 
 /** Seconds since the epoch; "forever" (2^64-1) shown as Infinity. */

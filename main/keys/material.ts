@@ -3,9 +3,10 @@
 // through one place and consistency (private matches public) is checked once.
 import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { KeyDockError } from '../errors';
-import { CERT_SUFFIX, describePublicBlob } from './format';
+import { parseBlob } from './format';
+import type { PublicBlob } from './public-blob';
 import { KeyErrorCode } from './types';
-import { WireReader, bitLength, mpint, padStart, sshString } from './wire';
+import { bitLength, mpint, padStart, sshString, type WireReader } from './wire';
 
 export type EcCurve = 'nistp256' | 'nistp384' | 'nistp521';
 
@@ -145,42 +146,31 @@ export function readPrivateFields(type: string, r: WireReader): KeyMaterial {
  */
 export function readCertificatePrivateFields(type: string, r: WireReader): { material: KeyMaterial; certificate: Buffer } {
   const certificate = Buffer.from(r.string());
-  const info = describePublicBlob(certificate);
-  if (info.type !== type || !info.certifiedKeyBlob) throw corrupt(`The certificate is a ${info.type}, not a ${type}.`);
-  const pub = new WireReader(info.certifiedKeyBlob);
-  const plainType = pub.text();
-  if (`${plainType}${CERT_SUFFIX}` !== type) throw corrupt(`The certificate certifies a ${plainType} key, not a ${type} key.`);
-  return { material: readCertifiedPrivateParts(plainType, pub, r), certificate };
+  const parsed = parseBlob(certificate);
+  if (parsed.type !== type || !parsed.cert) throw corrupt(`The certificate is a ${parsed.type}, not a ${type}.`);
+  return { material: readCertifiedPrivateParts(parsed, r), certificate };
 }
 
-function readCertifiedPrivateParts(plainType: string, pub: WireReader, r: WireReader): KeyMaterial {
-  switch (plainType) {
-    case 'ssh-ed25519':
-    case 'ssh-ed448': {
+function readCertifiedPrivateParts(cert: PublicBlob, r: WireReader): KeyMaterial {
+  const pub = cert.key;
+  switch (pub.kind) {
+    case 'ed25519':
+    case 'ed448': {
       // OpenSSH repeats A beside k‖A here (SPEC §1.4), so it must be the certified key.
-      const m = readPrivateFields(plainType, r);
-      if ((m.kind !== 'ed25519' && m.kind !== 'ed448') || !m.pub.equals(pub.string())) throw corrupt('The certificate is for another key.');
+      const m = readPrivateFields(cert.plainType, r);
+      if ((m.kind !== 'ed25519' && m.kind !== 'ed448') || !m.pub.equals(pub.pub)) throw corrupt('The certificate is for another key.');
       return m;
     }
-    case 'ecdsa-sha2-nistp256':
-    case 'ecdsa-sha2-nistp384':
-    case 'ecdsa-sha2-nistp521': {
-      const curve = pub.text() as EcCurve;
-      const q = Buffer.from(pub.string());
-      return { kind: 'ecdsa', curve, q, d: Buffer.from(r.mpint()) };
-    }
-    case 'ssh-rsa': {
-      const e = pub.mpint();
-      const n = pub.mpint();
+    case 'ecdsa':
+      return { kind: 'ecdsa', curve: pub.curve, q: Buffer.from(pub.q), d: Buffer.from(r.mpint()) };
+    case 'rsa': {
       const [d, iqmp, p, q] = [r.mpint(), r.mpint(), r.mpint(), r.mpint()];
-      return { kind: 'rsa', n, e, d, p, q, iqmp };
+      return { kind: 'rsa', n: pub.n, e: pub.e, d, p, q, iqmp };
     }
-    case 'ssh-dss': {
-      const [p, q, g, y] = [pub.mpint(), pub.mpint(), pub.mpint(), pub.mpint()];
-      return { kind: 'dsa', p, q, g, y, x: r.mpint() };
-    }
+    case 'dsa':
+      return { kind: 'dsa', p: pub.p, q: pub.q, g: pub.g, y: pub.y, x: r.mpint() };
     default:
-      throw unsupported(`${plainType}${CERT_SUFFIX}`);
+      throw unsupported(cert.type);
   }
 }
 

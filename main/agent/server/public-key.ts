@@ -1,97 +1,17 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { WireError, WireReader, sshString } from '../../keys/wire';
+import { parsePublicBlob, UnsupportedKeyTypeError, type PublicBlob } from '../../keys/public-blob';
+import { WireError, WireReader } from '../../keys/wire';
 import { EC_CURVES, strip, type EcCurveName } from './key-objects';
 
-/** The certificate fields the agent checks (PROTOCOL.certkeys). */
-export interface CertificateInfo {
-  serial: bigint;
-  /** 1 = user, 2 = host. */
-  role: number;
-  keyId: string;
-  principals: string[];
-  validAfter: bigint;
-  validBefore: bigint;
-  /** The CA's public key blob. */
-  signatureKey: Buffer;
-  /** Everything the CA signed (the blob up to the signature). */
-  signedPart: Buffer;
-  signature: Buffer;
-}
+/** A public key or certificate blob taken apart (keys/public-blob.ts); the agent checks `cert` with exact 64-bit values. */
+export type PublicKeyInfo = PublicBlob;
 
-/** A public key blob taken apart: its plain key (the certified key for certificates) and, for certificates, the certificate. */
-export interface PublicKeyInfo {
-  type: string;
-  /** `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, … (the certified key's type for certificates). */
-  plainType: string;
-  plainBlob: Buffer;
-  cert: CertificateInfo | null;
-}
-
-const CERT_SUFFIX = '-cert-v01@openssh.com';
-const PLAIN_TYPES = new Set(['ssh-ed25519', 'ssh-rsa', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-dss', 'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com']);
-
-/** Splits a public key or certificate blob; throws WireError for anything malformed or trailing. */
+/** Splits a public key or certificate blob the way OpenSSH's agent would; throws WireError for anything malformed, trailing or foreign. */
 export function parsePublicKey(blob: Buffer): PublicKeyInfo {
-  const r = new WireReader(blob);
-  const type = r.text();
-  const isCert = type.endsWith(CERT_SUFFIX);
-  const plainType = isCert ? type.slice(0, -CERT_SUFFIX.length).replace(/^(sk-ssh-ed25519|sk-ecdsa-sha2-nistp256)$/, '$1@openssh.com') : type;
-  if (!PLAIN_TYPES.has(plainType)) throw new WireError(`unsupported key type ${type}`);
-  if (isCert) r.string(); // nonce
-  const fieldsStart = blob.length - r.remaining;
-  readKeyFields(r, plainType);
-  const fields = blob.subarray(fieldsStart, blob.length - r.remaining);
-  const plainBlob = Buffer.concat([sshString(plainType), fields]);
-  if (!isCert) {
-    r.end();
-    return { type, plainType, plainBlob, cert: null };
-  }
-  const serial = r.uint64();
-  const role = r.uint32();
-  const keyId = r.text();
-  const principals = readStrings(r.string()).map((p) => p.toString('utf8'));
-  const validAfter = r.uint64();
-  const validBefore = r.uint64();
-  r.string(); // critical options
-  r.string(); // extensions
-  r.string(); // reserved
-  const signatureKey = r.string();
-  const signedPart = blob.subarray(0, blob.length - r.remaining);
-  const signature = r.string();
-  r.end();
-  return { type, plainType, plainBlob, cert: { serial, role, keyId, principals, validAfter, validBefore, signatureKey, signedPart, signature } };
-}
-
-function readKeyFields(r: WireReader, plainType: string): void {
-  switch (plainType) {
-    case 'ssh-ed25519':
-      if (r.string().length !== 32) throw new WireError('ed25519 key must be 32 bytes');
-      return;
-    case 'sk-ssh-ed25519@openssh.com':
-      if (r.string().length !== 32) throw new WireError('ed25519 key must be 32 bytes');
-      r.string();
-      return;
-    case 'ssh-rsa':
-      r.mpint();
-      r.mpint();
-      return;
-    case 'ssh-dss':
-      for (let i = 0; i < 4; i++) r.mpint();
-      return;
-    default: {
-      const curve = r.text();
-      if (`ecdsa-sha2-${curve}` !== plainType.replace(/^sk-/, '').replace('@openssh.com', '')) throw new WireError('ECDSA curve does not match the key type');
-      r.string();
-      if (plainType.startsWith('sk-')) r.string();
-    }
-  }
-}
-
-function readStrings(buf: Buffer): Buffer[] {
-  const r = new WireReader(buf);
-  const out: Buffer[] = [];
-  while (r.remaining > 0) out.push(r.string());
-  return out;
+  const info = parsePublicBlob(blob);
+  // OpenSSH has no Ed448 keys, so no peer of this agent can legitimately send one.
+  if (info.plainType === 'ssh-ed448') throw new UnsupportedKeyTypeError(info.type);
+  return info;
 }
 
 /** SHA256 fingerprint the way OpenSSH prints it; certificates are fingerprinted by their certified key. */
@@ -107,25 +27,16 @@ export function fingerprintOf(blob: Buffer): string {
 
 /** Node public key for a plain or certificate blob (the certified key), for verifying signatures. */
 export function publicKeyObject(info: PublicKeyInfo): KeyObject {
-  const r = new WireReader(info.plainBlob);
-  r.string();
-  switch (info.plainType) {
-    case 'ssh-ed25519':
-      return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: r.string().toString('base64url') }, format: 'jwk' });
-    case 'ssh-rsa': {
-      const e = strip(r.mpint());
-      const n = strip(r.mpint());
-      return createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') }, format: 'jwk' });
-    }
-    case 'ecdsa-sha2-nistp256':
-    case 'ecdsa-sha2-nistp384':
-    case 'ecdsa-sha2-nistp521': {
-      const curve = r.text() as EcCurveName;
-      const info2 = EC_CURVES[curve];
-      const q = r.string();
-      if (q.length !== 1 + 2 * info2.bytes || q[0] !== 4) throw new WireError('ECDSA point is not uncompressed');
+  const k = info.key;
+  switch (k.kind) {
+    case 'ed25519':
+      return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: k.pub.toString('base64url') }, format: 'jwk' });
+    case 'rsa':
+      return createPublicKey({ key: { kty: 'RSA', n: k.n.toString('base64url'), e: k.e.toString('base64url') }, format: 'jwk' });
+    case 'ecdsa': {
+      const { jwk, bytes } = EC_CURVES[k.curve];
       return createPublicKey({
-        key: { kty: 'EC', crv: info2.jwk, x: q.subarray(1, 1 + info2.bytes).toString('base64url'), y: q.subarray(1 + info2.bytes).toString('base64url') },
+        key: { kty: 'EC', crv: jwk, x: k.q.subarray(1, 1 + bytes).toString('base64url'), y: k.q.subarray(1 + bytes).toString('base64url') },
         format: 'jwk',
       });
     }
