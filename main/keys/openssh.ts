@@ -3,6 +3,7 @@ import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual, type De
 import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import bcryptPbkdf from 'bcrypt-pbkdf';
+import type { KeyDockError } from '../errors';
 import { corruptKey, unsupportedKey, wrongPassphrase } from './errors';
 import { checkConsistency, privateFields, publicBlob, readPrivateFields, sshType, type KeyMaterial } from './material';
 import type { KeyFileReader, ParsedKey } from './parsed';
@@ -130,10 +131,10 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
           try {
             plain = Buffer.concat([d.update(encrypted), d.final()]);
           } catch {
-            if (cipher.tagLen && gcmCheckNumbersMatch(cipher, key, iv, encrypted)) {
-              throw corruptKey('The encrypted part of the OpenSSH key fails its GCM check although the passphrase is right; the file was changed.');
-            }
-            throw wrongPassphrase(path);
+            if (!cipher.tagLen) throw wrongPassphrase(path);
+            // GCM encrypts with AES-CTR from counter block IV‖2, so CTR mode reads the check numbers.
+            const ctr = createDecipheriv(cipher.node.replace('-gcm', '-ctr'), key, Buffer.concat([iv, u32(2)]));
+            throw tagFailure(ctr.update(encrypted.subarray(0, 8)), 'GCM', path);
           }
         }
       }
@@ -143,15 +144,16 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
 }
 
 /**
- * After a failed GCM tag: do the two check numbers that open the payload match under this key?
- * Then the passphrase was right and the file was changed (OpenSSH calls both a wrong passphrase).
- * GCM encrypts with AES-CTR from counter block IV‖2, so CTR mode reads the first 8 bytes; they
- * only choose the error, nothing unauthenticated is returned.
+ * The error for a failed authentication tag. OpenSSH calls every bad tag a wrong passphrase; the
+ * two check numbers that open the payload (decrypted without authentication, `checkBytes`) tell
+ * the cases apart: equal under this key means the passphrase was right and the file was changed
+ * afterwards. They only choose the error; nothing unauthenticated is returned.
  */
-function gcmCheckNumbersMatch(cipher: CipherSpec, key: Buffer, iv: Buffer, encrypted: Buffer): boolean {
-  const ctr = createDecipheriv(cipher.node.replace('-gcm', '-ctr'), key, Buffer.concat([iv, u32(2)]));
-  const check = ctr.update(encrypted.subarray(0, 8));
-  return check.readUInt32BE(0) === check.readUInt32BE(4);
+function tagFailure(checkBytes: Buffer, mac: 'GCM' | 'Poly1305', path: string | null): KeyDockError {
+  if (checkBytes.readUInt32BE(0) === checkBytes.readUInt32BE(4)) {
+    return corruptKey(`The encrypted part of the OpenSSH key fails its ${mac} check although the passphrase is right; the file was changed.`);
+  }
+  return wrongPassphrase(path);
 }
 
 /**
@@ -168,12 +170,7 @@ function decryptChachaPoly(secret: Buffer, encrypted: Buffer, tag: Buffer, path:
   const nonce = new Uint8Array(8);
   const polyKey = chacha20orig(key, nonce, new Uint8Array(32));
   if (!timingSafeEqual(poly1305(encrypted, polyKey), tag)) {
-    // OpenSSH reports every bad tag as a wrong passphrase. The two check numbers that open the
-    // payload tell the cases apart: equal under this key means the passphrase was right and the
-    // file was changed afterwards. They only choose the error; nothing unauthenticated is returned.
-    const check = Buffer.from(chacha20orig(key, nonce, encrypted.subarray(0, 8), undefined, 1));
-    if (check.readUInt32BE(0) === check.readUInt32BE(4)) throw corruptKey('The encrypted part of the OpenSSH key fails its Poly1305 check although the passphrase is right; the file was changed.');
-    throw wrongPassphrase(path);
+    throw tagFailure(Buffer.from(chacha20orig(key, nonce, encrypted.subarray(0, 8), undefined, 1)), 'Poly1305', path);
   }
   return Buffer.from(chacha20orig(key, nonce, encrypted, undefined, 1));
 }
