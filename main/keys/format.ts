@@ -34,8 +34,12 @@ export interface CertificateInfo {
 
 /** OpenSSH's default fingerprint: `SHA256:` + unpadded base64 of SHA-256 over the plain key blob. */
 export function fingerprintSha256(blob: Buffer): string {
-  const digest = createHash('sha256').update(plainBlobOf(blob)).digest('base64').replace(/=+$/, '');
-  return `SHA256:${digest}`;
+  return sha256Fingerprint(plainBlobOf(blob));
+}
+
+/** `SHA256:` + unpadded base64 of these exact bytes (callers pick the plain blob). */
+export function sha256Fingerprint(bytes: Buffer): string {
+  return `SHA256:${createHash('sha256').update(bytes).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** Legacy fingerprint (`ssh-keygen -E md5`), still shown by old hosting dashboards. */

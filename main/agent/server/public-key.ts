@@ -1,4 +1,5 @@
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { sha256Fingerprint } from '../../keys/format';
 import { parsePublicBlob, UnsupportedKeyTypeError, type PublicBlob } from '../../keys/public-blob';
 import { WireError, WireReader } from '../../keys/wire';
 import { EC_CURVES, strip, type EcCurveName } from './key-objects';
@@ -22,7 +23,7 @@ export function fingerprintOf(blob: Buffer): string {
   } catch {
     // an unparseable blob still gets a stable fingerprint of its bytes
   }
-  return 'SHA256:' + createHash('sha256').update(plain).digest('base64').replace(/=+$/, '');
+  return sha256Fingerprint(plain);
 }
 
 /** Node public key for a plain or certificate blob (the certified key), for verifying signatures. */
