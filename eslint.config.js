@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import local from './eslint-rules/index.js';
 
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'net', 'child_process', 'crypto', 'http', 'https', 'stream', 'events', 'url', 'util', 'tls', 'dgram', 'worker_threads', 'readline', 'zlib', 'buffer'];
 
@@ -16,13 +17,19 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'electron', message: 'Only main/app/** may import electron (DESIGN.md §1).' }] },
+        { paths: [{ name: 'electron', message: 'Only main/app/** may import electron (docs/architecture.md).' }] },
       ],
     },
   },
   {
     files: ['main/app/**'],
     rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    // One way down inside main/: the order lives in eslint-rules/layers.js and docs/architecture.md.
+    files: ['main/**/*.ts'],
+    plugins: { local },
+    rules: { 'local/layering': 'error' },
   },
   {
     files: ['main/**'],

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { userPaths, type UserPaths } from './config/paths';
+import { userPaths, type UserPaths } from './util/paths';
 import { SettingsStore } from './config/settings-store';
-import { EventBus } from './events';
+import { EventBus } from './util/events';
 
 /**
  * Everything a service needs from the outside world, passed in rather than read from

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { blobType } from '../keys/format';
 import { plainTypeOf } from '../keys/public-blob';
 import type { PrivateKey } from '../keys/types';

@@ -1,4 +1,4 @@
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { CERT_SUFFIX } from '../keys/format';
 import { certificatePrivateFields, privateFields, readCertificatePrivateFields, readPrivateFields, type KeyMaterial } from '../keys/material';
 import { WireError, WireReader, sshString, u32 } from '../keys/wire';

@@ -3,10 +3,10 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentInfo, AgentKind } from '../../shared/models';
 import type { AppContext } from '../context';
-import { resolveSshConfig } from '../connect/ssh-config';
-import { KeyDockError } from '../errors';
+import { resolveSshConfig } from '../openssh/ssh-config';
+import { KeyDockError } from '../util/errors';
 import { AgentClient } from './client';
-import { openAgentStream, PAGEANT_ID } from './connect';
+import { openAgentStream, PAGEANT_ID } from './stream';
 
 /** The host whose settings stand for "what ssh uses" when no host is named (most users mean their Git host). */
 const REFERENCE_HOST = 'github.com';

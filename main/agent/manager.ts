@@ -1,6 +1,6 @@
 import type { AgentInfo, AgentSnapshot, Identity, IdentityList } from '../../shared/models';
 import type { AppContext } from '../context';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { describePublicBlob, fingerprintMd5, fingerprintSha256, parsePublicKeyLine, plainBlobOf, publicKeyLine } from '../keys/format';
 import { loadPrivateKeyFile } from '../keys/load';
 import { rememberKey, secretStoreFor } from '../keys/service';
@@ -8,7 +8,7 @@ import type { PassphraseProvider, PrivateKey } from '../keys/types';
 import { keychainPassphraseProvider } from '../secrets/passphrases';
 import { AgentClient, type AddOptions } from './client';
 import type { ListedIdentity } from './codec';
-import { openAgentStream } from './connect';
+import { openAgentStream } from './stream';
 import { agentSshWillUse, describeAgentPath } from './discovery';
 
 /** How an identity listed by an agent is shown: never any private material. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppContext } from '../context';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { createHandlers } from '../ipc/handlers';
 import { startBridge, type Bridge } from './server';
 

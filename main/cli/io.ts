@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 
 /** The streams a command uses; tests and the app pass their own. */
 export interface CliIo {

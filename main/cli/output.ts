@@ -1,4 +1,4 @@
-import { toAppError, KeyDockError } from '../errors';
+import { toAppError, KeyDockError } from '../util/errors';
 import type { CliIo } from './io';
 
 export interface OutputOptions {

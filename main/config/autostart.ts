@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { UserPaths } from './paths';
+import type { UserPaths } from '../util/paths';
 import { writeFileAtomic } from '../util/atomic-write';
 
 /** Path of the XDG autostart entry that starts KeyDock at login on Linux desktops. */

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { writeFileAtomic } from '../util/atomic-write';
 
 // Makes Windows' own OpenSSH (C:\Windows\System32\OpenSSH\ssh.exe, and Git when core.sshCommand

@@ -9,7 +9,7 @@ import { publicKeyLine } from '../keys/format';
 import type { AgentKey, AgentProbe } from './agent-access';
 import type { GitHostPreset } from './git-hosts';
 import type { IdentityFileInfo, OfferCandidate } from './identities';
-import type { ResolvedHost } from './ssh-config';
+import type { ResolvedHost } from '../openssh/ssh-config';
 import type { Attempt } from './tester';
 
 export interface AttemptFacts {

@@ -8,10 +8,10 @@ import { addKeyFile } from '../agent/manager';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppContext } from '../context';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { fingerprintSha256, parsePublicKeyLine } from '../keys/format';
-import { addKnownHost, blobKeyType, removeKnownHost } from './known-hosts';
-import { setHostIdentity } from './ssh-config-edit';
+import { addKnownHost, blobKeyType, removeKnownHost } from '../openssh/known-hosts';
+import { setHostIdentity } from '../openssh/ssh-config-edit';
 import { parseTarget } from './target';
 import { fetchHostKey } from './tester';
 

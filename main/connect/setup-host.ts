@@ -7,12 +7,12 @@
 import { access } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { AppContext } from '../context';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { publicKeyLine, fingerprintSha256 } from '../keys/format';
 import { GIT_HOST_PRESETS, type GitHostPreset } from './git-hosts';
 import { inspectIdentityFile } from './identities';
-import { addHostAlias } from './ssh-config-edit';
-import { expandTilde } from './ssh-config';
+import { addHostAlias } from '../openssh/ssh-config-edit';
+import { expandTilde } from '../openssh/ssh-config';
 
 export interface SetupHostRequest {
   /** github, gitlab, bitbucket, or a host name. */

@@ -3,7 +3,7 @@
  * `[v6addr]:port`, `ssh://user@host:port/path`, a Git remote `git@host:owner/repo.git`, or a
  * preset id (`github`, `gitlab`, `bitbucket`).
  */
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { GIT_HOST_PRESETS, type GitHostPreset } from './git-hosts';
 
 export interface ParsedTarget {

@@ -12,15 +12,15 @@ import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import ssh2, { type ParsedKey } from 'ssh2';
 import type { TestReport, TestStep } from '../../shared/contract/connect';
 import type { AppContext } from '../context';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { fingerprintSha256 } from '../keys/format';
 import { agentSigner, listAgentKeys, parsedPublicKey, probeAgent, type AgentKey, type AgentProbe } from './agent-access';
 import { diagnose, type AttemptFacts } from './diagnose';
 import { GIT_HOST_PRESETS, type GitHostPreset } from './git-hosts';
 import { parseGreeting } from './greeting';
 import { inspectIdentityFile, orderOffers, type IdentityFileInfo, type OfferCandidate } from './identities';
-import { blobKeyType, checkHostKey, knownHostsName, knownKeyTypes, type HostKeyCheck } from './known-hosts';
-import { resolveSshConfig, type ResolvedHost } from './ssh-config';
+import { blobKeyType, checkHostKey, knownHostsName, knownKeyTypes, type HostKeyCheck } from '../openssh/known-hosts';
+import { resolveSshConfig, type ResolvedHost } from '../openssh/ssh-config';
 import { isProviderEndpoint, parseTarget, presetForHost, type ParsedTarget } from './target';
 
 export interface TesterOptions {

@@ -5,7 +5,7 @@
  */
 import type { DoctorFinding } from '../../shared/contract/connect';
 import type { AppContext } from '../context';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { checkAgent, checkGitSsh, checkHostBlocks, checkIdentitiesOnly, checkPermissions, checkUnloadedKeys, gatherFacts, type CheckedFinding, type WindowsAclAccess } from './checks';
 
 export interface DoctorOptions {

@@ -22,7 +22,7 @@ import {
   sameSid,
   wellKnownSidName,
   type SidString,
-} from '../agent/transports/windows/sid-policy';
+} from '../platform/windows/sid-policy';
 
 export interface AclEntry {
   type: 'allow' | 'deny' | 'other';

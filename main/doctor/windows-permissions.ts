@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { win32 as win32Path } from 'node:path';
-import { normalizeSid } from '../agent/transports/windows/sid-policy';
+import { normalizeSid } from '../platform/windows/sid-policy';
 import { finding, privateKeyFiles, sshDirMissing, type CheckedFinding } from './findings';
 import { describeAccounts, formatIcacls, icaclsOwnerArgs, icaclsRestrictArgs, judgeFileAcl, type AclJudgement, type FileAclFacts } from './windows-acl';
 
@@ -24,7 +24,7 @@ export interface WindowsAclAccess {
 
 /** The real thing: Win32 through koffi (only loaded when the check runs on Windows) and System32\icacls.exe. */
 async function systemWindowsAcl(env: NodeJS.ProcessEnv): Promise<WindowsAclAccess> {
-  const acl = await import('../agent/transports/windows/file-acl');
+  const acl = await import('../platform/windows/file-acl');
   return {
     currentUserSid: async () => acl.currentUserSid(),
     readAcl: async (path) => acl.readFileAcl(path),

@@ -1,6 +1,6 @@
 import { contract, isChannel, type Channel, type ParsedReq, type Res } from '../../shared/ipc-contract';
 import { IpcErrorCode, fail, resultSchema, type Result } from '../../shared/result';
-import { toAppError } from '../errors';
+import { toAppError } from '../util/errors';
 
 /** Who sent a request; each transport fills in what it can prove. */
 export type Sender =

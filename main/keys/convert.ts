@@ -1,6 +1,6 @@
 // Converting between key formats, so users can move keys between OpenSSH, PuTTY and tools
 // that want PEM, or hand out public keys in the form a server asks for.
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { publicKeyLine, rfc4716 } from './format';
 import { publicBlob, type KeyMaterial } from './material';
 import { writeOpenSsh } from './openssh';

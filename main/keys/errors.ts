@@ -1,5 +1,5 @@
 // The three failures users must tell apart (DESIGN.md §4), each with a plain fix.
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { KeyErrorCode } from './types';
 
 /** The file is damaged, truncated or edited: no passphrase will help. */

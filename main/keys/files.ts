@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 
 /** Writes `content` to `path` atomically with `mode`; refuses to overwrite unless `force`. */
 export async function writeFileAtomic(path: string, content: string, opts: { mode: number; force?: boolean }): Promise<void> {

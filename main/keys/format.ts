@@ -1,7 +1,7 @@
 // Public-key facts every part of KeyDock shows: fingerprints, authorized_keys lines, RFC 4716,
 // and what a public blob (or certificate blob) is. Pure functions on buffers (SPEC-agent.md §1.3, §3.4).
 import { createHash } from 'node:crypto';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { CERT_SUFFIX, UnsupportedKeyTypeError, parsePublicBlob, type PublicBlob } from './public-blob';
 import { KeyErrorCode } from './types';
 import { WireReader } from './wire';

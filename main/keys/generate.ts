@@ -2,7 +2,7 @@
 // like ssh-keygen with a `.pub` beside.
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { fingerprintSha256, publicKeyLine } from './format';
 import { ensureAbsent, writeFileAtomic } from './files';
 import { fromKeyObject, publicBlob, type KeyMaterial } from './material';

@@ -3,7 +3,7 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyFileInfo } from '../../shared/contract/keys';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { describePublicBlob, fingerprintSha256, parsePublicKeyLine, publicKeyLine } from './format';
 import { keyHealth } from './health';
 import { decryptKeyFile, openKeyData, readCertificateBeside, readKeyFile } from './load';

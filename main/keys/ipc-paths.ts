@@ -3,7 +3,7 @@
 import { constants } from 'node:fs';
 import { access, open, realpath, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { MAX_KEY_FILE_BYTES } from './load';
 
 function refuse(message: string, hint = 'Choose the key from the list of keys in ~/.ssh, or with the file picker.'): KeyDockError {

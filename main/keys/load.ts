@@ -2,7 +2,7 @@
 // Detects the format from content (never the extension), asks for a passphrase only when the
 // file is encrypted, and picks up an OpenSSH certificate stored beside the key.
 import { open, readFile, stat } from 'node:fs/promises';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { corruptKey, passphraseNeeded, unsupportedKey } from './errors';
 import { CERT_SUFFIX, describePublicBlob, fingerprintSha256, parsePublicKeyLine } from './format';
 import { certificatePrivateFields, keyBits, privateFields, publicBlob, sshType, type KeyMaterial } from './material';

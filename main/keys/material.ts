@@ -2,7 +2,7 @@
 // KeyMaterial and every writer (agent fields, OpenSSH, PPK, PEM) consumes it, so formats convert
 // through one place and consistency (private matches public) is checked once.
 import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { parseBlob } from './format';
 import type { PublicBlob } from './public-blob';
 import { KeyErrorCode } from './types';

@@ -3,7 +3,7 @@ import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual, type De
 import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import bcryptPbkdf from 'bcrypt-pbkdf';
-import type { KeyDockError } from '../errors';
+import type { KeyDockError } from '../util/errors';
 import { corruptKey, unsupportedKey, wrongPassphrase } from './errors';
 import { checkConsistency, privateFields, publicBlob, readPrivateFields, sshType, type KeyMaterial } from './material';
 import type { KeyFileReader, ParsedKey } from './parsed';

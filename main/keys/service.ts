@@ -2,7 +2,7 @@
 // keychain and the remembered-keys list, so both faces behave the same.
 import { resolveAgentPath, withAgent } from '../agent/manager';
 import type { AppContext } from '../context';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { KEYCHAIN_SERVICE, forgetPassphrase, keychainPassphraseProvider, lookupPassphrase, rememberPassphrase } from '../secrets/passphrases';
 import { addRememberedKey, listRememberedKeys, removeRememberedKey } from '../secrets/remembered';
 import { createSecretStore, type SecretStore } from '../secrets/store';

@@ -1,6 +1,6 @@
 // Remembered key passphrases: stored in the OS keychain under service "KeyDock", account = the
 // key's SHA256 fingerprint, so `keydock add` and login-time loading need no prompt.
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import type { PassphraseProvider } from '../keys/types';
 import { KeychainErrorCode, type SecretStore } from './store';
 

@@ -1,7 +1,7 @@
 // The OS keychain behind one small interface (DESIGN.md §4): Windows Credential Manager, macOS
 // Keychain, Secret Service on Linux, via @napi-rs/keyring. No keychain = a clear error, never
 // a plaintext fallback.
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 
 /** Where secrets live; tests and other platforms can pass their own implementation. */
 export interface SecretStore {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, stat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from './errors';
 
 export interface AtomicWriteOptions {
   /** File mode for a new file; an existing file keeps its mode unless this is set. */

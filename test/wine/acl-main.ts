@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { currentUserSid, readFileAcl } from '../../main/agent/transports/windows/file-acl';
+import { currentUserSid, readFileAcl } from '../../main/platform/windows/file-acl';
 import { checkWindowsPermissions } from '../../main/doctor/windows-permissions';
 
 const print = (tag: string, obj: unknown) => process.stdout.write(`${tag} ${JSON.stringify(obj)}\n`);

@@ -5,7 +5,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { KeyDockError } from '../../main/errors';
+import { KeyDockError } from '../../main/util/errors';
 import {
   OPENSSH_AGENT_PIPE,
   openOpenSshPipeStream,
@@ -16,7 +16,7 @@ import {
 } from '../../main/agent/transports/pageant-client';
 import { startWindowsTransports, currentPageantPipeName, inspectOpenSshPipe } from '../../main/agent/transports/windows';
 import { openCheckedPipe } from '../../main/agent/transports/windows/pipe-client';
-import { ownSids, win32 } from '../../main/agent/transports/windows/win32';
+import { ownSids, win32 } from '../../main/platform/windows/win32';
 import { LIST, addEd25519Request, checkEd25519Signature, exchange, frame, parseIdentities, signRequest } from './wire';
 
 const check = (name: string, ok: boolean, detail: unknown = '') => process.stdout.write(`CHECK ${JSON.stringify({ name, ok, detail: String(detail) })}\n`);

@@ -2,9 +2,9 @@
 // plus two "refusing" endpoints whose expected user SID is injected (Wine runs every process
 // as the same user, so a different-SID peer cannot be produced there; this exercises the
 // refusal path end to end instead). Prints READY {json} then EVENT {json} lines; runs until killed.
-import { AgentServer } from '../../main/agent/server';
+import { AgentServer } from '../../main/agent/server/server';
 import { startWindowsTransports } from '../../main/agent/transports/windows';
-import { ownSids, win32 } from '../../main/agent/transports/windows/win32';
+import { ownSids, win32 } from '../../main/platform/windows/win32';
 
 const FOREIGN_SID = 'S-1-5-21-1111111111-2222222222-3333333333-1001';
 const print = (tag: string, obj: unknown) => process.stdout.write(`${tag} ${JSON.stringify(obj)}\n`);

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentServer, type AgentServerOptions } from '../server';
+import { AgentServer, type AgentServerOptions } from './server';
 import { listenUnix, type UnixListener } from '../transports/unix';
 
 /** A running own agent: the engine plus the socket it listens on. */

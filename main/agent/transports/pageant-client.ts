@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import koffi from 'koffi';
-import { KeyDockError } from '../../errors';
+import { KeyDockError } from '../../util/errors';
 import { AGENT_COPYDATA_ID, PAGEANT_WINDOW_CLASS } from './windows/pageant-names';
 import { currentPageantPipeName } from './windows/pageant-identity';
 import { openCheckedPipe } from './windows/pipe-client';
-import { SID_ADMINISTRATORS, SID_LOCAL_SYSTEM, mappingSecuritySddl } from './windows/sid-policy';
-import { FILE_MAP_ALL_ACCESS, PAGE_READWRITE, SMTO_NORMAL, WM_COPYDATA, isBadHandle, ownSids, securityAttributes, win32 } from './windows/win32';
+import { SID_ADMINISTRATORS, SID_LOCAL_SYSTEM, mappingSecuritySddl } from '../../platform/windows/sid-policy';
+import { FILE_MAP_ALL_ACCESS, PAGE_READWRITE, SMTO_NORMAL, WM_COPYDATA, isBadHandle, ownSids, securityAttributes, win32 } from '../../platform/windows/win32';
 
 // KeyDock's client for agents that speak Pageant's transports (SPEC-agent.md §2.2–2.3), so it
 // can list and manage what a running Pageant (or any agent behind these transports) holds.

@@ -1,8 +1,8 @@
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { KeyDockError } from '../../errors';
-import type { AgentConnectionHandler, ClientInfo } from '../server-types';
+import { KeyDockError } from '../../util/errors';
+import type { AgentConnectionHandler, ClientInfo } from '../server/types';
 import { peerCredentials, processExecutable } from './peer-cred';
 
 /** sun_path is 108 bytes on Linux, 104 on macOS/BSD, NUL included. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Identity } from '../../../shared/models';
-import { KeyDockError } from '../../errors';
+import { KeyDockError } from '../../util/errors';
 import type { PassphraseProvider } from '../../keys/types';
 import { promptHidden, readStdinLine } from '../io';
 import { table } from '../output';

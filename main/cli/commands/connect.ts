@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { TestReport, TestStep } from '../../../shared/contract/connect';
 import type { TesterFixKind } from '../../connect/fixes';
-import { KeyDockError } from '../../errors';
+import { KeyDockError } from '../../util/errors';
 import type { CommandEnv } from '../program';
 import { readStdinLine } from '../io';
 

@@ -1,7 +1,7 @@
 import { chmod } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { KeyDockError } from '../../errors';
+import { KeyDockError } from '../../util/errors';
 import { CONVERT_TARGETS, isPrivateTarget, type ConvertTarget } from '../../keys/convert';
 import { describePublicBlob, fingerprintMd5, fingerprintSha256, parsePublicKeyLine } from '../../keys/format';
 import type { GenerateType } from '../../keys/generate';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { KeyDockError } from '../../errors';
+import { KeyDockError } from '../../util/errors';
 import type { WindowsTransports } from '../../agent/transports/windows';
 import type { CommandEnv } from '../program';
 

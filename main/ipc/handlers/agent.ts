@@ -10,7 +10,7 @@ import {
 } from '../../agent/manager';
 import { discoverAgents } from '../../agent/discovery';
 import type { AppContext } from '../../context';
-import { KeyDockError } from '../../errors';
+import { KeyDockError } from '../../util/errors';
 import { checkKeyPathFromRenderer } from '../../keys/ipc-paths';
 import type { Handlers } from '../router';
 

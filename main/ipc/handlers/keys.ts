@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { keysChannels, KeyFileInfo } from '../../../shared/contract/keys';
 import type { AppContext } from '../../context';
-import { KeyDockError } from '../../errors';
+import { KeyDockError } from '../../util/errors';
 import { fingerprintSha256, parsePublicKeyLine, publicKeyLine } from '../../keys/format';
 import { generateKeyFiles } from '../../keys/generate';
 import { inspectKeyFile, listKeyFiles } from '../../keys/inspect';

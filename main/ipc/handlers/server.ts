@@ -1,6 +1,6 @@
 import type { serverChannels, ServerStatus } from '../../../shared/contract/server';
 import type { AppContext } from '../../context';
-import { KeyDockError } from '../../errors';
+import { KeyDockError } from '../../util/errors';
 import type { ActivityLog } from '../../agent/server/activity-log';
 import { UiConfirmer } from '../../agent/server/confirm';
 import { startOwnAgent, type RunningAgent } from '../../agent/server/own-agent';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../../main/agent/client';
 import { MSG, encode, frame } from '../../../main/agent/codec';
-import { openAgentStream } from '../../../main/agent/connect';
+import { openAgentStream } from '../../../main/agent/stream';
 import { addKeyFile, listIdentities, lockAgent, removeAllKeys, removeKeys, unlockAgent } from '../../../main/agent/manager';
 import { createContext, type AppContext } from '../../../main/context';
 import { sshString } from '../../../main/keys/wire';

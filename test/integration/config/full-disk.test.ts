@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../../main/config/settings-store';
-import { KeyDockError } from '../../../main/errors';
+import { KeyDockError } from '../../../main/util/errors';
 
 // A real full disk: a 64 KiB tmpfs filled to the brim. Mounting needs root (CI runs as root).
 const isRoot = process.getuid?.() === 0;

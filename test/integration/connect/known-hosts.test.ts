@@ -12,7 +12,7 @@ import {
   knownKeyTypes,
   readKnownHosts,
   removeKnownHost,
-} from '../../../main/connect/known-hosts';
+} from '../../../main/openssh/known-hosts';
 import { run } from '../../support/processes';
 import { startSshd, type Sshd } from '../../support/sshd';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { resolveSshConfig, type ResolvedHost } from '../../../main/connect/ssh-config';
+import { resolveSshConfig, type ResolvedHost } from '../../../main/openssh/ssh-config';
 import { run } from '../../support/processes';
 import { SSH_CONFIG_CORPUS } from '../../fixtures/connect/ssh-config-corpus';
 

@@ -4,7 +4,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentServer } from '../../../main/agent/server';
+import { AgentServer } from '../../../main/agent/server/server';
 import { listenUnix, type UnixListener } from '../../../main/agent/transports/unix';
 import { mulberry32 } from '../../support/prng';
 

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { userPaths } from '../../../main/config/paths';
+import { userPaths } from '../../../main/util/paths';
 import { autostartEntry, autostartFile, setLinuxAutostart } from '../../../main/config/autostart';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose, type AttemptFacts } from '../../../main/connect/diagnose';
 import { GIT_HOST_PRESETS } from '../../../main/connect/git-hosts';
-import type { ResolvedHost } from '../../../main/connect/ssh-config';
+import type { ResolvedHost } from '../../../main/openssh/ssh-config';
 import type { Attempt } from '../../../main/connect/tester';
 
 const github = GIT_HOST_PRESETS[0];

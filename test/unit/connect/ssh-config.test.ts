@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveSshConfig } from '../../../main/connect/ssh-config';
-import { hostPatternsMatch, matchPatternList, parseConfigBlocks, splitArgs, splitConfigLine } from '../../../main/connect/ssh-config-parse';
+import { resolveSshConfig } from '../../../main/openssh/ssh-config';
+import { hostPatternsMatch, matchPatternList, parseConfigBlocks, splitArgs, splitConfigLine } from '../../../main/openssh/ssh-config-parse';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 
 describe('ssh config line splitting', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SID_ADMINISTRATORS, SID_AUTHENTICATED_USERS, SID_EVERYONE, SID_LOCAL_SYSTEM, SID_TRUSTED_INSTALLER, SID_USERS, wellKnownSidName } from '../../../main/agent/transports/windows/sid-policy';
+import { SID_ADMINISTRATORS, SID_AUTHENTICATED_USERS, SID_EVERYONE, SID_LOCAL_SYSTEM, SID_TRUSTED_INSTALLER, SID_USERS, wellKnownSidName } from '../../../main/platform/windows/sid-policy';
 import {
   accessWords,
   accountName,

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { channelNames } from '../../../shared/ipc-contract';
 import { Router, type Handlers } from '../../../main/ipc/router';
-import { KeyDockError } from '../../../main/errors';
+import { KeyDockError } from '../../../main/util/errors';
 
 /** A handler table whose every entry records calls, so tests can prove a service was never reached. */
 function spyHandlers() {

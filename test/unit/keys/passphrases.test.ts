@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPrivateKeyFile } from '../../../main/keys/load';
 import { keychainPassphraseProvider, rememberPassphrase } from '../../../main/secrets/passphrases';
 import { keychainUnavailable, type SecretStore } from '../../../main/secrets/store';
-import type { KeyDockError } from '../../../main/errors';
+import type { KeyDockError } from '../../../main/util/errors';
 
 const file = join(__dirname, '../../fixtures/keys/files/openssh-ed25519-enc');
 const FP = (JSON.parse(readFileSync(join(__dirname, '../../fixtures/keys/expected.json'), 'utf8')) as Record<string, { fingerprint: string }>)['openssh-ed25519-enc']!.fingerprint;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedSignatureAlgorithm } from '../../../main/agent/client';
 import { hostCertificateProblem, parsePublicKey, verifySshSignature } from '../../../main/agent/server/public-key';
-import { KeyDockError } from '../../../main/errors';
+import { KeyDockError } from '../../../main/util/errors';
 import { describePublicBlob, fingerprintSha256 } from '../../../main/keys/format';
 import { UnsupportedKeyTypeError, parsePublicBlob, plainTypeOf, type PublicBlob } from '../../../main/keys/public-blob';
 import { WireError, WireReader, sshString } from '../../../main/keys/wire';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentServer, type AgentServerOptions } from '../../../main/agent/server';
+import { AgentServer, type AgentServerOptions } from '../../../main/agent/server/server';
 import { listenUnix, type UnixListener } from '../../../main/agent/transports/unix';
 
 export const u32 = (n: number) => {

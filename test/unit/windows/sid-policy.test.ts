@@ -9,7 +9,7 @@ import {
   normalizeSid,
   pipeSecuritySddl,
   sameSid,
-} from '../../../main/agent/transports/windows/sid-policy';
+} from '../../../main/platform/windows/sid-policy';
 
 const ME = 'S-1-5-21-3623811015-3361044348-30300820-1013';
 const OTHER = 'S-1-5-21-3623811015-3361044348-30300820-1014';

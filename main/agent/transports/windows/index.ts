@@ -1,5 +1,5 @@
-import type { AgentConnectionHandler } from '../../server-types';
-import { KeyDockError } from '../../../errors';
+import type { AgentConnectionHandler } from '../../server/types';
+import { KeyDockError } from '../../../util/errors';
 import { OPENSSH_AGENT_PIPE } from '../pageant-client';
 import { inspectOpenSshPipe, type OpenSshPipePlan } from './openssh-service';
 import { currentPageantMutexName, currentPageantPipeName } from './pageant-identity';
@@ -7,7 +7,7 @@ import { PAGEANT_WINDOW_CLASS } from './pageant-names';
 import { openPageantWindow, type PageantWindow } from './pageant-window';
 import { probePipe } from './pipe-client';
 import { listenWindowsPipe, type PipeListener } from './pipe-server';
-import { WAIT_ABANDONED, WAIT_OBJECT_0, isBadHandle, ownSids, win32 } from './win32';
+import { WAIT_ABANDONED, WAIT_OBJECT_0, isBadHandle, ownSids, win32 } from '../../../platform/windows/win32';
 
 // All three Windows transports of KeyDock's agent at once (issue #6): the Pageant window,
 // the Pageant named pipe and the OpenSSH pipe. `keydock serve` and the app call this.

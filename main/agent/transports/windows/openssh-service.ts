@@ -1,7 +1,7 @@
-import { KeyDockError } from '../../../errors';
+import { KeyDockError } from '../../../util/errors';
 import { probePipe, type PipeProbe } from './pipe-client';
-import { SID_ADMINISTRATORS, SID_LOCAL_SYSTEM, sameSid } from './sid-policy';
-import { ERROR_ACCESS_DENIED, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_NOT_ACTIVE, isBadHandle, win32 } from './win32';
+import { SID_ADMINISTRATORS, SID_LOCAL_SYSTEM, sameSid } from '../../../platform/windows/sid-policy';
+import { ERROR_ACCESS_DENIED, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_NOT_ACTIVE, isBadHandle, win32 } from '../../../platform/windows/win32';
 
 // The Windows "OpenSSH Authentication Agent" service (ssh-agent) owns \\.\pipe\openssh-ssh-agent
 // when it runs (SPEC-agent.md §2.1). KeyDock never fights it silently: it detects the owner and

@@ -1,5 +1,5 @@
 import { pageantMutexName, pageantPipeName, pageantPipeSuffix, pageantSecretBlock, pageantUsername } from './pageant-names';
-import { CRYPTPROTECTMEMORY_CROSS_PROCESS, NameUserPrincipal, win32, type Win32 } from './win32';
+import { CRYPTPROTECTMEMORY_CROSS_PROCESS, NameUserPrincipal, win32, type Win32 } from '../../../platform/windows/win32';
 
 // The Win32 half of PuTTY's Pageant naming (SPEC-agent.md §2.3): which user, and the
 // CryptProtectMemory-obfuscated suffix that makes the pipe name unguessable to other users.

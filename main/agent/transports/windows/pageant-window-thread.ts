@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- runs as stringified source in a worker with raw koffi values */
 import type { CopyDataPlan } from './copydata-policy';
-import type { PeerVerdict } from './sid-policy';
+import type { PeerVerdict } from '../../../platform/windows/sid-policy';
 
 // The body of the thread that owns Pageant's hidden window. It runs in a worker_threads
 // Worker started from its own source text (pageant-window.ts), so it must be self-contained:

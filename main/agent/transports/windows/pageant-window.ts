@@ -1,13 +1,13 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { AgentConnectionHandler, ClientInfo } from '../../server-types';
-import { KeyDockError } from '../../../errors';
+import type { AgentConnectionHandler, ClientInfo } from '../../server/types';
+import { KeyDockError } from '../../../util/errors';
 import { fitCopyDataReply, mappingNameFromCopyData, planCopyDataRequest, PAGEANT_MAX_MESSAGE } from './copydata-policy';
 import { PAGEANT_WINDOW_CLASS } from './pageant-names';
 import { pageantWindowThread, type WindowThreadData, type WindowThreadMessage } from './pageant-window-thread';
-import { judgeMappingOwner, normalizeSid, sameSid } from './sid-policy';
-import { isBadHandle, ownSids, win32 } from './win32';
+import { judgeMappingOwner, normalizeSid, sameSid } from '../../../platform/windows/sid-policy';
+import { isBadHandle, ownSids, win32 } from '../../../platform/windows/win32';
 
 // Pageant's WM_COPYDATA transport (SPEC-agent.md §2.2): a hidden window of class and title
 // "Pageant" owned by a dedicated thread (see pageant-window-thread.ts for why), whose

@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
-import { KeyDockError } from '../../../errors';
-import { judgePipeOwner } from './sid-policy';
+import { KeyDockError } from '../../../util/errors';
+import { judgePipeOwner } from '../../../platform/windows/sid-policy';
 import {
   ERROR_FILE_NOT_FOUND,
   ERROR_PIPE_BUSY,
@@ -13,7 +13,7 @@ import {
   processIdentity,
   win32,
   type Win32,
-} from './win32';
+} from '../../../platform/windows/win32';
 
 // Client side of a Windows named pipe with the check PuTTY's client makes: who owns the pipe
 // (SPEC-agent.md §2.3). Node's net.connect cannot tell, so the pipe is opened with

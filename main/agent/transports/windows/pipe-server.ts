@@ -1,8 +1,8 @@
 import { Socket } from 'node:net';
 import koffi from 'koffi';
-import type { AgentConnectionHandler, ClientInfo } from '../../server-types';
-import { KeyDockError } from '../../../errors';
-import { judgePipePeer, pipeSecuritySddl, type PeerVerdict } from './sid-policy';
+import type { AgentConnectionHandler, ClientInfo } from '../../server/types';
+import { KeyDockError } from '../../../util/errors';
+import { judgePipePeer, pipeSecuritySddl, type PeerVerdict } from '../../../platform/windows/sid-policy';
 import {
   ERROR_ACCESS_DENIED,
   ERROR_IO_PENDING,
@@ -22,7 +22,7 @@ import {
   securityAttributes,
   win32,
   type Win32,
-} from './win32';
+} from '../../../platform/windows/win32';
 
 // A Windows named-pipe listener built on CreateNamedPipeW rather than net.Server, because
 // Node cannot give a pipe a security descriptor (SPEC-agent.md §2.1) nor tell who connected.

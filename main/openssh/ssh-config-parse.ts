@@ -5,7 +5,7 @@
  * double or single quotes group words, a backslash escapes a quote, a backslash or a space,
  * and an unquoted `#` at the start of a word ends the line.
  */
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 
 export interface ConfigLine {
   /** 1-based line number in its file. */

@@ -7,7 +7,7 @@
  */
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { resolveSshConfig, type ResolveOptions, type ResolvedHost } from './ssh-config';
 import { parseConfigBlocks, quoteConfigValue } from './ssh-config-parse';

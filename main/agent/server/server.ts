@@ -1,13 +1,13 @@
 import type { Duplex } from 'node:stream';
 import { basename } from 'node:path';
-import { FrameDecoder, ProtocolError } from './codec';
-import { ActivityLog } from './server/activity-log';
-import type { Confirmer } from './server/confirm';
-import { AgentEngine, type ConnectionState } from './server/engine';
-import { Keystore } from './server/keystore';
-import { LockState } from './server/lock-state';
-import { decodeEngineRequest, encodeEngineReply, failureFrame } from './server/protocol';
-import type { AgentConnectionHandler, ClientInfo } from './server-types';
+import { FrameDecoder, ProtocolError } from '../codec';
+import { ActivityLog } from './activity-log';
+import type { Confirmer } from './confirm';
+import { AgentEngine, type ConnectionState } from './engine';
+import { Keystore } from './keystore';
+import { LockState } from './lock-state';
+import { decodeEngineRequest, encodeEngineReply, failureFrame } from './protocol';
+import type { AgentConnectionHandler, ClientInfo } from './types';
 
 export interface AgentServerOptions {
   /** Who answers "allow this signature?" for keys added with confirm; default: nobody (deny). */

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EventName, EventPayload } from '../shared/ipc-contract';
+import type { EventName, EventPayload } from '../../shared/ipc-contract';
 
 /** Typed bus for main → renderer events; each transport subscribes and forwards. */
 export class EventBus {

@@ -1,6 +1,6 @@
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 
 /** Pseudo-path naming PuTTY's Pageant (pipe first, then its window, as PuTTY does). */
 export const PAGEANT_ID = 'pageant';

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { hostname as osHostname, userInfo } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { hostPatternsMatch, matchPatternList, parseConfigLines, type ConfigLine } from './ssh-config-parse';
 
 export interface ResolveOptions {

@@ -1,5 +1,5 @@
-import type { AppError, Result } from '../shared/result';
-import { IpcErrorCode } from '../shared/ipc-error-codes';
+import type { AppError, Result } from '../../shared/result';
+import { IpcErrorCode } from '../../shared/ipc-error-codes';
 
 /** A failure a user can act on: services throw it, the IPC layer and the CLI turn it into output. */
 export class KeyDockError extends Error {

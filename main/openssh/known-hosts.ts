@@ -9,7 +9,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { KeyDockError } from '../errors';
+import { KeyDockError } from '../util/errors';
 import { fingerprintSha256 } from '../keys/format';
 import { writeFileAtomic } from '../util/atomic-write';
 import { matchPatternList } from './ssh-config-parse';
