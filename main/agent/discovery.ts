@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentInfo, AgentKind } from '../../shared/models';
-import type { AppContext } from '../context';
+import type { Runtime } from '../config/runtime';
 import { resolveSshConfig } from '../openssh/ssh-config';
 import { KeyDockError } from '../util/errors';
 import { AgentClient } from './client';
@@ -18,7 +18,7 @@ export interface AgentTarget {
 }
 
 /** The agent `ssh` would use: IdentityAgent from ~/.ssh/config, else SSH_AUTH_SOCK (Windows: the OpenSSH pipe). */
-export async function agentSshWillUse(ctx: AppContext): Promise<AgentTarget | null> {
+export async function agentSshWillUse(ctx: Runtime): Promise<AgentTarget | null> {
   try {
     const host = await resolveSshConfig(REFERENCE_HOST, { home: ctx.paths.home, env: ctx.env });
     if (host.identityAgent && host.identityAgentSource !== 'none') return { path: host.identityAgent, source: host.identityAgentSource === 'config' ? 'config' : 'env' };
@@ -31,7 +31,7 @@ export async function agentSshWillUse(ctx: AppContext): Promise<AgentTarget | nu
 }
 
 /** Candidate agents this user may have, before probing. */
-async function candidates(ctx: AppContext, ssh: AgentTarget | null): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
+async function candidates(ctx: Runtime, ssh: AgentTarget | null): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
   const home = ctx.paths.home;
   const out: Array<{ kind: AgentKind; label: string; path: string }> = [];
   if (ctx.env.SSH_AUTH_SOCK) out.push({ kind: 'ssh-auth-sock', label: 'Agent from SSH_AUTH_SOCK', path: ctx.env.SSH_AUTH_SOCK });
@@ -76,7 +76,7 @@ export async function probeAgent(path: string, timeoutMs = 3000): Promise<{ reac
 }
 
 /** Every agent this user has, which one ssh uses, and whether each answers. */
-export async function discoverAgents(ctx: AppContext): Promise<AgentInfo[]> {
+export async function discoverAgents(ctx: Runtime): Promise<AgentInfo[]> {
   const ssh = await agentSshWillUse(ctx);
   const found = await candidates(ctx, ssh);
   const infos = await Promise.all(
@@ -104,7 +104,7 @@ export async function discoverAgents(ctx: AppContext): Promise<AgentInfo[]> {
 }
 
 /** What kind of agent a path is and whether ssh uses it, without connecting to any agent. */
-export async function describeAgentPath(ctx: AppContext, path: string): Promise<{ kind: AgentKind; label: string; usedBySsh: boolean }> {
+export async function describeAgentPath(ctx: Runtime, path: string): Promise<{ kind: AgentKind; label: string; usedBySsh: boolean }> {
   const ssh = await agentSshWillUse(ctx);
   const known = (await candidates(ctx, ssh)).find((c) => c.path === path);
   return { kind: known?.kind ?? 'other', label: known?.label ?? 'SSH agent', usedBySsh: ssh?.path === path };

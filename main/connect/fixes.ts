@@ -7,7 +7,7 @@
 import { addKeyFile } from '../agent/manager';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AppContext } from '../context';
+import type { Runtime } from '../config/runtime';
 import { KeyDockError } from '../util/errors';
 import { fingerprintSha256, parsePublicKeyLine } from '../keys/format';
 import { addKnownHost, blobKeyType, removeKnownHost } from '../openssh/known-hosts';
@@ -45,7 +45,7 @@ function mismatch(seen: string, now: string): KeyDockError {
 }
 
 /** Applies one of the tester's safe fixes (see the file comment). */
-export async function applyTesterFix(ctx: AppContext, req: TesterFixRequest): Promise<TesterFixResult> {
+export async function applyTesterFix(ctx: Runtime, req: TesterFixRequest): Promise<TesterFixResult> {
   switch (req.kind) {
     case 'trust-host-key': {
       const hk = await fetchHostKey(ctx, req.target, req);

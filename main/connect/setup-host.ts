@@ -6,7 +6,7 @@
  */
 import { access } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import type { AppContext } from '../context';
+import type { Runtime } from '../config/runtime';
 import { KeyDockError } from '../util/errors';
 import { publicKeyLine, fingerprintSha256 } from '../keys/format';
 import { GIT_HOST_PRESETS, type GitHostPreset } from './git-hosts';
@@ -65,7 +65,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Sets up a dedicated key and Host alias for one repository or account (see the file comment). */
-export async function setupHost(ctx: AppContext, req: SetupHostRequest, generate: KeyGenerator | null): Promise<SetupHostResult> {
+export async function setupHost(ctx: Runtime, req: SetupHostRequest, generate: KeyGenerator | null): Promise<SetupHostResult> {
   const preset = presetFor(req.provider);
   const hostname = preset?.host ?? req.provider.toLowerCase();
   if (!/^[a-z0-9.-]+$/.test(hostname)) {

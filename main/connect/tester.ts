@@ -11,7 +11,7 @@ import { lookup } from 'node:dns/promises';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import ssh2, { type ParsedKey } from 'ssh2';
 import type { TestReport, TestStep } from '../../shared/contract/connect';
-import type { AppContext } from '../context';
+import type { Runtime } from '../config/runtime';
 import { KeyDockError } from '../util/errors';
 import { fingerprintSha256 } from '../keys/format';
 import { agentSigner, listAgentKeys, parsedPublicKey, probeAgent, type AgentKey, type AgentProbe } from './agent-access';
@@ -68,7 +68,7 @@ const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha
 class StepRecorder {
   readonly steps: TestStep[] = [];
   constructor(
-    private readonly ctx: AppContext,
+    private readonly ctx: Runtime,
     private readonly runId: string,
     private readonly onStep?: (s: TestStep) => void,
   ) {}
@@ -348,14 +348,14 @@ async function collectAgentKeys(agentPath: string | null): Promise<{ probe: Agen
   }
 }
 
-function gitUser(ctx: AppContext, preset: GitHostPreset | undefined): string | undefined {
+function gitUser(ctx: Runtime, preset: GitHostPreset | undefined): string | undefined {
   if (!preset) return undefined;
   // Local test servers run as the test user, not "git"; only tests set this.
   return ctx.env.KEYDOCK_TESTER_GIT_USER || preset.user;
 }
 
 /** Runs the connection test for TARGET and returns the full report (never throws for connection failures). */
-export async function runConnectionTest(ctx: AppContext, targetText: string, options: TesterOptions = {}): Promise<TestReport> {
+export async function runConnectionTest(ctx: Runtime, targetText: string, options: TesterOptions = {}): Promise<TestReport> {
   const runId = options.runId ?? `test-${Date.now().toString(36)}`;
   const rec = new StepRecorder(ctx, runId, options.onStep);
   const target: ParsedTarget = parseTarget(targetText);
@@ -503,7 +503,7 @@ export interface PresentedHostKey {
 }
 
 /** Resolves a parsed target through ssh_config, with what the user typed (user, port) taking precedence. */
-function resolveTarget(ctx: AppContext, target: ParsedTarget, options: Pick<TesterOptions, 'configFile'>): Promise<ResolvedHost> {
+function resolveTarget(ctx: Runtime, target: ParsedTarget, options: Pick<TesterOptions, 'configFile'>): Promise<ResolvedHost> {
   return resolveSshConfig(target.host, {
     home: ctx.paths.home,
     env: ctx.env,
@@ -515,7 +515,7 @@ function resolveTarget(ctx: AppContext, target: ParsedTarget, options: Pick<Test
 }
 
 /** Connects only as far as the host key (no authentication) and returns it with its known_hosts status. */
-export async function fetchHostKey(ctx: AppContext, targetText: string, options: Pick<TesterOptions, 'configFile' | 'timeoutMs'> = {}): Promise<PresentedHostKey> {
+export async function fetchHostKey(ctx: Runtime, targetText: string, options: Pick<TesterOptions, 'configFile' | 'timeoutMs'> = {}): Promise<PresentedHostKey> {
   const target = parseTarget(targetText);
   const resolved = await resolveTarget(ctx, target, options);
   let address: string;

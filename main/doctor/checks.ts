@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { chmod, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AppContext } from '../context';
+import type { Runtime } from '../config/runtime';
 import { listAgentKeys, probeAgent, type AgentKey } from '../connect/agent-access';
 import { inspectIdentityFile } from '../connect/identities';
 import { resolveSshConfig, expandGlob, expandTilde } from '../openssh/ssh-config';
@@ -21,7 +21,7 @@ export type { WindowsAclAccess } from './windows-permissions';
 
 /** What several checks need, gathered once per doctor run. */
 export interface DoctorFacts {
-  ctx: AppContext;
+  ctx: Runtime;
   configFile: string;
   agentPath: string | null;
   agentSource: 'config' | 'env' | 'none';
@@ -33,7 +33,7 @@ export interface DoctorFacts {
 }
 
 /** Gathers the agent ssh would use and its keys. */
-export async function gatherFacts(ctx: AppContext, configFile?: string, deps: { windowsAcl?: WindowsAclAccess } = {}): Promise<DoctorFacts> {
+export async function gatherFacts(ctx: Runtime, configFile?: string, deps: { windowsAcl?: WindowsAclAccess } = {}): Promise<DoctorFacts> {
   const file = configFile ?? join(ctx.paths.sshDir, 'config');
   // A host name no config block targets: what ssh does for "any" host.
   const r = await resolveSshConfig('keydock-doctor.invalid', { home: ctx.paths.home, env: ctx.env, configFile: file, platform: ctx.platform }).catch(() => null);
@@ -124,7 +124,7 @@ export async function checkPermissions(facts: DoctorFacts): Promise<CheckedFindi
   return out;
 }
 
-function ownAgentPath(ctx: AppContext): string | null {
+function ownAgentPath(ctx: Runtime): string | null {
   // Where `keydock serve` and the app's own agent listen by default (main/agent/server/own-agent.ts).
   return ctx.env.XDG_RUNTIME_DIR ? join(ctx.env.XDG_RUNTIME_DIR, 'keydock', 'agent.sock') : null;
 }

@@ -4,7 +4,7 @@
  * config). A fix is always applied to what a fresh run finds, never to stale results.
  */
 import type { DoctorFinding } from '../../shared/contract/connect';
-import type { AppContext } from '../context';
+import type { Runtime } from '../config/runtime';
 import { KeyDockError } from '../util/errors';
 import { checkAgent, checkGitSsh, checkHostBlocks, checkIdentitiesOnly, checkPermissions, checkUnloadedKeys, gatherFacts, type CheckedFinding, type WindowsAclAccess } from './checks';
 
@@ -18,7 +18,7 @@ export interface DoctorOptions {
 const SEVERITY_ORDER: Record<DoctorFinding['severity'], number> = { error: 0, warning: 1, info: 2, ok: 3 };
 
 /** Runs all checks; findings come worst first. */
-export async function runDoctor(ctx: AppContext, options: DoctorOptions = {}): Promise<CheckedFinding[]> {
+export async function runDoctor(ctx: Runtime, options: DoctorOptions = {}): Promise<CheckedFinding[]> {
   const facts = await gatherFacts(ctx, options.configFile, { windowsAcl: options.windowsAcl });
   const groups = await Promise.all([checkPermissions(facts), checkAgent(facts), checkUnloadedKeys(facts), checkHostBlocks(facts), checkIdentitiesOnly(facts), checkGitSsh(facts)]);
   return groups.flat().sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
@@ -31,7 +31,7 @@ export function publicFinding(f: CheckedFinding): DoctorFinding {
 }
 
 /** Applies the fix of finding ID and returns how it looks afterwards. */
-export async function applyDoctorFix(ctx: AppContext, id: string, options: DoctorOptions = {}): Promise<DoctorFinding> {
+export async function applyDoctorFix(ctx: Runtime, id: string, options: DoctorOptions = {}): Promise<DoctorFinding> {
   const before = (await runDoctor(ctx, options)).find((f) => f.id === id);
   if (!before) throw new KeyDockError('finding-gone', 'That problem is no longer found.', 'Run the doctor again to see the current state.');
   if (!before.apply) throw new KeyDockError('no-automatic-fix', `KeyDock cannot fix "${before.title}" by itself.`, before.fix ?? 'Follow the advice shown with the finding.');
