@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { channelNames } from '../../../shared/ipc-contract';
 import { Router, type Handlers } from '../../../main/ipc/router';
 import { KeyDockError } from '../../../main/util/errors';
+import { IpcErrorCode } from '../../../shared/ipc-error-codes';
 
 /** A handler table whose every entry records calls, so tests can prove a service was never reached. */
 function spyHandlers() {
@@ -52,6 +53,44 @@ describe('Router', () => {
       expect(r.error.message.length).toBeGreaterThan(10);
     }
     expect(calls).toEqual([]);
+  });
+
+  describe('payload validation, with a service that would accept anything', () => {
+    /** A handler that answers every request with a contract-valid reply, so only the router can refuse. */
+    function willingRemoveKey() {
+      const removeKey = vi.fn(async () => ({ done: true as const }));
+      const handlers = { ...spyHandlers().handlers, 'agent:remove-key': removeKey } as Handlers;
+      // Responses are checked too, so the control below proves the reply itself is fine.
+      return { removeKey, router: new Router(handlers, policy, { validateResponses: true }) };
+    }
+
+    it('lets a valid payload through to the willing service (the control)', async () => {
+      const { removeKey, router } = willingRemoveKey();
+      const r = await router.dispatch('agent:remove-key', { fingerprint: 'SHA256:x' }, bridgeSender());
+      expect(r).toEqual({ ok: true, value: { done: true } });
+      expect(removeKey).toHaveBeenCalledTimes(1);
+      expect(removeKey.mock.calls[0]?.[0]).toEqual({ fingerprint: 'SHA256:x' });
+    });
+
+    it.each([
+      ['a number for a string', { fingerprint: 7 }, 'fingerprint'],
+      ['a missing field', {}, 'fingerprint'],
+      ['no payload at all', undefined, 'fingerprint'],
+      ['an empty string', { fingerprint: '' }, 'fingerprint'],
+      ['an over-long string', { fingerprint: 'x'.repeat(201) }, 'fingerprint'],
+      ['an unknown extra field', { fingerprint: 'SHA256:x', evil: true }, ''],
+      ['a wrong type in an optional field', { fingerprint: 'SHA256:x', agentId: 5 }, 'agentId'],
+    ])('refuses %s with the validation code before the service runs', async (_name, payload, field) => {
+      const { removeKey, router } = willingRemoveKey();
+      const r = await router.dispatch('agent:remove-key', payload, bridgeSender());
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error.code).toBe(IpcErrorCode.invalidPayload);
+        expect(r.error.message).toContain('agent:remove-key');
+        if (field) expect(r.error.message).toContain(`(${field})`);
+      }
+      expect(removeKey).not.toHaveBeenCalled();
+    });
   });
 
   it('accepts our own Electron frame', async () => {
