@@ -58,7 +58,7 @@ describe('Router', () => {
   describe('payload validation, with a service that would accept anything', () => {
     /** A handler that answers every request with a contract-valid reply, so only the router can refuse. */
     function willingRemoveKey() {
-      const removeKey = vi.fn(async () => ({ done: true as const }));
+      const removeKey = vi.fn(async (_req: unknown) => ({ done: true as const }));
       const handlers = { ...spyHandlers().handlers, 'agent:remove-key': removeKey } as Handlers;
       // Responses are checked too, so the control below proves the reply itself is fine.
       return { removeKey, router: new Router(handlers, policy, { validateResponses: true }) };
