@@ -2,12 +2,12 @@ import type { ActivityEntry } from '../../../shared/contract/server';
 import type { ActivityLog } from './activity-log';
 import { confirmWithTimeout, denyAll, type Confirmer } from './confirm';
 import { identityPermitted, destinationConstraintProblem, parseUserauthRequest, recordSessionBind, type ConnectionBindings } from './destination';
-import { InvalidKeyError } from './key-objects';
+import { InvalidKeyError } from '../../keys/key-objects';
 import type { DestinationConstraint, Keystore, StoredIdentity } from './keystore';
 import type { LockState } from './lock-state';
 import { fingerprintOf, verifySshSignature } from './public-key';
 import type { EngineReply, EngineRequest } from './requests';
-import { createSigner } from './signer';
+import { createSigner } from '../../keys/sign';
 
 /** Extensions this agent answers (the `query` reply lists them). */
 export const SUPPORTED_EXTENSIONS = ['query', 'session-bind@openssh.com'];

@@ -1,4 +1,4 @@
-import type { Signer } from './signer';
+import type { Signer } from '../../keys/sign';
 
 /** One `restrict-destination-v00@openssh.com` hop as the agent checks it (SPEC §1.5). */
 export interface DestinationHop {

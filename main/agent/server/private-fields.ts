@@ -1,5 +1,6 @@
+import type { PrivateKeyNumbers } from '../../keys/key-objects';
 import { publicBlob, type KeyMaterial } from '../../keys/material';
-import type { PrivateKeyNumbers } from './key-objects';
+import { signingNumbers } from '../../keys/sign';
 
 /** A key as it arrived in ADD_IDENTITY: what to list and the numbers to sign with. */
 export interface AddedKey {
@@ -37,18 +38,4 @@ export function addedKey(type: string, material: KeyMaterial, certificate: Buffe
   const numbers = signingNumbers(material);
   if (!SUPPORTED_KEY_TYPES.has(type) || !numbers) return unsupportedKeyType(type);
   return { type, publicBlob: certificate ?? publicBlob(material), numbers };
-}
-
-function signingNumbers(m: KeyMaterial): PrivateKeyNumbers | null {
-  switch (m.kind) {
-    case 'ed25519':
-      return { kind: 'ed25519', publicKey: m.pub, seed: m.seed };
-    case 'ecdsa':
-      return { kind: 'ecdsa', curve: m.curve, q: m.q, d: m.d };
-    case 'rsa':
-      return { kind: 'rsa', n: m.n, e: m.e, d: m.d, iqmp: m.iqmp, p: m.p, q: m.q };
-    case 'ed448':
-    case 'dsa':
-      return null;
-  }
 }

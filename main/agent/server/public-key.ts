@@ -2,7 +2,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { sha256Fingerprint } from '../../keys/format';
 import { parsePublicBlob, UnsupportedKeyTypeError, type PublicBlob } from '../../keys/public-blob';
 import { WireError, WireReader } from '../../keys/wire';
-import { EC_CURVES, strip, type EcCurveName } from './key-objects';
+import { EC_CURVES, strip, type EcCurveName } from '../../keys/key-objects';
 
 /** A public key or certificate blob taken apart (keys/public-blob.ts); the agent checks `cert` with exact 64-bit values. */
 export type PublicKeyInfo = PublicBlob;

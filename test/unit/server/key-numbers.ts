@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { PrivateKeyNumbers } from '../../../main/agent/server/key-objects';
+import type { PrivateKeyNumbers } from '../../../main/keys/key-objects';
 
 const b = (s: string | undefined) => Buffer.from(s ?? '', 'base64url');
 

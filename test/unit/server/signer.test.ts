@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { InvalidKeyError } from '../../../main/agent/server/key-objects';
-import { createSigner } from '../../../main/agent/server/signer';
+import { InvalidKeyError } from '../../../main/keys/key-objects';
+import { createSigner } from '../../../main/keys/sign';
 import { ecdsaNumbers, ed25519Numbers, rsaNumbers } from './key-numbers';
 
 /** Splits `string alg, string sig` without the code under test. */

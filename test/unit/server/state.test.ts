@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ActivityLog } from '../../../main/agent/server/activity-log';
 import { Keystore, type StoredIdentity } from '../../../main/agent/server/keystore';
 import { LockState, unlockDelayMs } from '../../../main/agent/server/lock-state';
-import { createSigner } from '../../../main/agent/server/signer';
+import { createSigner } from '../../../main/keys/sign';
 import { ed25519Numbers } from './key-numbers';
 
 function identity(name: string, expiresAt: number | null = null): StoredIdentity {

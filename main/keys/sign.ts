@@ -1,16 +1,21 @@
+// Signing with a private key's numbers: the one place KeyDock makes SSH signatures, for its own
+// agent (main/agent/server) and for the connection tester's IdentityFile keys.
 import { constants, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { mpint, sshString } from '../../keys/wire';
-import { EC_CURVES, privateKeyObject, strip, type EcCurveName, type PrivateKeyNumbers } from './key-objects';
+import { EC_CURVES, InvalidKeyError, privateKeyObject, strip, type EcCurveName, type PrivateKeyNumbers } from './key-objects';
+import { materialOf } from './load';
+import type { KeyMaterial } from './material';
+import type { PrivateKey } from './types';
+import { mpint, sshString } from './wire';
 
-/** SSH_AGENT_RSA_SHA2_256 / _512 sign flags (SPEC §1.2). */
+/** SSH_AGENT_RSA_SHA2_256 / _512 sign flags (docs/agent-protocol.md, sign requests). */
 export const SIGN_FLAG_RSA_SHA2_256 = 0x02;
 export const SIGN_FLAG_RSA_SHA2_512 = 0x04;
 
-/** Signs for one key held by the agent and frames the result as an SSH signature blob. */
+/** Signs for one key and frames the result as an SSH signature blob. */
 export interface Signer {
   readonly kind: PrivateKeyNumbers['kind'];
   readonly bits: number;
-  /** Resolves to `string algorithm, string signature` (SPEC §1.3). */
+  /** Resolves to `string algorithm, string signature` (docs/agent-protocol.md, signature format). */
   sign(data: Buffer, flags: number): Promise<Buffer>;
 }
 
@@ -25,6 +30,28 @@ export function createSigner(numbers: PrivateKeyNumbers): Signer {
     case 'rsa':
       return new RsaSigner(key, strip(numbers.n).length, bitLength(strip(numbers.n)));
   }
+}
+
+/** The numbers a signer needs from key material; null for key types KeyDock does not sign with (Ed448, DSA). */
+export function signingNumbers(m: KeyMaterial): PrivateKeyNumbers | null {
+  switch (m.kind) {
+    case 'ed25519':
+      return { kind: 'ed25519', publicKey: m.pub, seed: m.seed };
+    case 'ecdsa':
+      return { kind: 'ecdsa', curve: m.curve, q: m.q, d: m.d };
+    case 'rsa':
+      return { kind: 'rsa', n: m.n, e: m.e, d: m.d, iqmp: m.iqmp, p: m.p, q: m.q };
+    case 'ed448':
+    case 'dsa':
+      return null;
+  }
+}
+
+/** The signer for a key loaded by main/keys/load.ts; throws InvalidKeyError for a type KeyDock cannot sign with. */
+export function signerForKey(key: PrivateKey): Signer {
+  const numbers = signingNumbers(materialOf(key));
+  if (!numbers) throw new InvalidKeyError(`KeyDock cannot sign with ${key.type} keys`);
+  return createSigner(numbers);
 }
 
 class Ed25519Signer implements Signer {

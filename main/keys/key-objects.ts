@@ -1,6 +1,7 @@
+// Node KeyObjects from raw private key numbers, checked against the public half (main/keys/sign.ts signs with them).
 import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
-/** EC curves the agent signs with, by their SSH names. */
+/** EC curves KeyDock signs with, by their SSH names. */
 export const EC_CURVES = {
   nistp256: { jwk: 'P-256', openssl: 'prime256v1', hash: 'sha256', bytes: 32 },
   nistp384: { jwk: 'P-384', openssl: 'secp384r1', hash: 'sha384', bytes: 48 },
@@ -8,7 +9,7 @@ export const EC_CURVES = {
 } as const;
 export type EcCurveName = keyof typeof EC_CURVES;
 
-/** Raw private key numbers as they travel in an agent ADD body (SPEC §1.4). */
+/** Raw private key numbers as they travel in an agent ADD body (docs/agent-protocol.md, adding keys). */
 export type PrivateKeyNumbers =
   | { kind: 'ed25519'; publicKey: Buffer; seed: Buffer }
   | { kind: 'ecdsa'; curve: EcCurveName; q: Buffer; d: Buffer }
