@@ -1,40 +1,67 @@
+// The composition root of main/: every service of one context is made here, once, and carried as
+// a typed field. The app, the CLI, the browser bridge and the tests each build their own context
+// (tests: a temp HOME through `env`). Layers below this file take a `Runtime` (config/runtime.ts)
+// or a service, never the context itself.
 import { join } from 'node:path';
-import { userPaths, type UserPaths } from './util/paths';
+import { AgentManager } from './agent/manager';
+import { OwnAgentService } from './agent/server/lifecycle';
+import type { Runtime } from './config/runtime';
 import { SettingsStore } from './config/settings-store';
+import { RememberedKeys } from './keys/remembered-keys';
+import { createSecretStore, type SecretStore } from './secrets/store';
 import { EventBus } from './util/events';
+import { userPaths } from './util/paths';
+import { KEYDOCK_VERSION } from './util/version';
 
-/**
- * Everything a service needs from the outside world, passed in rather than read from
- * globals so the CLI, the tests and the app each build their own (tests: a temp HOME).
- */
-export interface AppContext {
-  env: NodeJS.ProcessEnv;
-  platform: NodeJS.Platform;
-  paths: UserPaths;
-  events: EventBus;
-  settings: SettingsStore;
+/** Opens a native file dialog and returns the chosen paths (the Electron glue provides one). */
+export type FilePicker = () => Promise<string[]>;
+
+/** Everything one face of KeyDock works with: its runtime and its services. */
+export interface AppContext extends Runtime {
   transport: 'electron' | 'bridge' | 'cli';
   version: string;
-  /** Services keep long-lived state here (own agent, watchers); disposed on shutdown. */
+  /** The OS keychain (or the store a test passed in). */
+  secrets: SecretStore;
+  /** Keys whose passphrase is in the keychain. */
+  remembered: RememberedKeys;
+  /** The agent KeyDock manages: list, add, remove, lock. */
+  agents: AgentManager;
+  /** KeyDock's own agent inside this process. */
+  ownAgent: OwnAgentService;
+  /** The native open dialog; null where there is none (bridge, CLI, tests). */
+  pickFiles: FilePicker | null;
+  /** Long-lived things services started (sockets, timers); disposed on shutdown. */
   disposers: Array<() => Promise<void> | void>;
 }
 
-export const KEYDOCK_VERSION = '0.1.0';
+export interface ContextOptions {
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  transport: AppContext['transport'];
+  secrets?: SecretStore;
+  pickFiles?: FilePicker;
+}
 
 /** Builds a context from an environment; the only place process.env is read for services. */
-export function createContext(options: { env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform; transport: AppContext['transport'] }): AppContext {
+export function createContext(options: ContextOptions): AppContext {
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
   const paths = userPaths(env, platform);
+  const runtime: Runtime = { env, platform, paths, events: new EventBus(), settings: new SettingsStore(join(paths.configDir, 'settings.json')) };
+  const secrets = options.secrets ?? createSecretStore(platform);
+  const remembered = new RememberedKeys(secrets, paths.configDir);
+  const agents = new AgentManager(runtime, remembered);
+  const ownAgent = new OwnAgentService(runtime);
   return {
-    env,
-    platform,
-    paths,
-    events: new EventBus(),
-    settings: new SettingsStore(join(paths.configDir, 'settings.json')),
+    ...runtime,
     transport: options.transport,
     version: KEYDOCK_VERSION,
-    disposers: [],
+    secrets,
+    remembered,
+    agents,
+    ownAgent,
+    pickFiles: options.pickFiles ?? null,
+    disposers: [() => ownAgent.stop().then(() => undefined), () => agents.dispose()],
   };
 }
 

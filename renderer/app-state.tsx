@@ -6,8 +6,10 @@ export type View = 'identities' | 'test' | 'setup' | 'doctor' | 'activity' | 'se
 
 export interface Route {
   view: View;
-  /** Test view: host to test right away. */
+  /** Test view: the host to show in the host field. */
   target?: string;
+  /** Test view: run the test on arrival (tray and menu); a link from outside only fills the host. */
+  run?: boolean;
   /** Keys view: open the add or lock dialog on arrival. */
   action?: 'add' | 'lock';
   /** Bumps on every navigation so the same route can be re-requested (tray → "Test GitHub" twice). */
@@ -18,11 +20,12 @@ let seq = 0;
 
 /** Turns a route string from main (tray, menu, deep link) into a view; unknown → keys view. */
 export function parseRoute(route: string): Route {
-  const [head, ...rest] = route.replace(/^\/+/, '').split('/');
+  const fillOnly = route.startsWith('fill/');
+  const [head, ...rest] = route.replace(/^fill\//, '').replace(/^\/+/, '').split('/');
   seq += 1;
   switch (head) {
     case 'test':
-      return { view: 'test', target: rest.join('/') || undefined, seq };
+      return { view: 'test', target: rest.join('/') || undefined, run: !fillOnly, seq };
     case 'add':
       return { view: 'identities', action: 'add', seq };
     case 'lock':

@@ -2,23 +2,20 @@ import { app, dialog, Notification, powerMonitor, type BrowserWindow } from 'ele
 import { join } from 'node:path';
 import { createContext, disposeContext } from '../context';
 import { createHandlers } from '../ipc/handlers';
-import { setFilePicker } from '../ipc/handlers/keys';
-import { Router } from '../ipc/router';
 import { connectIpc } from './ipc-electron';
 import { registerAppScheme, serveRenderer } from './protocol';
 import { hardenSession } from './security';
 import { KeyDockTray, reveal } from './tray';
 import { createWindow } from './window';
-import { parseDeepLink } from './deep-link';
+import { parseDeepLink, routeFromArgv } from './deep-link';
 import { installAppMenu } from './menu';
 import { setLinuxAutostart } from '../config/autostart';
 
 // Electron entry: lifecycle, one window, tray, deep links. Services live in main/* and
 // are the same ones the CLI and the browser bridge use.
 
-const ctx = createContext({ transport: 'electron' });
+const ctx = createContext({ transport: 'electron', pickFiles: pickKeyFiles });
 const handlers = createHandlers(ctx);
-const internal = new Router(handlers, {});
 let win: BrowserWindow | null = null;
 let tray: KeyDockTray | null = null;
 let quitting = false;
@@ -35,7 +32,9 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.on('open-url', (event, url) => {
     event.preventDefault();
-    showWindow(parseDeepLink(url) ?? undefined);
+    const route = parseDeepLink(url);
+    if (route === null) console.warn(`keydock: ignored a malformed link (${JSON.stringify(url.slice(0, 200))})`);
+    showWindow(route ?? undefined);
   });
   app.on('web-contents-created', (_e, contents) => contents.on('will-attach-webview', (ev) => ev.preventDefault()));
   void app.whenReady().then(start);
@@ -49,7 +48,7 @@ async function start(): Promise<void> {
   ctx.events.on('settings:changed', (settings) => void applyLoginItem(settings.startAtLogin));
   win = openWindow(process.argv.includes('--hidden'));
   const trayIcon = app.isPackaged ? join(process.resourcesPath, 'tray.png') : join(__dirname, '../../build/icons/tray.png');
-  tray = new KeyDockTray(trayIcon, internal, {
+  tray = new KeyDockTray(trayIcon, ctx.agents, {
     showWindow,
     addKey: () => showWindow('add'),
     quit: () => {
@@ -64,18 +63,8 @@ async function start(): Promise<void> {
     if (win && win.isVisible() && win.isFocused()) return;
     new Notification({ title: 'KeyDock: allow a signature?', body: `${req.client} wants to use “${req.comment}”${req.destination ? ` for ${req.destination}` : ''}.` }).show();
   });
-  setFilePicker(ctx, async () => {
-    const options = {
-      title: 'Choose SSH key files',
-      defaultPath: ctx.paths.sshDir,
-      properties: ['openFile', 'multiSelections', 'showHiddenFiles'] as Array<'openFile' | 'multiSelections' | 'showHiddenFiles'>,
-    };
-    const picked = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
-    return picked.canceled ? [] : picked.filePaths;
-  });
   watchForLock();
-  const settings = await ctx.settings.get();
-  if (settings.runOwnAgent) await internal.dispatch('server:start-agent', {}, { transport: 'internal' });
+  await ctx.ownAgent.startIfEnabled();
   const route = routeFromArgv(process.argv);
   if (route) showWindow(route);
 }
@@ -88,8 +77,7 @@ function watchForLock(): void {
   const drop = async (reason: 'screen-locked' | 'sleep' | 'idle') => {
     const { lockAfterIdleMinutes } = await ctx.settings.get();
     if (lockAfterIdleMinutes <= 0) return;
-    const r = await internal.dispatch('server:remove-all-keys', { reason }, { transport: 'internal' });
-    const removed = r.ok ? (r.value as { removed: number }).removed : 0;
+    const removed = ctx.ownAgent.removeAllKeys();
     if (removed > 0) {
       const why = { 'screen-locked': 'the screen locked', sleep: 'the computer went to sleep', idle: 'you were away' }[reason];
       new Notification({ title: 'KeyDock removed your keys', body: `${removed} key${removed === 1 ? '' : 's'} removed because ${why}. Add them again when you need them.` }).show();
@@ -135,9 +123,15 @@ function showWindow(route?: string): void {
   if (route) ctx.events.emit('app:navigate', { route });
 }
 
-function routeFromArgv(argv: string[]): string | undefined {
-  const link = argv.find((a) => a.startsWith('keydock://'));
-  return link ? (parseDeepLink(link) ?? undefined) : undefined;
+/** The native open dialog behind the add-key dialog's "Browse…". */
+async function pickKeyFiles(): Promise<string[]> {
+  const options = {
+    title: 'Choose SSH key files',
+    defaultPath: ctx.paths.sshDir,
+    properties: ['openFile', 'multiSelections', 'showHiddenFiles'] as Array<'openFile' | 'multiSelections' | 'showHiddenFiles'>,
+  };
+  const picked = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  return picked.canceled ? [] : picked.filePaths;
 }
 
 app.on('before-quit', () => {

@@ -1,5 +1,5 @@
 import { Menu, Tray, nativeImage, type BrowserWindow } from 'electron';
-import type { Router } from '../ipc/router';
+import type { AgentManager } from '../agent/manager';
 
 export interface TrayActions {
   showWindow(route?: string): void;
@@ -14,7 +14,7 @@ export class KeyDockTray {
 
   constructor(
     iconPath: string,
-    private readonly router: Router,
+    private readonly agents: AgentManager,
     private readonly actions: TrayActions,
   ) {
     this.tray = new Tray(nativeImage.createFromPath(iconPath));
@@ -25,8 +25,10 @@ export class KeyDockTray {
 
   /** Re-reads the key count from the managed agent and redraws the menu. */
   async refresh(): Promise<void> {
-    const result = await this.router.dispatch('agent:list-identities', {}, { transport: 'internal' });
-    this.keyCount = result.ok ? (result.value as { identities: unknown[] }).identities.length : null;
+    this.keyCount = await this.agents.list().then(
+      (l) => l.identities.length,
+      () => null,
+    );
     this.render();
   }
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { createContext, disposeContext, KEYDOCK_VERSION, type AppContext } from '../context';
+import type { AppContext } from '../context';
+import { KEYDOCK_VERSION } from '../util/version';
 import { processIo, type CliIo } from './io';
 import { printFailure, printSuccess, type OutputOptions } from './output';
 import { registerAgentCommands } from './commands/agent';
@@ -11,8 +12,8 @@ import { registerUiCommands } from './commands/ui';
 /** What every command gets: its streams, a way to build the service context, and output helpers. */
 export interface CommandEnv {
   io: CliIo;
-  /** A fresh context for this run, disposed after the command. */
-  context(): AppContext;
+  /** A fresh context for this run, disposed after the command (loaded on first use, so --help stays light). */
+  context(): Promise<AppContext>;
   /** Wraps a command body: prints failures, sets the exit code, never shows a stack trace. */
   run<A extends unknown[]>(body: (out: CommandOutput, ...args: A) => Promise<void>): (...args: A) => Promise<void>;
 }
@@ -51,7 +52,8 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
 
   const env: CommandEnv = {
     io,
-    context() {
+    async context() {
+      const { createContext } = await import('../context');
       const ctx = createContext({ env: io.env, transport: 'cli' });
       contexts.push(ctx);
       return ctx;
@@ -73,7 +75,10 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
         } catch (e) {
           state.exitCode = printFailure(io, { json }, e);
         } finally {
-          for (const ctx of contexts.splice(0)) await disposeContext(ctx);
+          if (contexts.length > 0) {
+            const { disposeContext } = await import('../context');
+            for (const ctx of contexts.splice(0)) await disposeContext(ctx);
+          }
         }
       };
     },

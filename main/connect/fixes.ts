@@ -4,7 +4,7 @@
  * key. Host key fixes take the fingerprint the user saw and refuse if the server now shows
  * another one, so a click can never trust a key nobody looked at.
  */
-import { addKeyFile } from '../agent/manager';
+import type { AgentManager } from '../agent/manager';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runtime } from '../config/runtime';
@@ -45,7 +45,7 @@ function mismatch(seen: string, now: string): KeyDockError {
 }
 
 /** Applies one of the tester's safe fixes (see the file comment). */
-export async function applyTesterFix(ctx: Runtime, req: TesterFixRequest): Promise<TesterFixResult> {
+export async function applyTesterFix(ctx: Runtime & { agents: AgentManager }, req: TesterFixRequest): Promise<TesterFixResult> {
   switch (req.kind) {
     case 'trust-host-key': {
       const hk = await fetchHostKey(ctx, req.target, req);
@@ -109,7 +109,7 @@ export async function applyTesterFix(ctx: Runtime, req: TesterFixRequest): Promi
         given = null;
         return p;
       };
-      const identity = await addKeyFile(ctx, req.keyPath, { passphrase: once }).catch((e: unknown) => {
+      const identity = await ctx.agents.addFile(req.keyPath, { passphrase: once }).catch((e: unknown) => {
         if (e instanceof KeyDockError && e.code === 'key-passphrase-needed') {
           throw new KeyDockError(e.code, `${req.keyPath} is protected by a passphrase KeyDock does not know.`, `Load it from the Keys page (or run "keydock add ${req.keyPath}") and type its passphrase, then test again.`);
         }

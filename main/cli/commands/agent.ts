@@ -8,7 +8,6 @@ import { table } from '../output';
 import type { CommandEnv } from '../program';
 
 // Services load when a command runs, so `keydock --help` and each command start with only what they use.
-const manager = () => import('../../agent/manager');
 
 /** `30m`, `2h`, `1d`, `90s` or plain seconds, as ssh-add -t accepts. */
 export function parseLifetime(text: string): number {
@@ -43,7 +42,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .action(
       env.run(async (out) => {
         const { discoverAgents } = await import('../../agent/discovery');
-        const agents = await discoverAgents(env.context());
+        const agents = await discoverAgents((await env.context()));
         out.success({ agents }, () =>
           agents.length === 0
             ? 'No SSH agent found. Start one with `eval "$(ssh-agent)"` or `keydock serve`.'
@@ -61,8 +60,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .option('--agent <path>', 'agent socket (default: the one ssh would use)')
     .action(
       env.run(async (out, opts: { agent?: string }) => {
-        const { listIdentities } = await manager();
-        const list = await listIdentities(env.context(), opts.agent);
+        const list = await (await env.context()).agents.list(opts.agent);
         out.success(list, () => `Agent: ${list.agent.path}\n${identityRows(list.identities)}`);
       }),
     );
@@ -78,15 +76,13 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .option('--remember', 'remember the passphrase in the OS keychain for next time')
     .action(
       env.run(async (out, files: string[], opts: { agent?: string; lifetime?: string; confirm?: boolean; passphraseStdin?: boolean; remember?: boolean }) => {
-        const { addKeyFile } = await manager();
-        const ctx = env.context();
+        const ctx = await env.context();
         const lifetimeSeconds = opts.lifetime ? parseLifetime(opts.lifetime) : undefined;
         const added: Identity[] = [];
         const notices: string[] = [];
         for (const file of files) {
           added.push(
-            await addKeyFile(
-              ctx,
+            await ctx.agents.addFile(
               file,
               {
                 passphrase: passphraseFrom(opts.passphraseStdin),
@@ -113,10 +109,9 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .option('-a, --all', 'remove every key')
     .action(
       env.run(async (out, keys: string[], opts: { agent?: string; all?: boolean }) => {
-        const { removeAllKeys, removeKeys } = await manager();
-        const ctx = env.context();
+        const ctx = await env.context();
         if (opts.all) {
-          await removeAllKeys(ctx, opts.agent);
+          await ctx.agents.removeAll(opts.agent);
           out.success({ removed: 'all' }, () => 'Removed all keys.');
           return;
         }
@@ -130,7 +125,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
             return { publicKey: text };
           }),
         );
-        const removed = await removeKeys(ctx, refs, opts.agent);
+        const removed = await ctx.agents.remove(refs, opts.agent);
         out.success({ removed }, () => removed.map((i) => `Removed ${i.fingerprint} ${i.comment}`).join('\n'));
       }),
     );
@@ -146,11 +141,10 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
       .option('--passphrase-stdin', 'read the passphrase from standard input')
       .action(
         env.run(async (out, opts: { agent?: string; passphraseStdin?: boolean }) => {
-          const { lockAgent, unlockAgent } = await manager();
-          const ctx = env.context();
+          const ctx = await env.context();
           const pass = opts.passphraseStdin ? await readStdinLine(io) : await promptHidden(io, `Passphrase to ${verb} the agent: `);
-          if (verb === 'lock') await lockAgent(ctx, pass, opts.agent);
-          else await unlockAgent(ctx, pass, opts.agent);
+          if (verb === 'lock') await ctx.agents.lock(pass, opts.agent);
+          else await ctx.agents.unlock(pass, opts.agent);
           out.success({}, () => (verb === 'lock' ? 'Agent locked.' : 'Agent unlocked.'));
         }),
       );

@@ -1,7 +1,7 @@
-import { chmod } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { KeyDockError } from '../../util/errors';
+import { sshKeygenTypeName } from '../../../shared/key-types';
 import { CONVERT_TARGETS, isPrivateTarget, type ConvertTarget } from '../../keys/convert';
 import { describePublicBlob, fingerprintMd5, fingerprintSha256, parsePublicKeyLine } from '../../keys/format';
 import type { GenerateType } from '../../keys/generate';
@@ -23,7 +23,7 @@ function passphraseProvider(k: KeyServices, ctx: AppContext, io: CliIo, fromStdi
     return promptHidden(io, info.attempt === 0 ? `Passphrase for ${what}: ` : `Wrong passphrase, try again for ${what}: `);
   };
   // Converting or fingerprinting never promised a keychain, so a missing one is not worth a message here.
-  return k.keychainPassphraseProvider(k.secretStoreFor(ctx), null, ask);
+  return ctx.remembered.passphraseProvider(null, ask);
 }
 
 /** Asks for a new passphrase twice on a terminal, or once on stdin; '' means none. */
@@ -39,12 +39,6 @@ async function newPassphrase(io: CliIo, fromStdin: boolean, none: boolean): Prom
   return a;
 }
 
-function typeLabel(type: string): string {
-  const base = type.replace('-cert-v01@openssh.com', '');
-  const label = base === 'ssh-ed25519' ? 'ED25519' : base === 'ssh-ed448' ? 'ED448' : base === 'ssh-rsa' ? 'RSA' : base === 'ssh-dss' ? 'DSA' : base.startsWith('ecdsa') ? 'ECDSA' : base;
-  return type.endsWith('-cert-v01@openssh.com') ? `${label}-CERT` : label;
-}
-
 export function registerKeysCommands(program: Command, env: CommandEnv): void {
   const { io } = env;
 
@@ -58,20 +52,24 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .option('--passphrase-stdin', 'read the new passphrase from the first line of stdin (empty line = none)')
     .option('--no-passphrase', 'write the key without a passphrase (not recommended)')
     .option('--remember', 'store the passphrase in the system keychain so adding the key needs no prompt')
-    .option('--force', 'replace an existing key file (the old key is lost)')
+    .option('--force', 'replace an existing key pair (the old one is kept as FILE.keydock-old-TIME)')
+    .option('--parents', 'create the folder of --file (mode 0700) when it is missing')
     .action(
-      env.run(async (out, opts: { type: GenerateType; bits?: number; comment?: string; file?: string; passphraseStdin?: boolean; passphrase: boolean; remember?: boolean; force?: boolean }) => {
+      env.run(async (out, opts: { type: GenerateType; bits?: number; comment?: string; file?: string; passphraseStdin?: boolean; passphrase: boolean; remember?: boolean; force?: boolean; parents?: boolean }) => {
         const k = await services();
-        const ctx = env.context();
+        const ctx = await env.context();
         const path = resolve(opts.file ?? join(ctx.paths.sshDir, `id_${opts.type}`));
         const passphrase = await newPassphrase(io, !!opts.passphraseStdin, !opts.passphrase);
         if (opts.remember && !passphrase) throw new KeyDockError('keychain-empty-passphrase', '--remember needs a passphrase to remember.', 'Give a passphrase, or leave out --remember.', { exitCode: 2 });
-        const g = await k.generateKeyFiles({ path, type: opts.type, bits: opts.bits, comment: opts.comment ?? '', passphrase, force: !!opts.force });
+        const g = await k.generateKeyFiles({ path, type: opts.type, bits: opts.bits, comment: opts.comment ?? '', passphrase, force: !!opts.force, createParents: !!opts.parents || !opts.file }).catch((e: unknown) => {
+          if (e instanceof KeyDockError && e.code === 'folder-missing') throw new KeyDockError(e.code, e.message, 'Create the folder, or add --parents to let keydock create it (mode 0700).', { exitCode: 2, cause: e });
+          throw e;
+        });
         let remembered = false;
         let keychainError: ReturnType<KeyDockError['toJSON']> | null = null;
         if (opts.remember) {
           try {
-            await k.rememberKey(ctx, { path, fingerprint: g.fingerprint, comment: opts.comment ?? '' }, passphrase);
+            await ctx.remembered.remember({ path, fingerprint: g.fingerprint, comment: opts.comment ?? '' }, passphrase);
             remembered = true;
           } catch (e) {
             if (!(e instanceof KeyDockError)) throw e;
@@ -79,9 +77,10 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
             out.setExitCode(1);
           }
         }
-        out.success({ path: g.path, publicPath: g.publicPath, fingerprint: g.fingerprint, publicKey: g.publicKey, encrypted: !!passphrase, remembered, keychainError }, () =>
+        out.success({ path: g.path, publicPath: g.publicPath, fingerprint: g.fingerprint, publicKey: g.publicKey, encrypted: !!passphrase, remembered, keychainError, previous: g.previous }, () =>
           [
             `Wrote ${g.path} (private, mode 0600) and ${g.publicPath}.`,
+            ...(g.previous ? [`The previous key pair was kept as ${g.previous.privatePath}${g.previous.publicPath ? ` and ${g.previous.publicPath}` : ''}.`] : []),
             `Fingerprint: ${g.fingerprint}`,
             'Public key (paste into authorized_keys or your Git host):',
             g.publicKey,
@@ -105,7 +104,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .action(
       env.run(async (out, file: string, opts: { to: ConvertTarget; out?: string; passphraseStdin?: boolean; newPassphraseStdin?: boolean; unencrypted?: boolean; force?: boolean }) => {
         const k = await services();
-        const ctx = env.context();
+        const ctx = await env.context();
         const path = resolve(file);
         const data = await k.readKeyFile(path);
         const { parsed, usedPassphrase } = await k.decryptKeyFile(data, path, passphraseProvider(k, ctx, io, !!opts.passphraseStdin));
@@ -119,8 +118,8 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
         const fingerprint = fingerprintSha256(k.publicBlob(parsed.material));
         if (opts.out) {
           const target = resolve(opts.out);
-          await k.writeFileAtomic(target, text, { mode: priv ? 0o600 : 0o644, force: !!opts.force });
-          if (priv) await chmod(target, 0o600);
+          // --force keeps what it replaces as TARGET.keydock-old-TIME: never a private key lost.
+          await k.safeWriteFile(target, text, { mode: priv ? 0o600 : 0o644, forceMode: true, exclusive: !opts.force, ...(opts.force ? { backup: await k.freeBackupPath(target) } : {}) });
           out.success({ path: target, format: opts.to, fingerprint, encrypted: priv && !!passphrase }, () => `Wrote ${target} (${opts.to}${priv ? (passphrase ? ', passphrase-protected' : ', NOT passphrase-protected') : ''}). Fingerprint ${fingerprint}.`);
         } else {
           out.success({ format: opts.to, fingerprint, text }, () => text);
@@ -137,7 +136,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .action(
       env.run(async (out, file: string, opts: { md5?: boolean; passphraseStdin?: boolean }) => {
         const k = await services();
-        const ctx = env.context();
+        const ctx = await env.context();
         const path = resolve(file);
         const data = await k.readKeyFile(path);
         let blob: Buffer | null = null;
@@ -163,7 +162,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
         if (!blob) throw new KeyDockError('key-fingerprint-unknown', `Could not read the public key of ${path}.`, 'Put its .pub file beside it, or pass --passphrase-stdin.');
         const d = describePublicBlob(blob);
         const fingerprint = opts.md5 ? fingerprintMd5(blob) : fingerprintSha256(blob);
-        out.success({ fingerprint, bits: d.bits, type: d.type, comment }, () => `${d.bits} ${fingerprint} ${comment || 'no comment'} (${typeLabel(d.type)})`);
+        out.success({ fingerprint, bits: d.bits, type: d.type, comment }, () => `${d.bits} ${fingerprint} ${comment || 'no comment'} (${sshKeygenTypeName(d.type)})`);
       }),
     );
 
@@ -173,8 +172,8 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .action(
       env.run(async (out, file: string) => {
         const k = await services();
-        const ctx = env.context();
-        const info = await k.inspectKeyFile(resolve(file), { isRemembered: (fp) => k.isRemembered(ctx, fp), platform: ctx.platform });
+        const ctx = await env.context();
+        const info = await k.inspectKeyFile(resolve(file), { isRemembered: (fp) => ctx.remembered.isRemembered(fp), platform: ctx.platform });
         out.success({ ...info }, () => {
           const rows: string[][] = [
             ['File', info.path],
@@ -207,9 +206,8 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .description('remove a remembered passphrase from the system keychain')
     .action(
       env.run(async (out, target: string) => {
-        const k = await services();
-        const ctx = env.context();
-        const r = await k.forgetKey(ctx, target.startsWith('SHA256:') ? target : resolve(target));
+        const ctx = await env.context();
+        const r = await ctx.remembered.forget(target.startsWith('SHA256:') ? target : resolve(target));
         if (!r.removed) {
           throw new KeyDockError('keychain-not-remembered', `No passphrase is remembered for ${r.fingerprint}.`, 'Nothing to do; keydock inspect FILE shows whether a key is remembered.');
         }
@@ -222,9 +220,8 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .description('load every key with a remembered passphrase into the agent (what KeyDock does at login)')
     .action(
       env.run(async (out) => {
-        const k = await services();
-        const ctx = env.context();
-        const r = await k.loadRememberedKeys(ctx, () => k.agentAdderFor(ctx));
+        const ctx = await env.context();
+        const r = await ctx.agents.loadRemembered();
         if (r.failed.length) out.setExitCode(1);
         out.success({ ...r }, () =>
           [

@@ -1,13 +1,4 @@
 import type { agentChannels } from '../../../shared/contract/agent';
-import {
-  addKeyFile,
-  listIdentities,
-  lockAgent,
-  removeAllKeys,
-  removeKeys,
-  unlockAgent,
-  watchAgent,
-} from '../../agent/manager';
 import { discoverAgents } from '../../agent/discovery';
 import type { AppContext } from '../../context';
 import { KeyDockError } from '../../util/errors';
@@ -28,16 +19,15 @@ export function createAgentHandlers(ctx: AppContext): AgentHandlers {
       return chosen;
     },
     'agent:list-identities': async ({ agentId }) => {
-      const list = await listIdentities(ctx, agentId);
-      watchAgent(ctx);
+      const list = await ctx.agents.list(agentId);
+      ctx.agents.watch();
       return list;
     },
     'agent:add-key': async (req) => {
       const file = await checkKeyPathFromRenderer(req.path, 'private');
       // The passphrase typed in the window is used once; a wrong one is reported, not retried.
       let given = req.passphrase ?? null;
-      return addKeyFile(
-        ctx,
+      return ctx.agents.addFile(
         file,
         {
           passphrase: async () => {
@@ -53,19 +43,19 @@ export function createAgentHandlers(ctx: AppContext): AgentHandlers {
       );
     },
     'agent:remove-key': async ({ agentId, fingerprint }) => {
-      await removeKeys(ctx, [{ fingerprint }], agentId);
+      await ctx.agents.remove([{ fingerprint }], agentId);
       return { done: true as const };
     },
     'agent:remove-all': async ({ agentId }) => {
-      await removeAllKeys(ctx, agentId);
+      await ctx.agents.removeAll(agentId);
       return { done: true as const };
     },
     'agent:lock': async ({ agentId, passphrase }) => {
-      await lockAgent(ctx, passphrase, agentId);
+      await ctx.agents.lock(passphrase, agentId);
       return { done: true as const };
     },
     'agent:unlock': async ({ agentId, passphrase }) => {
-      await unlockAgent(ctx, passphrase, agentId);
+      await ctx.agents.unlock(passphrase, agentId);
       return { done: true as const };
     },
   };

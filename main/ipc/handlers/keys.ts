@@ -7,28 +7,17 @@ import { generateKeyFiles } from '../../keys/generate';
 import { inspectKeyFile, listKeyFiles } from '../../keys/inspect';
 import { checkKeyPathFromRenderer } from '../../keys/ipc-paths';
 import { openKeyData, readKeyFile } from '../../keys/load';
-import { forgetKey, isRemembered, loadRememberedKeys, rememberKey, agentAdderFor } from '../../keys/service';
 import type { Handlers } from '../router';
 
 type KeysHandlers = Pick<Handlers, keyof typeof keysChannels>;
 
-/** Opens a native file dialog and returns the chosen paths (Electron glue in main/app provides it). */
-export type FilePicker = () => Promise<string[]>;
-
-const pickers = new WeakMap<AppContext, FilePicker>();
-
-/** Lets the Electron layer plug in its native open dialog; the bridge and tests have none. */
-export function setFilePicker(ctx: AppContext, picker: FilePicker): void {
-  pickers.set(ctx, picker);
-}
-
 /** The key file service for the app: paths from the renderer are checked before use. */
 export function createKeysHandlers(ctx: AppContext): KeysHandlers {
-  const remembered = (fp: string) => isRemembered(ctx, fp);
+  const remembered = (fp: string) => ctx.remembered.isRemembered(fp);
   return {
     'keys:list-files': async () => listKeyFiles(ctx.paths.sshDir, { isRemembered: remembered, platform: ctx.platform }),
     'keys:pick-files': async () => {
-      const picker = pickers.get(ctx);
+      const picker = ctx.pickFiles;
       if (!picker) {
         throw new KeyDockError('picker-unavailable', 'A file picker is not available here.', 'Choose the key from the list of keys found in ~/.ssh.');
       }
@@ -62,16 +51,16 @@ export function createKeysHandlers(ctx: AppContext): KeysHandlers {
       const g = await generateKeyFiles({ path, type: req.type, bits: req.bits, comment: req.comment, passphrase: req.passphrase || undefined, force: req.overwrite });
       let rememberedNow = false;
       if (req.remember && req.passphrase) {
-        await rememberKey(ctx, { path, fingerprint: g.fingerprint, comment: req.comment }, req.passphrase);
+        await ctx.remembered.remember({ path, fingerprint: g.fingerprint, comment: req.comment }, req.passphrase);
         rememberedNow = true;
       }
       return { path: g.path, publicPath: g.publicPath, fingerprint: g.fingerprint, publicKey: g.publicKey, remembered: rememberedNow };
     },
     'keys:forget-passphrase': async (req) => {
-      const r = await forgetKey(ctx, req.fingerprint.startsWith('SHA256:') ? req.fingerprint : `SHA256:${req.fingerprint}`);
+      const r = await ctx.remembered.forget(req.fingerprint.startsWith('SHA256:') ? req.fingerprint : `SHA256:${req.fingerprint}`);
       if (!r.removed) throw new KeyDockError('keychain-not-remembered', `No passphrase is remembered for ${r.fingerprint}.`, 'Nothing to do.');
       return { done: true as const };
     },
-    'keys:load-remembered': async () => loadRememberedKeys(ctx, () => agentAdderFor(ctx)),
+    'keys:load-remembered': () => ctx.agents.loadRemembered(),
   };
 }

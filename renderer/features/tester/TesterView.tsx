@@ -17,7 +17,7 @@ export function TesterView() {
   useEffect(() => {
     if (route.view === 'test' && route.target) {
       setHost(route.target);
-      void test.run(route.target);
+      if (route.run) void test.run(route.target);
     }
   }, [route.seq]);
 

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../../main/agent/client';
 import { MSG, encode, frame } from '../../../main/agent/codec';
 import { openAgentStream } from '../../../main/agent/stream';
-import { addKeyFile, listIdentities, lockAgent, removeAllKeys, removeKeys, unlockAgent } from '../../../main/agent/manager';
 import { createContext, type AppContext } from '../../../main/context';
 import { sshString } from '../../../main/keys/wire';
 import { run } from '../../support/processes';
@@ -61,17 +60,17 @@ describe('agent manager with a real ssh-agent', () => {
     for (const [name, type, bits] of kinds) {
       for (const enc of [false, true]) {
         const file = await keygen(`${name}${enc ? '-enc' : ''}`, type, bits, enc ? 'pw-' + name : '');
-        const id = await addKeyFile(ctx, file, { passphrase: async () => 'pw-' + name });
+        const id = await ctx.agents.addFile(file, { passphrase: async () => 'pw-' + name });
         expect(id.comment).toBe(`${name}${enc ? '-enc' : ''}@kd`);
       }
     }
-    const ours = (await listIdentities(ctx)).identities.map((i) => `${i.fingerprint} ${i.comment}`).sort();
+    const ours = (await ctx.agents.list()).identities.map((i) => `${i.fingerprint} ${i.comment}`).sort();
     expect(ours).toHaveLength(10);
     expect(ours).toEqual((await sshAddList()).sort());
   });
 
   it('lists keys added by ssh-add with -c, -t and a certificate', async () => {
-    await removeAllKeys(ctx);
+    await ctx.agents.removeAll();
     const c = await keygen('confirm', 'ed25519', null);
     const t = await keygen('timed', 'ed25519', null);
     const ca = await keygen('ca', 'ed25519', null);
@@ -80,43 +79,43 @@ describe('agent manager with a real ssh-agent', () => {
     expect((await agent.sshAdd(['-c', c])).code).toBe(0);
     expect((await agent.sshAdd(['-t', '600', t])).code).toBe(0);
     expect((await agent.sshAdd([u])).code).toBe(0);
-    const list = (await listIdentities(ctx)).identities;
+    const list = (await ctx.agents.list()).identities;
     expect(list.map((i) => i.comment).sort()).toEqual(['confirm@kd', 'timed@kd', 'user@kd', 'user@kd'].sort());
     const cert = list.find((i) => i.type.endsWith('-cert-v01@openssh.com'));
     expect(cert).toMatchObject({ type: 'ssh-ed25519-cert-v01@openssh.com', isCertificate: true });
   });
 
   it('removes exactly the named key, then all', async () => {
-    await removeAllKeys(ctx);
+    await ctx.agents.removeAll();
     const a = await keygen('rm-a', 'ed25519', null);
     const b = await keygen('rm-b', 'ed25519', null);
-    await addKeyFile(ctx, a, { passphrase: null });
-    const idB = await addKeyFile(ctx, b, { passphrase: null });
-    await removeKeys(ctx, [{ fingerprint: idB.fingerprint }]);
+    await ctx.agents.addFile(a, { passphrase: null });
+    const idB = await ctx.agents.addFile(b, { passphrase: null });
+    await ctx.agents.remove([{ fingerprint: idB.fingerprint }]);
     expect((await sshAddList()).map((l) => l.split(' ')[1])).toEqual(['rm-a@kd']);
-    await removeKeys(ctx, [{ publicKey: await readFile(`${a}.pub`, 'utf8') }]);
+    await ctx.agents.remove([{ publicKey: await readFile(`${a}.pub`, 'utf8') }]);
     expect(await sshAddList()).toEqual([]);
-    await addKeyFile(ctx, a, { passphrase: null });
-    await removeAllKeys(ctx);
+    await ctx.agents.addFile(a, { passphrase: null });
+    await ctx.agents.removeAll();
     expect(await sshAddList()).toEqual([]);
-    await expect(removeKeys(ctx, [{ fingerprint: idB.fingerprint }])).rejects.toMatchObject({ code: 'key-not-loaded' });
+    await expect(ctx.agents.remove([{ fingerprint: idB.fingerprint }])).rejects.toMatchObject({ code: 'key-not-loaded' });
   });
 
   it('locks (ssh-add -l sees nothing, adding fails) until unlocked with the right passphrase', async () => {
     const k = await keygen('lockme', 'ed25519', null);
-    await addKeyFile(ctx, k, { passphrase: null });
-    await lockAgent(ctx, 'sesame');
+    await ctx.agents.addFile(k, { passphrase: null });
+    await ctx.agents.lock('sesame');
     expect(await sshAddList()).toEqual([]);
-    await expect(addKeyFile(ctx, k, { passphrase: null })).rejects.toMatchObject({ code: 'agent-refused' });
-    await expect(unlockAgent(ctx, 'wrong')).rejects.toMatchObject({ code: 'agent-unlock-failed' });
-    await unlockAgent(ctx, 'sesame');
+    await expect(ctx.agents.addFile(k, { passphrase: null })).rejects.toMatchObject({ code: 'agent-refused' });
+    await expect(ctx.agents.unlock('wrong')).rejects.toMatchObject({ code: 'agent-unlock-failed' });
+    await ctx.agents.unlock('sesame');
     expect((await sshAddList()).map((l) => l.split(' ')[1])).toEqual(['lockme@kd']);
-    await removeAllKeys(ctx);
+    await ctx.agents.removeAll();
   });
 
   it('adds with a lifetime that the agent enforces, and with confirm', async () => {
     const k = await keygen('short', 'ed25519', null);
-    await addKeyFile(ctx, k, { passphrase: null, lifetimeSeconds: 1, confirm: true });
+    await ctx.agents.addFile(k, { passphrase: null, lifetimeSeconds: 1, confirm: true });
     expect(await sshAddList()).toHaveLength(1);
     await expect.poll(sshAddList, { timeout: 10_000, interval: 250 }).toEqual([]);
   });
@@ -124,8 +123,8 @@ describe('agent manager with a real ssh-agent', () => {
   it('gets signatures that verify (ed25519, rsa-sha2-256, rsa-sha2-512)', async () => {
     const ed = await keygen('sign-ed', 'ed25519', null);
     const rsa = await keygen('sign-rsa', 'rsa', '3072');
-    await addKeyFile(ctx, ed, { passphrase: null });
-    await addKeyFile(ctx, rsa, { passphrase: null });
+    await ctx.agents.addFile(ed, { passphrase: null });
+    await ctx.agents.addFile(rsa, { passphrase: null });
     const client = new AgentClient(await openAgentStream(agent.socket));
     try {
       const data = Buffer.from('data to sign');
@@ -145,7 +144,7 @@ describe('agent manager with a real ssh-agent', () => {
     } finally {
       client.close();
     }
-    await removeAllKeys(ctx);
+    await ctx.agents.removeAll();
   });
 });
 
@@ -227,7 +226,7 @@ describe('keydock CLI bad inputs (real processes)', () => {
 
   it('list --json prints the agent and its identities', async () => {
     const k = await keygen('json', 'ed25519', null);
-    await removeAllKeys(ctx);
+    await ctx.agents.removeAll();
     expect((await cli(['add', k])).code).toBe(0);
     const r = await cli(['--json', 'list']);
     const out = JSON.parse(r.stdout) as { agent: { path: string }; identities: Array<Record<string, unknown>> };

@@ -2,7 +2,6 @@ import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addKeyFile, listIdentities, removeKeys } from '../../../main/agent/manager';
 import { createContext } from '../../../main/context';
 import { run, startProcess, stopProcess } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
@@ -45,13 +44,13 @@ describe('a key KeyDock loads signs a real ssh login', () => {
     const key = await keygen('login', 'pw-login');
     await sshd.addKey(`${key}.pub`, 'octocat');
     const ctx = createContext({ env: { ...home.env, SSH_AUTH_SOCK: agent.socket }, transport: 'cli' });
-    await addKeyFile(ctx, key, { passphrase: async () => 'pw-login' });
+    await ctx.agents.addFile(key, { passphrase: async () => 'pw-login' });
     const ssh = (extra: string[]) =>
       run('ssh', ['-F', '/dev/null', '-p', String(sshd.port), '-o', `UserKnownHostsFile=${sshd.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', `IdentityAgent=${agent.socket}`, '-o', 'IdentityFile=none', '-T', ...extra, `${sshd.user}@127.0.0.1`], { env: home.env });
     const ok = await ssh([]);
     expect(ok.stderr).toContain("Hi octocat! You've successfully authenticated");
     // Removing it through KeyDock makes the same login fail: the agent really was the signer.
-    await removeKeys(ctx, [{ publicKey: await readFile(`${key}.pub`, 'utf8') }]);
+    await ctx.agents.remove([{ publicKey: await readFile(`${key}.pub`, 'utf8') }]);
     const denied = await ssh([]);
     expect(denied.code).toBe(255);
     expect(denied.stderr).toContain('Permission denied (publickey)');
@@ -71,13 +70,13 @@ describe('PuTTY Pageant (Unix) as the managed agent', () => {
     try {
       await expect.poll(() => access(link).then(() => true, () => false), { timeout: 10_000, interval: 100 }).toBe(true);
       const ctx = createContext({ env: { ...home.env, SSH_AUTH_SOCK: link }, transport: 'cli' });
-      expect((await listIdentities(ctx)).identities.map((i) => i.comment)).toEqual(['in-pageant@kd']);
+      expect((await ctx.agents.list()).identities.map((i) => i.comment)).toEqual(['in-pageant@kd']);
       const added = await keygen('via-keydock');
-      await addKeyFile(ctx, added, { passphrase: null });
+      await ctx.agents.addFile(added, { passphrase: null });
       const listed = await run('ssh-add', ['-l', '-E', 'sha256'], { env: { ...home.env, SSH_AUTH_SOCK: link } });
       expect(listed.stdout).toContain('via-keydock@kd');
       // Pageant does not take constrained adds (SPEC §1.10): a clear refusal, not a hang.
-      await expect(addKeyFile(ctx, added, { passphrase: null, lifetimeSeconds: 60 })).rejects.toMatchObject({ code: 'agent-refused' });
+      await expect(ctx.agents.addFile(added, { passphrase: null, lifetimeSeconds: 60 })).rejects.toMatchObject({ code: 'agent-refused' });
     } finally {
       await stopProcess(pageant);
       await rm(pdir, { recursive: true, force: true });

@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createContext, disposeContext, type AppContext } from '../../../main/context';
 import { createHandlers } from '../../../main/ipc/handlers';
-import { setFilePicker } from '../../../main/ipc/handlers/keys';
 import { Router } from '../../../main/ipc/router';
 import { convertMaterial } from '../../../main/keys/convert';
 import { materialOf } from '../../../main/keys/load';
-import { setAgentAdder } from '../../../main/keys/service';
 import { startKeyring, type TestKeyring } from '../../support/keyring';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
@@ -39,7 +37,7 @@ describe('keys over IPC with a real keychain and agent', () => {
     ctx = createContext({ env: { ...home.env, ...keyring.env }, transport: 'bridge' });
     router = new Router(createHandlers(ctx), { bridgeToken: 't', bridgeOrigins: ['http://127.0.0.1:1'] }, { validateResponses: true });
     // ssh-add is the real peer here: the loaded key is handed over as a 0600 OpenSSH file.
-    setAgentAdder(ctx, async (key) => {
+    ctx.agents.setLoadTarget(async (key) => {
       const dir = await mkdtemp(join(tmpdir(), 'kd-add-'));
       try {
         await writeFile(join(dir, 'k'), await convertMaterial(materialOf(key), key.comment, 'openssh'), { mode: 0o600 });
@@ -81,9 +79,9 @@ describe('keys over IPC with a real keychain and agent', () => {
     expect(await call('keys:pick-files')).toMatchObject({ ok: false, error: { code: 'picker-unavailable' } });
     await mkdir(join(home.dir, 'links'));
     await symlink('/etc/hostname', join(home.dir, 'links', 'sneaky'));
-    setFilePicker(ctx, async () => [join(home.dir, 'links', 'sneaky')]);
+    ctx.pickFiles = async () => [join(home.dir, 'links', 'sneaky')];
     expect(await call('keys:pick-files')).toMatchObject({ ok: false, error: { code: 'key-path-refused' } });
-    setFilePicker(ctx, async () => [join(home.sshDir, 'putty.ppk')]);
+    ctx.pickFiles = async () => [join(home.sshDir, 'putty.ppk')];
     expect(await call('keys:pick-files')).toEqual({ ok: true, value: [join(home.sshDir, 'putty.ppk')] });
   });
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPrivateKeyFile } from '../../../main/keys/load';
-import { keychainPassphraseProvider, rememberPassphrase } from '../../../main/secrets/passphrases';
+import { keychainPassphraseProvider } from '../../../main/keys/remembered-keys';
+import { rememberPassphrase } from '../../../main/secrets/passphrases';
 import { keychainUnavailable, type SecretStore } from '../../../main/secrets/store';
 import type { KeyDockError } from '../../../main/util/errors';
 

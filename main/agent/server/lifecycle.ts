@@ -1,0 +1,96 @@
+// KeyDock's own agent inside a long-running process (the app, `keydock ui`): at most one running,
+// its confirm queue answered from the window, its activity kept after a stop. `keydock serve`
+// runs the same agent without this service (own-agent.ts).
+import type { ActivityEntry, ServerStatus } from '../../../shared/contract/server';
+import type { Runtime } from '../../config/runtime';
+import { KeyDockError } from '../../util/errors';
+import type { ActivityLog } from './activity-log';
+import { UiConfirmer } from './confirm';
+import type { RunningAgent } from './own-agent';
+
+/** Starts, stops and reports on the own agent of one context. */
+export class OwnAgentService {
+  private agent: RunningAgent | null = null;
+  private starting: Promise<RunningAgent> | null = null;
+  private readonly confirmer: UiConfirmer;
+  /** Kept after a stop so the activity view still shows what happened. */
+  private activity: ActivityLog | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly rt: Runtime) {
+    this.confirmer = new UiConfirmer({
+      onRequest: (p) =>
+        rt.events.emit('server:confirm-request', {
+          requestId: p.requestId,
+          fingerprint: p.prompt.fingerprint,
+          comment: p.prompt.comment,
+          keyType: p.prompt.keyType,
+          client: p.prompt.client,
+          destination: p.prompt.destination,
+          expiresAt: p.expiresAt,
+        }),
+      onClosed: (requestId, allowed) => rt.events.emit('server:confirm-closed', { requestId, allowed }),
+    });
+  }
+
+  status(): ServerStatus {
+    const a = this.agent;
+    return { running: a !== null, socketPath: a?.socketPath ?? null, keyCount: a?.server.keyCount ?? 0, locked: a?.server.locked ?? false };
+  }
+
+  /** Starts the agent (on `socketPath` or the default socket); a second start is a no-op. */
+  async start(socketPath?: string): Promise<ServerStatus> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    if (this.agent) {
+      if (socketPath && socketPath !== this.agent.socketPath) {
+        throw new KeyDockError('agent-already-running', `KeyDock's agent already runs on ${this.agent.socketPath}.`, 'Stop it first to move it to another socket.');
+      }
+      return this.status();
+    }
+    // Loaded on first start: the CLI's other commands never pay for the server and its transports.
+    const { startOwnAgent } = await import('./own-agent');
+    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer } });
+    try {
+      const agent = await this.starting;
+      this.agent = agent;
+      this.activity = agent.server.activity;
+      this.unsubscribe = agent.server.activity.subscribe((e) => this.rt.events.emit('server:activity', e));
+    } finally {
+      this.starting = null;
+    }
+    return this.status();
+  }
+
+  /** Starts the agent when the user's settings ask KeyDock to run its own. */
+  async startIfEnabled(): Promise<void> {
+    if ((await this.rt.settings.get()).runOwnAgent) await this.start();
+  }
+
+  /** Stops the agent (its keys are forgotten) and denies any pending confirmation. */
+  async stop(): Promise<ServerStatus> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    const a = this.agent;
+    this.agent = null;
+    this.confirmer.denyAll();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await a?.stop();
+    return this.status();
+  }
+
+  /** Drops every key (screen lock, sleep, idle); the number dropped. */
+  removeAllKeys(): number {
+    return this.agent ? this.agent.server.keystore.removeAll() : 0;
+  }
+
+  listActivity(filter: { fingerprint?: string } = {}): ActivityEntry[] {
+    return this.activity?.list(filter.fingerprint ? { fingerprint: filter.fingerprint } : {}) ?? [];
+  }
+
+  /** The window's answer to a confirm prompt. */
+  answerConfirm(requestId: string, allow: boolean): void {
+    if (!this.confirmer.answer(requestId, allow)) {
+      throw new KeyDockError('confirm-not-pending', 'That confirmation is no longer waiting for an answer.', 'It was answered already or timed out after 30 seconds; ask again from the program that wanted the key.');
+    }
+  }
+}
