@@ -1,7 +1,7 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UserPaths } from '../util/paths';
-import { writeFileAtomic } from '../util/atomic-write';
+import { safeWriteFile } from '../util/safe-write';
 
 /** Path of the XDG autostart entry that starts KeyDock at login on Linux desktops. */
 export function autostartFile(paths: UserPaths, env: NodeJS.ProcessEnv): string {
@@ -36,6 +36,5 @@ export async function setLinuxAutostart(paths: UserPaths, env: NodeJS.ProcessEnv
     await rm(file, { force: true });
     return;
   }
-  await mkdir(join(file, '..'), { recursive: true });
-  await writeFileAtomic(file, autostartEntry(execPath), { mode: 0o644 });
+  await safeWriteFile(file, autostartEntry(execPath), { mode: 0o644, createParents: true });
 }

@@ -1,14 +1,15 @@
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Settings } from '../../shared/contract/app';
-import { writeFileAtomic } from '../util/atomic-write';
+import { withFileLock } from '../util/file-lock';
+import { copyFileAtomic, safeWriteFile } from '../util/safe-write';
 
 // The schema (and zod with it) loads on first use, not with every CLI command that makes a context.
 const schema = async () => (await import('../../shared/contract/app')).Settings;
 
 /**
  * Persists the user's settings as JSON. A file that does not parse is copied aside to
- * `<file>.corrupt` before defaults are used, so the next save cannot lose what was in it.
+ * `<file>.corrupt` (atomically) before defaults are used, so the next save cannot lose what was
+ * in it. The app and the CLI may both save: an update re-reads the file under its lock.
  */
 export class SettingsStore {
   private cache: Settings | null = null;
@@ -17,12 +18,34 @@ export class SettingsStore {
 
   async get(): Promise<Settings> {
     if (this.cache) return this.cache;
+    this.cache = await this.read();
+    return this.cache;
+  }
+
+  async update(patch: Partial<Settings>): Promise<Settings> {
+    const Settings = await schema();
+    const next = await withFileLock(
+      this.file,
+      async () => {
+        const current = await this.read();
+        const merged = Settings.parse({ ...current, ...patch });
+        await safeWriteFile(this.file, JSON.stringify(merged, null, 2) + '\n', { mode: 0o600 });
+        return merged;
+      },
+      { createParents: true },
+    );
+    this.cache = next;
+    return next;
+  }
+
+  /** The settings on disk now: defaults for a missing file, and for a corrupt one after keeping it aside. */
+  private async read(): Promise<Settings> {
     const Settings = await schema();
     let raw: string;
     try {
       raw = await readFile(this.file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return (this.cache = Settings.parse({}));
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Settings.parse({});
       throw e;
     }
     let parsed: unknown;
@@ -32,17 +55,8 @@ export class SettingsStore {
       parsed = undefined;
     }
     const result = Settings.safeParse(parsed);
-    if (!result.success) await copyFile(this.file, `${this.file}.corrupt`);
-    this.cache = result.success ? result.data : Settings.parse({});
-    return this.cache;
-  }
-
-  async update(patch: Partial<Settings>): Promise<Settings> {
-    const Settings = await schema();
-    const next = Settings.parse({ ...(await this.get()), ...patch });
-    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
-    this.cache = next;
-    return next;
+    if (result.success) return result.data;
+    await copyFileAtomic(this.file, `${this.file}.corrupt`);
+    return Settings.parse({});
   }
 }

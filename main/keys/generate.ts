@@ -3,8 +3,8 @@
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { KeyDockError } from '../util/errors';
+import { checkKeyPairTargets, writeKeyPair } from '../util/safe-write';
 import { fingerprintSha256, publicKeyLine } from './format';
-import { ensureAbsent, writeFileAtomic } from './files';
 import { fromKeyObject, publicBlob, type KeyMaterial } from './material';
 import { writeOpenSsh } from './openssh';
 
@@ -51,20 +51,39 @@ export interface GeneratedKeyFiles {
   fingerprint: string;
   publicKey: string;
   material: KeyMaterial;
+  /** Where a replaced pair was kept (`NAME.keydock-old-<UTC time>`, + `.pub`), when `force` replaced one. */
+  previous: { privatePath: string; publicPath: string | null } | null;
 }
 
-/** Generates a key and writes `path` (0600, atomic, no overwrite unless force) and `path.pub`. */
-export async function generateKeyFiles(opts: { path: string; type?: GenerateType; bits?: number; comment?: string; passphrase?: string; force?: boolean; rounds?: number }): Promise<GeneratedKeyFiles> {
+export interface GenerateKeyFilesOptions {
+  path: string;
+  type?: GenerateType;
+  bits?: number;
+  comment?: string;
+  passphrase?: string;
+  /** Replace an existing pair (kept as a backup, never lost). */
+  force?: boolean;
+  rounds?: number;
+  /** Create missing folders with mode 0700 (default true; the CLI asks for --parents). */
+  createParents?: boolean;
+}
+
+/**
+ * Generates a key and writes `path` (0600) and `path.pub` as one pair that no interruption leaves
+ * half-written or mismatched. An existing private key is refused unless `force`; a lone `.pub`
+ * without its private key counts as absent. Targets are checked before the (slow) generation.
+ */
+export async function generateKeyFiles(opts: GenerateKeyFilesOptions): Promise<GeneratedKeyFiles> {
   const publicPath = `${opts.path}.pub`;
-  if (!opts.force) await ensureAbsent([opts.path, publicPath]);
+  const write = { overwrite: !!opts.force, createParents: opts.createParents ?? true };
+  await checkKeyPairTargets(opts.path, publicPath, write);
   const material = await generateMaterial(opts.type ?? 'ed25519', opts.bits);
   const comment = opts.comment ?? '';
   const text = await writeOpenSsh(material, comment, { passphrase: opts.passphrase, rounds: opts.rounds });
   const blob = publicBlob(material);
   const line = publicKeyLine(blob, comment);
-  await writeFileAtomic(opts.path, text, { mode: 0o600, force: opts.force });
-  await writeFileAtomic(publicPath, `${line}\n`, { mode: 0o644, force: true });
-  return { path: opts.path, publicPath, fingerprint: fingerprintSha256(blob), publicKey: line, material };
+  const written = await writeKeyPair(opts.path, text, publicPath, `${line}\n`, write);
+  return { path: opts.path, publicPath, fingerprint: fingerprintSha256(blob), publicKey: line, material, previous: written.previous };
 }
 
 function usage(message: string, hint = ''): KeyDockError {

@@ -3,15 +3,17 @@
  * hostfile.c): `[@marker] patterns keytype base64 [comment]`, hashed `|1|salt|hmac` names,
  * `[host]:port` for non-22 ports, `*`/`?` wildcards, `!` negation, `@revoked`,
  * `@cert-authority`. Edits (trust a key, remove a stale one) touch only their own lines:
- * every other byte of the file stays as it was, the write is atomic, and the previous
- * file is kept as `known_hosts.old` like `ssh-keygen -R` does.
+ * every other byte of the file stays as it was, the write is atomic (through a symlink to
+ * the file it names), and the previous file is kept as `known_hosts.old` like `ssh-keygen -R`
+ * does, written just as safely. Each edit reads and writes the file under its lock, so the
+ * app and the CLI trusting hosts at once lose no line.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { KeyDockError } from '../util/errors';
+import { withFileLock } from '../util/file-lock';
+import { safeWriteFile } from '../util/safe-write';
 import { fingerprintSha256 } from '../keys/format';
-import { writeFileAtomic } from '../util/atomic-write';
 import { matchPatternList } from './ssh-config-parse';
 
 export interface KnownHostsEntry {
@@ -189,9 +191,12 @@ export function hashHostName(name: string, salt: Buffer = randomBytes(20)): stri
 }
 
 async function writeKeepingBackup(file: KnownHostsFile, rawLines: string[]): Promise<void> {
-  await mkdir(dirname(file.path), { recursive: true, mode: 0o700 });
-  if (file.exists) await copyFile(file.path, `${file.path}.old`);
-  await writeFileAtomic(file.path, Buffer.from(rawLines.join(''), 'latin1'), file.exists ? {} : { mode: 0o644 });
+  await safeWriteFile(file.path, Buffer.from(rawLines.join(''), 'latin1'), { mode: 0o644, createParents: true, ...(file.exists ? { backup: `${file.path}.old` } : {}) });
+}
+
+/** Runs a read-modify-write of PATH under its lock (the folder is created 0700 if missing). */
+function locked<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(path, fn, { createParents: true });
 }
 
 /**
@@ -199,15 +204,17 @@ async function writeKeepingBackup(file: KnownHostsFile, rawLines: string[]): Pro
  * config hashes known hosts. Returns the 1-based line number written.
  */
 export async function addKnownHost(path: string, name: string, blob: Buffer, options: { hash?: boolean } = {}): Promise<number> {
-  const file = await readKnownHosts(path);
-  const lines = [...file.rawLines];
-  const last = lines[lines.length - 1];
-  const eol = lines.some((l) => l.endsWith('\r\n')) ? '\r\n' : '\n';
-  if (last !== undefined && !last.endsWith('\n')) lines[lines.length - 1] = last + eol;
-  const host = options.hash ? hashHostName(name) : name.toLowerCase();
-  lines.push(`${host} ${blobKeyType(blob)} ${blob.toString('base64')}${eol}`);
-  await writeKeepingBackup(file, lines);
-  return lines.length;
+  return locked(path, async () => {
+    const file = await readKnownHosts(path);
+    const lines = [...file.rawLines];
+    const last = lines[lines.length - 1];
+    const eol = lines.some((l) => l.endsWith('\r\n')) ? '\r\n' : '\n';
+    if (last !== undefined && !last.endsWith('\n')) lines[lines.length - 1] = last + eol;
+    const host = options.hash ? hashHostName(name) : name.toLowerCase();
+    lines.push(`${host} ${blobKeyType(blob)} ${blob.toString('base64')}${eol}`);
+    await writeKeepingBackup(file, lines);
+    return lines.length;
+  });
 }
 
 /**
@@ -216,27 +223,29 @@ export async function addKnownHost(path: string, name: string, blob: Buffer, opt
  * removed. Returns the 1-based line numbers removed (from the original file).
  */
 export async function removeKnownHost(path: string, names: string[], keep: Buffer | null, options: { onlyType?: string } = {}): Promise<number[]> {
-  const file = await readKnownHosts(path);
-  const drop = new Set<number>();
-  for (const e of file.entries) {
-    if (e.marker !== null || !names.some((n) => entryMatchesName(e, n))) continue;
-    const eblob = Buffer.from(e.keyBase64, 'base64');
-    if (keep && eblob.equals(keep)) continue;
-    if (options.onlyType && blobKeyType(eblob) !== options.onlyType) continue;
-    // A line that also names other hosts (`a,b ssh-ed25519 ...`) cannot just go: it names them too.
-    if (!e.hashed && e.hosts.split(',').filter((p) => !p.startsWith('!')).length > 1) {
-      throw new KeyDockError(
-        'known-hosts-shared-line',
-        `Line ${e.lineIndex + 1} of ${path} lists several hosts (${e.hosts}), so KeyDock will not delete it for ${names[0]}.`,
-        `Edit that line by hand: remove "${names[0]}" from its host list.`,
-      );
+  return locked(path, async () => {
+    const file = await readKnownHosts(path);
+    const drop = new Set<number>();
+    for (const e of file.entries) {
+      if (e.marker !== null || !names.some((n) => entryMatchesName(e, n))) continue;
+      const eblob = Buffer.from(e.keyBase64, 'base64');
+      if (keep && eblob.equals(keep)) continue;
+      if (options.onlyType && blobKeyType(eblob) !== options.onlyType) continue;
+      // A line that also names other hosts (`a,b ssh-ed25519 ...`) cannot just go: it names them too.
+      if (!e.hashed && e.hosts.split(',').filter((p) => !p.startsWith('!')).length > 1) {
+        throw new KeyDockError(
+          'known-hosts-shared-line',
+          `Line ${e.lineIndex + 1} of ${path} lists several hosts (${e.hosts}), so KeyDock will not delete it for ${names[0]}.`,
+          `Edit that line by hand: remove "${names[0]}" from its host list.`,
+        );
+      }
+      drop.add(e.lineIndex);
     }
-    drop.add(e.lineIndex);
-  }
-  if (drop.size === 0) return [];
-  await writeKeepingBackup(
-    file,
-    file.rawLines.filter((_l, i) => !drop.has(i)),
-  );
-  return [...drop].sort((a, b) => a - b).map((i) => i + 1);
+    if (drop.size === 0) return [];
+    await writeKeepingBackup(
+      file,
+      file.rawLines.filter((_l, i) => !drop.has(i)),
+    );
+    return [...drop].sort((a, b) => a - b).map((i) => i + 1);
+  });
 }

@@ -2,13 +2,15 @@
  * Small, checked edits to ~/.ssh/config: give a host its own key (IdentityFile +
  * IdentitiesOnly) or add a Host alias for a deploy key. Every edit keeps the user's other
  * lines byte-for-byte, saves the previous file as `config.keydock-backup`, writes
- * atomically (0600 for a new file), and is verified by resolving the host again; an edit
- * that ssh would not honour is rolled back with an explanation.
+ * atomically (0600 for a new file; a symlinked config is written through the link), and is
+ * verified by resolving the host again; an edit that ssh would not honour is rolled back with
+ * an explanation. The app and the CLI may edit at once: each edit reads and writes the file
+ * under its lock.
  */
-import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { KeyDockError } from '../util/errors';
-import { writeFileAtomic } from '../util/atomic-write';
+import { withFileLock } from '../util/file-lock';
+import { resolveLinkTarget, safeWriteFile } from '../util/safe-write';
 import { resolveSshConfig, type ResolveOptions, type ResolvedHost } from './ssh-config';
 import { parseConfigBlocks, quoteConfigValue } from './ssh-config-parse';
 
@@ -55,19 +57,15 @@ function insertLines(text: string, at: number, newLines: string[]): { text: stri
 }
 
 async function commit(configFile: string, original: { text: string; exists: boolean }, text: string, backupFirst = true): Promise<string | null> {
-  await mkdir(dirname(configFile), { recursive: true, mode: 0o700 });
-  let backup: string | null = null;
-  if (original.exists && backupFirst) {
-    backup = `${configFile}.keydock-backup`;
-    await copyFile(configFile, backup);
-  }
-  await writeFileAtomic(configFile, text, original.exists ? {} : { mode: 0o600 });
+  const backup = original.exists && backupFirst ? `${configFile}.keydock-backup` : null;
+  await safeWriteFile(configFile, text, { mode: 0o600, createParents: true, ...(backup ? { backup } : {}) });
   return backup;
 }
 
 async function restore(configFile: string, original: { text: string; exists: boolean }): Promise<void> {
-  if (original.exists) await writeFileAtomic(configFile, original.text);
-  else await rm(configFile, { force: true });
+  if (original.exists) await safeWriteFile(configFile, original.text);
+  // A dangling link stays as it was: only the file KeyDock created at its end goes.
+  else await rm(await resolveLinkTarget(configFile), { force: true });
 }
 
 /**
@@ -76,6 +74,10 @@ async function restore(configFile: string, original: { text: string; exists: boo
  * first Host/Match so it takes effect. The fix for "too many authentication failures".
  */
 export async function setHostIdentity(configFile: string, alias: string, keyPath: string, resolveOpts: Omit<ResolveOptions, 'configFile'>): Promise<ConfigEditResult> {
+  return withFileLock(configFile, () => setHostIdentityLocked(configFile, alias, keyPath, resolveOpts), { createParents: true });
+}
+
+async function setHostIdentityLocked(configFile: string, alias: string, keyPath: string, resolveOpts: Omit<ResolveOptions, 'configFile'>): Promise<ConfigEditResult> {
   const original = await readOrEmpty(configFile);
   const settings = [`  IdentityFile ${quoteConfigValue(keyPath)}`, '  IdentitiesOnly yes'];
   const effective = (r: ResolvedHost) => r.identitiesOnly && r.identityFiles.includes(keyPath);
@@ -113,6 +115,10 @@ export async function addHostAlias(configFile: string, spec: HostAlias, resolveO
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(spec.alias)) {
     throw new KeyDockError('invalid-alias', `"${spec.alias}" cannot be a Host alias.`, 'Use letters, digits, dots, dashes and underscores, e.g. github.com-myrepo.', { exitCode: 2 });
   }
+  return withFileLock(configFile, () => addHostAliasLocked(configFile, spec, resolveOpts), { createParents: true });
+}
+
+async function addHostAliasLocked(configFile: string, spec: HostAlias, resolveOpts: Omit<ResolveOptions, 'configFile'>): Promise<ConfigEditResult> {
   const original = await readOrEmpty(configFile);
   const existing = parseConfigBlocks(original.text).find((b) => b.kind === 'host' && b.patterns.includes(spec.alias));
   if (existing) {

@@ -3,7 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../keys/files';
+import { KeyDockError } from '../util/errors';
+import { withFileLock } from '../util/file-lock';
+import { safeWriteFile } from '../util/safe-write';
 
 const Entry = z.object({ fingerprint: z.string(), path: z.string(), comment: z.string().default('') });
 const FileShape = z.object({ version: z.literal(1), keys: z.array(Entry) });
@@ -14,31 +16,67 @@ export function rememberedFile(configDir: string): string {
   return join(configDir, 'remembered-keys.json');
 }
 
-/** Reads the list; a missing or unreadable file is an empty list (the keychain stays the source of truth). */
+/**
+ * Reads the list. A missing file (or one holding only whitespace) is an empty list; a file that
+ * exists but cannot be read or parsed is an error, never an empty list that the next save would
+ * write over (the keychain still holds the passphrases, but this file says which keys they open).
+ */
 export async function listRememberedKeys(configDir: string): Promise<RememberedKey[]> {
+  const file = rememberedFile(configDir);
+  let text: string;
   try {
-    const parsed = FileShape.safeParse(JSON.parse(await readFile(rememberedFile(configDir), 'utf8')));
-    return parsed.success ? parsed.data.keys : [];
-  } catch {
-    return [];
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    throw new KeyDockError('remembered-unreadable', `Could not read the list of remembered keys, ${file} (${code ?? String(e)}).`, `Make ${file} readable by you; KeyDock leaves it alone until it can read it.`, { cause: e });
   }
+  if (text.trim() === '') return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw corrupt(file, e);
+  }
+  const parsed = FileShape.safeParse(json);
+  if (!parsed.success) throw corrupt(file, parsed.error);
+  return parsed.data.keys;
 }
 
-/** Adds or updates the entry for a fingerprint. */
+function corrupt(file: string, cause: unknown): KeyDockError {
+  return new KeyDockError(
+    'remembered-corrupt',
+    `The list of remembered keys, ${file}, is damaged: KeyDock cannot read it.`,
+    `Fix the JSON in ${file}, or move it away to start a new list (the passphrases stay in the system keychain); KeyDock does not write over it.`,
+    { cause },
+  );
+}
+
+/** Adds or updates the entry for a fingerprint (under the file lock: the app and the CLI may both be adding). */
 export async function addRememberedKey(configDir: string, entry: RememberedKey): Promise<void> {
-  const keys = (await listRememberedKeys(configDir)).filter((k) => k.fingerprint !== entry.fingerprint);
-  keys.push(entry);
-  await save(configDir, keys);
+  await update(configDir, (keys) => [...keys.filter((k) => k.fingerprint !== entry.fingerprint), entry]);
 }
 
 /** Drops the entry for a fingerprint; true when one existed. */
 export async function removeRememberedKey(configDir: string, fingerprint: string): Promise<boolean> {
-  const keys = await listRememberedKeys(configDir);
-  const rest = keys.filter((k) => k.fingerprint !== fingerprint);
-  if (rest.length !== keys.length) await save(configDir, rest);
-  return rest.length !== keys.length;
+  let removed = false;
+  await update(configDir, (keys) => {
+    const rest = keys.filter((k) => k.fingerprint !== fingerprint);
+    removed = rest.length !== keys.length;
+    return removed ? rest : null;
+  });
+  return removed;
 }
 
-async function save(configDir: string, keys: RememberedKey[]): Promise<void> {
-  await writeFileAtomic(rememberedFile(configDir), `${JSON.stringify({ version: 1, keys }, null, 2)}\n`, { mode: 0o600, force: true });
+/** Read-modify-write under the lock; CHANGE returns null for "nothing to write". */
+async function update(configDir: string, change: (keys: RememberedKey[]) => RememberedKey[] | null): Promise<void> {
+  const file = rememberedFile(configDir);
+  await withFileLock(
+    file,
+    async () => {
+      const next = change(await listRememberedKeys(configDir));
+      if (next) await safeWriteFile(file, `${JSON.stringify({ version: 1, keys: next }, null, 2)}\n`, { mode: 0o600, forceMode: true });
+    },
+    { createParents: true },
+  );
 }

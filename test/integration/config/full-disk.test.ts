@@ -36,7 +36,8 @@ describe.skipIf(!isRoot)('saving settings on a full disk (needs root to mount a 
     expect((err as KeyDockError).code).toBe('disk-full');
     expect((err as KeyDockError).hint).toMatch(/Free some disk space/);
     expect(await readFile(file, 'utf8')).toBe(before);
-    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // Neither a temp file (.settings.json.<pid>-<random>.keydock-tmp) nor the lock is left behind.
+    expect((await readdir(dir)).filter((f) => f.endsWith('.keydock-tmp') || f.endsWith('.lock'))).toEqual([]);
     expect((await store.get()).theme).toBe('light');
   });
 });

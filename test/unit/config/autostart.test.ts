@@ -20,6 +20,10 @@ describe('Linux autostart entry', () => {
     expect(file.startsWith(home.dir)).toBe(true);
     await setLinuxAutostart(paths, home.env, true, '/usr/bin/keydock');
     expect(await readFile(file, 'utf8')).toMatch(/^\[Desktop Entry\]\nType=Application\nName=KeyDock\n/);
+    expect((await stat(file)).mode & 0o777).toBe(0o644);
+    // Turning it on again replaces the entry in place (a new path to the app after an update).
+    await setLinuxAutostart(paths, home.env, true, '/opt/KeyDock/keydock');
+    expect(await readFile(file, 'utf8')).toContain('Exec=/opt/KeyDock/keydock --hidden\n');
     await setLinuxAutostart(paths, home.env, false, '/usr/bin/keydock');
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
   });

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../../main/config/settings-store';
@@ -27,5 +27,29 @@ describe('SettingsStore', () => {
     expect((await store.get()).theme).toBe('system');
     await store.update({ theme: 'dark' });
     expect(await readFile(`${file}.corrupt`, 'utf8')).toBe('{ this is not json');
+  });
+
+  it('keeps the .corrupt copy with the original mode and leaves no temp file or lock', async () => {
+    const file = join(home.dir, 'settings.json');
+    await writeFile(file, '{"theme": 42}');
+    await chmod(file, 0o640);
+    await new SettingsStore(file).update({ theme: 'light' });
+    expect(await readFile(`${file}.corrupt`, 'utf8')).toBe('{"theme": 42}');
+    expect((await stat(`${file}.corrupt`)).mode & 0o777).toBe(0o640);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ theme: 'light' });
+    expect((await readdir(home.dir)).filter((n) => n.endsWith('.keydock-tmp') || n.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('an update re-reads the file, so a change another process saved meanwhile is kept', async () => {
+    const file = join(home.dir, 'settings.json');
+    const app = new SettingsStore(file);
+    const cli = new SettingsStore(file);
+    expect((await app.get()).theme).toBe('system');
+    await cli.update({ defaultLifetimeMinutes: 45 });
+    // The app's cached copy predates the CLI's save; its update must not undo it.
+    await app.update({ theme: 'dark' });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ theme: 'dark', defaultLifetimeMinutes: 45 });
+    await Promise.all([app.update({ theme: 'light' }), cli.update({ defaultLifetimeMinutes: 10 })]);
+    expect(await new SettingsStore(file).get()).toMatchObject({ theme: 'light', defaultLifetimeMinutes: 10 });
   });
 });
