@@ -101,8 +101,16 @@ export function certificatePrivateFields(m: KeyMaterial, certBlob: Buffer): Buff
   }
 }
 
-/** Reads the private fields of openssh-key-v1 (the §1.4 layout) for a given type. */
+/**
+ * Reads the private fields of openssh-key-v1 (the §1.4 layout) for a given type. Every number is
+ * size-checked as it is read (checkKeySizes), so neither a key file nor an agent ADD_IDENTITY
+ * message can hand KeyDock a number too large to compute with.
+ */
 export function readPrivateFields(type: string, r: WireReader): KeyMaterial {
+  return checkKeySizes(readPrivateFieldsUnchecked(type, r));
+}
+
+function readPrivateFieldsUnchecked(type: string, r: WireReader): KeyMaterial {
   switch (type) {
     case 'ssh-ed25519':
     case 'ssh-ed448': {
@@ -148,7 +156,7 @@ export function readCertificatePrivateFields(type: string, r: WireReader): { mat
   const certificate = Buffer.from(r.string());
   const parsed = parseBlob(certificate);
   if (parsed.type !== type || !parsed.cert) throw corrupt(`The certificate is a ${parsed.type}, not a ${type}.`);
-  return { material: readCertifiedPrivateParts(parsed, r), certificate };
+  return { material: checkKeySizes(readCertifiedPrivateParts(parsed, r)), certificate };
 }
 
 function readCertifiedPrivateParts(cert: PublicBlob, r: WireReader): KeyMaterial {
@@ -176,6 +184,7 @@ function readCertifiedPrivateParts(cert: PublicBlob, r: WireReader): KeyMaterial
 
 /** Node KeyObject for signing/export; DSA has none here (KeyDock only reads DSA keys to replace them). */
 export function toKeyObject(m: KeyMaterial): KeyObject {
+  checkKeyBounds(m);
   try {
     switch (m.kind) {
       case 'ed25519':
@@ -240,15 +249,18 @@ export function fromKeyObject(k: KeyObject): KeyMaterial {
  * private scalar alone (never from the stored public value).
  */
 export function checkConsistency(m: KeyMaterial): void {
+  // Sizes and ranges first: the arithmetic below is then at most a 256-bit exponent modulo a
+  // 10000-bit DSA prime, or a few products of 16384-bit RSA numbers (milliseconds).
+  checkKeyBounds(m);
   switch (m.kind) {
     case 'dsa': {
-      const [p, q, g, y, x] = [m.p, m.q, m.g, m.y, m.x].map(toBig) as [bigint, bigint, bigint, bigint, bigint];
-      if (p < 3n || q < 2n || x <= 0n || x >= q || modPow(g, x, p) !== y) throw corrupt('The DSA private key does not match its public key.');
+      const [p, g, y, x] = [m.p, m.g, m.y, m.x].map(toBig) as [bigint, bigint, bigint, bigint];
+      if (modPow(g, x, p) !== y) throw corrupt('The DSA private key does not match its public key.');
       return;
     }
     case 'rsa': {
       const [n, e, d, p, q, iqmp] = [m.n, m.e, m.d, m.p, m.q, m.iqmp].map(toBig) as [bigint, bigint, bigint, bigint, bigint, bigint];
-      const ok = p > 1n && q > 1n && p * q === n && (iqmp * q) % p === 1n && (e * d) % (p - 1n) === 1n && (e * d) % (q - 1n) === 1n;
+      const ok = p * q === n && (iqmp * q) % p === 1n && (e * d) % (p - 1n) === 1n && (e * d) % (q - 1n) === 1n;
       if (!ok) throw corrupt('The RSA private key does not match its public key.');
       return;
     }
@@ -281,6 +293,116 @@ export function checkConsistency(m: KeyMaterial): void {
       if (!derived.equals(m.pub)) throw corrupt('The private key does not match its public key.');
     }
   }
+}
+
+/**
+ * The largest numbers a key may carry, as OpenSSH and OpenSSL bound them. OpenSSH's
+ * sshbuf_get_bignum2 refuses any mpint over SSHBUF_MAX_BIGNUM (16384 bits); OpenSSL signs and
+ * verifies with RSA moduli up to OPENSSL_RSA_MAX_MODULUS_BITS (16384) and public exponents up to
+ * OPENSSL_RSA_MAX_PUBEXP_BITS (64), DSA primes up to OPENSSL_DSA_MAX_MODULUS_BITS (10000) with a
+ * subgroup q of 160, 224 or 256 bits, and OpenSSH refuses RSA below SSH_RSA_MINIMUM_MODULUS_SIZE
+ * (1024). Checked before any arithmetic, so the cost of reading a key is bounded.
+ */
+export const KEY_LIMITS = {
+  rsaMinBits: 1024,
+  rsaMaxBits: 16384,
+  rsaMaxExponentBits: 64,
+  dsaMaxBits: 10000,
+  dsaSubgroupBits: [160, 224, 256] as readonly number[],
+} as const;
+
+/**
+ * Upper bounds on the length of every number (what the agent codec and the file readers check
+ * as they parse): enough to bound all later work. checkKeyBounds adds the exact sizes and ranges.
+ */
+export function checkKeySizes<M extends KeyMaterial>(m: M): M {
+  const L = KEY_LIMITS;
+  switch (m.kind) {
+    case 'rsa': {
+      const bits = bitLength(m.n);
+      if (bits > L.rsaMaxBits) throw unsupported('ssh-rsa', `The RSA key's modulus n is ${bits} bits; KeyDock, like OpenSSH, reads RSA keys of at most ${L.rsaMaxBits} bits.`);
+      const eBits = bitLength(m.e);
+      if (eBits > L.rsaMaxExponentBits) throw unsupported('ssh-rsa', `The RSA key's public exponent e is ${eBits} bits; OpenSSL accepts at most ${L.rsaMaxExponentBits} (normal keys use 65537, 17 bits).`);
+      for (const [name, v] of [['d', m.d], ['p', m.p], ['q', m.q], ['iqmp', m.iqmp]] as const) tooLong('RSA', name, v, L.rsaMaxBits);
+      return m;
+    }
+    case 'dsa': {
+      const pBits = bitLength(m.p);
+      if (pBits > L.dsaMaxBits) throw unsupported('ssh-dss', `The DSA key's prime p is ${pBits} bits; KeyDock reads DSA keys of at most ${L.dsaMaxBits} bits (the OpenSSL limit; ssh-keygen only makes 1024-bit DSA keys).`);
+      const qBits = bitLength(m.q);
+      const qMax = Math.max(...L.dsaSubgroupBits);
+      if (qBits > qMax) throw unsupported('ssh-dss', `The DSA key's subgroup order q is ${qBits} bits; DSA uses a q of ${L.dsaSubgroupBits.join(', ')} bits.`);
+      tooLong('DSA', 'g', m.g, L.dsaMaxBits);
+      tooLong('DSA', 'y', m.y, L.dsaMaxBits);
+      tooLong('DSA', 'x', m.x, qMax);
+      return m;
+    }
+    case 'ecdsa': {
+      const len = CURVE_BYTES[m.curve];
+      if (!len) throw unsupported(`ECDSA on curve ${String(m.curve).slice(0, 40)}`, 'SSH supports the NIST curves P-256, P-384 and P-521.');
+      if (m.q.length !== 1 + 2 * len || m.q[0] !== 4) throw corrupt(`The ECDSA ${m.curve} public point Q is ${m.q.length} bytes; it must be an uncompressed point of ${1 + 2 * len} bytes.`);
+      if (bitLength(m.d) > CURVE_BITS[m.curve]) throw corrupt(`The ECDSA ${m.curve} private scalar d is longer than the curve's ${CURVE_BITS[m.curve]} bits.`);
+      return m;
+    }
+    case 'ed25519':
+    case 'ed448': {
+      const size = m.kind === 'ed25519' ? 32 : 57;
+      if (m.seed.length !== size || m.pub.length !== size) throw corrupt(`The ${m.kind === 'ed25519' ? 'Ed25519' : 'Ed448'} key has fields of the wrong size (${m.seed.length} and ${m.pub.length} bytes; both must be ${size}).`);
+      return m;
+    }
+  }
+}
+
+/**
+ * The full bound check, done before any arithmetic on a key: every size above plus the exact
+ * sizes and ranges the algorithms need (RSA at least 1024 bits, DSA q of 160/224/256 bits,
+ * 0 < x < q, 1 < g < p, …). Throws key-unsupported or key-corrupt naming the number at fault.
+ */
+export function checkKeyBounds(m: KeyMaterial): void {
+  checkKeySizes(m);
+  switch (m.kind) {
+    case 'rsa': {
+      const bits = bitLength(m.n);
+      if (bits < KEY_LIMITS.rsaMinBits) throw unsupported('ssh-rsa', `The RSA key's modulus n is ${bits} bits; OpenSSH refuses RSA keys shorter than ${KEY_LIMITS.rsaMinBits} bits.`);
+      const [n, e, d, p, q, iqmp] = [m.n, m.e, m.d, m.p, m.q, m.iqmp].map(toBig) as [bigint, bigint, bigint, bigint, bigint, bigint];
+      if (e < 3n || (e & 1n) === 0n) throw corrupt('The RSA public exponent e must be odd and at least 3.');
+      if (d <= 0n || d >= n) throw corrupt('The RSA private exponent d is not between 0 and the modulus n.');
+      if (p <= 1n || q <= 1n) throw corrupt('The RSA primes p and q must be larger than 1.');
+      const pq = bitLength(m.p) + bitLength(m.q);
+      if (pq !== bits && pq !== bits + 1) throw corrupt('The RSA primes p and q have sizes that cannot multiply to the modulus n.');
+      if (iqmp <= 0n || iqmp >= p) throw corrupt('The RSA coefficient iqmp is not between 0 and the prime p.');
+      return;
+    }
+    case 'dsa':
+      checkDsaNumbers(m.p, m.q, m.g, m.x, m.y);
+      return;
+    case 'ecdsa':
+      if (bitLength(m.d) === 0) throw corrupt('The ECDSA private scalar d is zero.');
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * The DSA checks before any exponentiation (also used where y is still to be computed, y = null):
+ * q of 160/224/256 bits, p at most 10000 bits and longer than q, 1 < g < p, 0 < x < q, 0 < y < p.
+ */
+export function checkDsaNumbers(pBuf: Buffer, qBuf: Buffer, gBuf: Buffer, xBuf: Buffer, yBuf: Buffer | null): void {
+  const y0 = yBuf ?? Buffer.from([1]);
+  checkKeySizes({ kind: 'dsa', p: pBuf, q: qBuf, g: gBuf, y: y0, x: xBuf });
+  const qBits = bitLength(qBuf);
+  if (!KEY_LIMITS.dsaSubgroupBits.includes(qBits)) throw unsupported('ssh-dss', `The DSA key's subgroup order q is ${qBits} bits; DSA uses a q of ${KEY_LIMITS.dsaSubgroupBits.join(', ')} bits.`);
+  if (bitLength(pBuf) <= qBits) throw corrupt("The DSA key's prime p is not longer than its subgroup order q.");
+  const [p, q, g, x, y] = [pBuf, qBuf, gBuf, xBuf, y0].map(toBig) as [bigint, bigint, bigint, bigint, bigint];
+  if (g <= 1n || g >= p) throw corrupt("The DSA key's generator g is not between 1 and the prime p.");
+  if (x <= 0n || x >= q) throw corrupt("The DSA private key x is not between 0 and the subgroup order q.");
+  if (y <= 0n || y >= p) throw corrupt("The DSA public key y is not between 0 and the prime p.");
+}
+
+function tooLong(alg: string, name: string, v: Buffer, maxBits: number): void {
+  const bits = bitLength(v);
+  if (bits > maxBits) throw corrupt(`The ${alg} key's ${name} is ${bits} bits; no ${alg} key has numbers longer than ${maxBits} bits.`);
 }
 
 const ECDH_CURVE: Record<EcCurve, string> = { nistp256: 'prime256v1', nistp384: 'secp384r1', nistp521: 'secp521r1' };
