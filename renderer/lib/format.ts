@@ -7,17 +7,8 @@ export function shortFingerprint(fp: string): string {
   return `${algo ? algo + ':' : ''}${rest.slice(0, 8)}…${rest.slice(-4)}`;
 }
 
-/** Names a key type the way people say it ("ED25519", "RSA 4096", "ECDSA 256"). */
-export function keyTypeLabel(type: string, bits?: number): string {
-  const t = type.replace(/^ssh-/, '').replace(/-cert-v01@openssh\.com$/, '');
-  let name: string;
-  if (t.startsWith('ed25519') || t.startsWith('sk-ssh-ed25519')) name = t.startsWith('sk-') ? 'ED25519-SK' : 'ED25519';
-  else if (t.startsWith('ecdsa') || t.startsWith('sk-ecdsa')) name = t.startsWith('sk-') ? 'ECDSA-SK' : 'ECDSA';
-  else if (t === 'rsa' || t.startsWith('rsa')) name = 'RSA';
-  else if (t === 'dss') name = 'DSA';
-  else name = t.toUpperCase();
-  return bits && name !== 'ED25519' && name !== 'ED25519-SK' ? `${name} ${bits}` : name;
-}
+// Key type labels are shared with the CLI, so they live in shared/.
+export { keyTypeLabel } from '../../shared/key-types';
 
 /** Agents report expiry as epoch seconds or ms; accept both. */
 export function toMs(epoch: number): number {
