@@ -32,12 +32,8 @@ export type Res<C extends Channel> = z.output<Contract[C]['res']>;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 
 export const channelNames = Object.keys(contract) as Channel[];
-export const eventNames = Object.keys(events) as EventName[];
 
-/** Lets the preload and the bridge refuse anything not in the table without importing zod. */
-export function isChannel(name: unknown): name is Channel {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(contract, name);
-}
-export function isEventName(name: unknown): name is EventName {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(events, name);
-}
+// The bare name lists and their checks live in channel-names.ts, which has no zod, so the
+// preload uses them without bundling the schemas; test/unit/ipc/channel-names.test.ts keeps
+// those lists equal to the keys above.
+export { isChannel } from './channel-names';

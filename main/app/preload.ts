@@ -1,10 +1,13 @@
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { isChannel, isEventName } from '../../shared/ipc-contract';
+import { isChannel, isEventName } from '../../shared/channel-names';
 import type { KeydockApiTransport } from '../../shared/bridge-protocol';
-import { IpcErrorCode, fail } from '../../shared/result';
+import { IpcErrorCode } from '../../shared/ipc-error-codes';
+import type { Result } from '../../shared/result';
 
 // The only code that touches ipcRenderer. It exposes a task-shaped API limited to the
 // channels and events in the contract; raw ipcRenderer never reaches the page.
+// It imports only zod-free modules (names, error codes, types): the schemas are checked in main,
+// and a test keeps zod out of this bundle.
 const listeners = new Map<string, Set<(payload: unknown) => void>>();
 
 ipcRenderer.on('keydock:event', (_event, name: unknown, payload: unknown) => {
@@ -15,7 +18,10 @@ ipcRenderer.on('keydock:event', (_event, name: unknown, payload: unknown) => {
 const api: KeydockApiTransport = {
   transport: 'electron',
   invoke(channel, payload) {
-    if (!isChannel(channel)) return Promise.resolve(fail(IpcErrorCode.unknownChannel, `There is no action called "${channel}".`, ''));
+    if (!isChannel(channel)) {
+      const refused: Result<unknown> = { ok: false, error: { code: IpcErrorCode.unknownChannel, message: `There is no action called "${channel}".`, hint: '' } };
+      return Promise.resolve(refused);
+    }
     return ipcRenderer.invoke('keydock:invoke', channel, payload);
   },
   on(event, listener) {
