@@ -207,7 +207,3 @@ export function pathForDroppedFile(file: File): string | null {
   const t = getTransport();
   return t?.pathForFile ? t.pathForFile(file) : null;
 }
-
-export function transportKind(): 'electron' | 'bridge' | null {
-  return getTransport()?.transport ?? null;
-}

@@ -53,8 +53,3 @@ export async function promptHidden(io: CliIo, question: string): Promise<string>
     io.stderr.write('\n');
   }
 }
-
-/** Test hook: forget buffered stdin between in-process CLI runs. */
-export function resetStdinBuffer(): void {
-  stdinLines = null;
-}

@@ -1,4 +1,4 @@
-import type { AppError, Result } from '../../shared/result';
+import type { AppError } from '../../shared/result';
 import { IpcErrorCode } from '../../shared/ipc-error-codes';
 
 /** A failure a user can act on: services throw it, the IPC layer and the CLI turn it into output. */
@@ -31,13 +31,4 @@ export function toAppError(e: unknown): AppError {
     message: `Something went wrong inside KeyDock: ${message}`,
     hint: 'Try again; if it keeps happening, run the same action with the keydock CLI and --json to see details.',
   };
-}
-
-/** Runs a service call and captures its outcome as a Result, never throwing. */
-export async function toResult<T>(fn: () => Promise<T> | T): Promise<Result<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    return { ok: false, error: toAppError(e) };
-  }
 }
