@@ -5,12 +5,12 @@ import type { AgentInfo, AgentKind } from '../../shared/models';
 import type { Runtime } from '../config/runtime';
 import { resolveSshConfig } from '../openssh/ssh-config';
 import { KeyDockError } from '../util/errors';
+import { OPENSSH_AGENT_PIPE } from '../platform/windows/pipe-names';
 import { AgentClient } from './client';
 import { openAgentStream, PAGEANT_ID } from './stream';
 
 /** The host whose settings stand for "what ssh uses" when no host is named (most users mean their Git host). */
 const REFERENCE_HOST = 'github.com';
-export const OPENSSH_WINDOWS_PIPE = '\\\\.\\pipe\\openssh-ssh-agent';
 
 export interface AgentTarget {
   path: string;
@@ -26,7 +26,7 @@ export async function agentSshWillUse(ctx: Runtime): Promise<AgentTarget | null>
     // An unreadable config is the doctor's business; fall back to the environment.
   }
   if (ctx.env.SSH_AUTH_SOCK) return { path: ctx.env.SSH_AUTH_SOCK, source: 'env' };
-  if (ctx.platform === 'win32') return { path: OPENSSH_WINDOWS_PIPE, source: 'windows-default' };
+  if (ctx.platform === 'win32') return { path: OPENSSH_AGENT_PIPE, source: 'windows-default' };
   return null;
 }
 
@@ -45,7 +45,7 @@ async function candidates(ctx: Runtime, ssh: AgentTarget | null): Promise<Array<
     out.push({ kind: '1password', label: '1Password', path: join(home, '.1password', 'agent.sock') });
   }
   if (ctx.platform === 'win32') {
-    out.push({ kind: 'openssh-pipe', label: 'Windows OpenSSH agent', path: OPENSSH_WINDOWS_PIPE });
+    out.push({ kind: 'openssh-pipe', label: 'Windows OpenSSH agent', path: OPENSSH_AGENT_PIPE });
     out.push({ kind: 'pageant-pipe', label: 'Pageant', path: PAGEANT_ID });
   } else {
     const gpg = await gpgAgentSocket(ctx.env);

@@ -6,8 +6,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { KeyDockError } from '../../main/util/errors';
+import { OPENSSH_AGENT_PIPE } from '../../main/platform/windows/pipe-names';
 import {
-  OPENSSH_AGENT_PIPE,
   openOpenSshPipeStream,
   openPageantPipeStream,
   openPageantStream,

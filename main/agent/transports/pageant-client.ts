@@ -5,6 +5,7 @@ import { KeyDockError } from '../../util/errors';
 import { AGENT_COPYDATA_ID, PAGEANT_WINDOW_CLASS } from './windows/pageant-names';
 import { currentPageantPipeName } from './windows/pageant-identity';
 import { openCheckedPipe } from './windows/pipe-client';
+import { OPENSSH_AGENT_PIPE } from '../../platform/windows/pipe-names';
 import { SID_ADMINISTRATORS, SID_LOCAL_SYSTEM, mappingSecuritySddl } from '../../platform/windows/sid-policy';
 import { FILE_MAP_ALL_ACCESS, PAGE_READWRITE, SMTO_NORMAL, WM_COPYDATA, isBadHandle, ownSids, securityAttributes, win32 } from '../../platform/windows/win32';
 
@@ -15,9 +16,6 @@ import { FILE_MAP_ALL_ACCESS, PAGE_READWRITE, SMTO_NORMAL, WM_COPYDATA, isBadHan
 
 /** Size PuTTY ≥ 0.71 uses for the request mapping (AGENT_MAX_MSGLEN). */
 export const PAGEANT_MAPPING_SIZE = 262144;
-
-/** The Windows OpenSSH agent pipe. */
-export const OPENSSH_AGENT_PIPE = '\\\\.\\pipe\\openssh-ssh-agent';
 
 export interface CopyDataOptions {
   /** Window class and title to look for (default "Pageant"). */

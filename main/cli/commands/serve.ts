@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { KeyDockError } from '../../util/errors';
+import { OPENSSH_AGENT_PIPE } from '../../platform/windows/pipe-names';
 import type { WindowsTransports } from '../../agent/transports/windows';
 import type { CommandEnv } from '../program';
 
@@ -26,7 +27,7 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
     .option('-a, --socket <path>', 'socket path (default: $XDG_RUNTIME_DIR/keydock/agent.sock, else a new 0700 temp dir)')
     .option('-v, --verbose', 'log every request (client, operation, key fingerprint, outcome) to stderr')
     .option('--pageant', 'Windows: also answer PuTTY, WinSCP and TortoiseGit (Pageant window + Pageant pipe)')
-    .option('--openssh-pipe', 'Windows: also serve \\\\.\\pipe\\openssh-ssh-agent for ssh.exe and Git')
+    .option('--openssh-pipe', `Windows: also serve ${OPENSSH_AGENT_PIPE} for ssh.exe and Git`)
     .addHelpText('after', SERVE_HELP)
     .action(
       env.run(async (out, opts: { socket?: string; verbose?: boolean; pageant?: boolean; opensshPipe?: boolean }) => {

@@ -1,12 +1,12 @@
 import type { AgentConnectionHandler } from '../../server/types';
 import { KeyDockError } from '../../../util/errors';
-import { OPENSSH_AGENT_PIPE } from '../pageant-client';
 import { inspectOpenSshPipe, type OpenSshPipePlan } from './openssh-service';
 import { currentPageantMutexName, currentPageantPipeName } from './pageant-identity';
 import { PAGEANT_WINDOW_CLASS } from './pageant-names';
 import { openPageantWindow, type PageantWindow } from './pageant-window';
 import { probePipe } from './pipe-client';
 import { listenWindowsPipe, type PipeListener } from './pipe-server';
+import { OPENSSH_AGENT_PIPE } from '../../../platform/windows/pipe-names';
 import { WAIT_ABANDONED, WAIT_OBJECT_0, isBadHandle, ownSids, win32 } from '../../../platform/windows/win32';
 
 // All three Windows transports of KeyDock's agent at once (issue #6): the Pageant window,
@@ -16,7 +16,7 @@ export interface WindowsTransportOptions {
   pageantWindow?: boolean;
   pageantPipe?: boolean;
   opensshPipe?: boolean;
-  /** Overrides for tests (defaults: PuTTY's derived pipe name and \\.\pipe\openssh-ssh-agent). */
+  /** Overrides for tests (defaults: PuTTY's derived pipe name and OPENSSH_AGENT_PIPE). */
   pageantPipePath?: string;
   opensshPipePath?: string;
   pageantWindowClass?: string;

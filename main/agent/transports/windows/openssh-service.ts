@@ -1,10 +1,11 @@
 import { KeyDockError } from '../../../util/errors';
 import { probePipe, type PipeProbe } from './pipe-client';
+import { OPENSSH_AGENT_PIPE } from '../../../platform/windows/pipe-names';
 import { SID_ADMINISTRATORS, SID_LOCAL_SYSTEM, sameSid } from '../../../platform/windows/sid-policy';
 import { ERROR_ACCESS_DENIED, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_NOT_ACTIVE, isBadHandle, win32 } from '../../../platform/windows/win32';
 
-// The Windows "OpenSSH Authentication Agent" service (ssh-agent) owns \\.\pipe\openssh-ssh-agent
-// when it runs (SPEC-agent.md §2.1). KeyDock never fights it silently: it detects the owner and
+// The Windows "OpenSSH Authentication Agent" service (ssh-agent) owns OPENSSH_AGENT_PIPE
+// when it runs. KeyDock never fights it silently: it detects the owner and
 // offers two choices — use that agent (client mode) or stop the service (admin) and serve.
 
 export const OPENSSH_SERVICE_NAME = 'ssh-agent';
@@ -48,7 +49,7 @@ export function planOpenSshPipe(service: OpenSshServiceStatus, pipe: PipeProbe, 
   };
   const serviceOwns = pipe.exists && (sameSid(pipe.ownerSid, SID_LOCAL_SYSTEM) || sameSid(pipe.ownerSid, SID_ADMINISTRATORS) || sameSid(pipe.serverUserSid, SID_LOCAL_SYSTEM));
   if (service.state === 'running' || service.state === 'start-pending' || (pipe.exists && serviceOwns)) {
-    return { action: 'conflict', owner: 'openssh-service', detail: 'The Windows "OpenSSH Authentication Agent" service is running and owns \\\\.\\pipe\\openssh-ssh-agent.', choices: [useService, stopService] };
+    return { action: 'conflict', owner: 'openssh-service', detail: `The Windows "OpenSSH Authentication Agent" service is running and owns ${OPENSSH_AGENT_PIPE}.`, choices: [useService, stopService] };
   }
   if (pipe.exists) {
     const who = pipe.serverExe ? `${pipe.serverExe} (pid ${pipe.serverPid})` : pipe.busy ? 'a busy program' : 'another program';
@@ -56,7 +57,7 @@ export function planOpenSshPipe(service: OpenSshServiceStatus, pipe: PipeProbe, 
     return {
       action: 'conflict',
       owner: 'other-program',
-      detail: `${who} already serves \\\\.\\pipe\\openssh-ssh-agent${mine ? ' as your user' : ''}.`,
+      detail: `${who} already serves ${OPENSSH_AGENT_PIPE}${mine ? ' as your user' : ''}.`,
       choices: [
         { ...useService, label: 'Use the agent that serves the pipe now', how: 'KeyDock manages its keys as a client (`keydock agent list --agent openssh-pipe`).' },
         { id: 'stop-other', label: 'Quit that program and let KeyDock serve', requiresAdmin: !mine, how: `Quit ${who}, then start KeyDock's agent again.` },
