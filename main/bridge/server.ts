@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -7,6 +7,7 @@ import { BRIDGE_MAX_MESSAGE_BYTES, BRIDGE_PATH, type BridgeServerMessage } from 
 import { IpcErrorCode, fail } from '../../shared/result';
 import type { AppContext } from '../context';
 import { Router, type Handlers } from '../ipc/router';
+import { equalSecrets } from '../util/constant-time';
 import { serveStatic } from './static-files';
 
 export interface BridgeOptions {
@@ -62,7 +63,7 @@ export async function startBridge(ctx: AppContext, options: BridgeOptions): Prom
     const given = url.searchParams.get('token') ?? '';
     const origin = req.headers.origin;
     if (url.pathname !== BRIDGE_PATH || !hostAllowed(req, port)) return reject(socket, 404, 'Not Found');
-    if (!safeEqual(given, token)) return reject(socket, 401, 'Unauthorized');
+    if (!equalSecrets(given, token)) return reject(socket, 401, 'Unauthorized');
     if (!origin || !origins.includes(origin)) return reject(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, given, origin));
   });
@@ -114,12 +115,6 @@ function send(ws: WebSocket, msg: BridgeServerMessage): void {
 
 function reject(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Refuses requests whose Host is not our loopback address (DNS-rebinding defence). */

@@ -1,5 +1,6 @@
 import { contract, isChannel, type Channel, type ParsedReq, type Res } from '../../shared/ipc-contract';
 import { IpcErrorCode, fail, resultSchema, type Result } from '../../shared/result';
+import { equalSecrets } from '../util/constant-time';
 import { toAppError } from '../util/errors';
 
 /** Who sent a request; each transport fills in what it can prove. */
@@ -34,7 +35,7 @@ export class Router {
 
   async dispatch(channel: unknown, payload: unknown, sender: Sender): Promise<Result<unknown>> {
     if (!isChannel(channel)) {
-      return fail(IpcErrorCode.unknownChannel, `There is no action called "${String(channel).slice(0, 80)}".`, 'The window and the background service are out of step; restart KeyDock.');
+      return fail(IpcErrorCode.unknownChannel, `There is no action called "${typeof channel === 'string' ? channel.slice(0, 80) : `(a ${typeof channel})`}".`, 'The window and the background service are out of step; restart KeyDock.');
     }
     const senderError = this.checkSender(sender);
     if (senderError) return senderError;
@@ -70,7 +71,7 @@ export class Router {
         if (this.policy.isTrustedFrameUrl?.(sender.frameUrl)) return null;
         return fail(IpcErrorCode.forbiddenSender, 'This request did not come from the KeyDock window.', 'Only KeyDock’s own window may ask for this.');
       case 'bridge': {
-        if (!this.policy.bridgeToken || !timingSafeEqualString(sender.token, this.policy.bridgeToken)) {
+        if (!this.policy.bridgeToken || !equalSecrets(sender.token, this.policy.bridgeToken)) {
           return fail(IpcErrorCode.badToken, 'The connection to KeyDock is missing its access token.', 'Open KeyDock with the address `npm start` printed, including the part after #.');
         }
         const origins = this.policy.bridgeOrigins ?? [];
@@ -81,11 +82,4 @@ export class Router {
       }
     }
   }
-}
-
-function timingSafeEqualString(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
