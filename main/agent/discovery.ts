@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import type { AgentInfo, AgentKind } from '../../shared/models';
 import type { Runtime } from '../config/runtime';
 import { resolveSshConfig } from '../openssh/ssh-config';
-import { KeyDockError } from '../util/errors';
 import { OPENSSH_AGENT_PIPE } from '../platform/windows/pipe-names';
-import { AgentClient } from './client';
-import { openAgentStream, PAGEANT_ID } from './stream';
+import { probeAgent } from './probe';
+import { PAGEANT_ID } from './stream';
 
 /** The host whose settings stand for "what ssh uses" when no host is named (most users mean their Git host). */
 const REFERENCE_HOST = 'github.com';
@@ -62,19 +61,6 @@ function gpgAgentSocket(env: NodeJS.ProcessEnv): Promise<string | null> {
   });
 }
 
-/** Connects and lists keys: whether an agent is there and how many keys it holds. */
-export async function probeAgent(path: string, timeoutMs = 3000): Promise<{ reachable: true; keyCount: number } | { reachable: false; reason: string }> {
-  let client: AgentClient | null = null;
-  try {
-    client = new AgentClient(await openAgentStream(path, timeoutMs), { quickTimeoutMs: timeoutMs, label: path });
-    return { reachable: true, keyCount: (await client.listIdentities()).length };
-  } catch (e) {
-    return { reachable: false, reason: e instanceof KeyDockError ? e.message : String(e) };
-  } finally {
-    client?.close();
-  }
-}
-
 /** Every agent this user has, which one ssh uses, and whether each answers. */
 export async function discoverAgents(ctx: Runtime): Promise<AgentInfo[]> {
   const ssh = await agentSshWillUse(ctx);
@@ -88,14 +74,15 @@ export async function discoverAgents(ctx: Runtime): Promise<AgentInfo[]> {
         if (!exists) return null;
       }
       const probe = await probeAgent(c.path);
+      // An answer that is not a key list counts as unreachable here: nothing usable is there.
       return {
         id: c.path,
         kind: c.kind,
         label: c.label,
         path: c.path,
-        reachable: probe.reachable,
-        keyCount: probe.reachable ? probe.keyCount : null,
-        reason: probe.reachable ? null : probe.reason,
+        reachable: probe.listed,
+        keyCount: probe.listed ? probe.keyCount : null,
+        reason: probe.listed ? null : probe.reason,
         usedBySsh: isSsh,
       };
     }),

@@ -1,0 +1,68 @@
+// What can be learnt about an ssh IdentityFile without a passphrase, read with KeyDock's own key
+// reader (main/keys/load.ts): its public key (from `<file>.pub`, else from the private file's
+// clear header), whether it is protected by a passphrase, and for an unprotected private key the
+// loaded key itself, so the connection tester can sign with it (main/keys/sign.ts).
+import { readFile } from 'node:fs/promises';
+import { parsePublicKeyLine } from './format';
+import { decryptKeyFile, MAX_KEY_FILE_BYTES, openKeyData, readKeyFile, toPrivateKey } from './load';
+import type { PrivateKey } from './types';
+
+export interface IdentityFileInfo {
+  path: string;
+  /** The private key or its `.pub` could be read. */
+  exists: boolean;
+  blob: Buffer | null;
+  comment: string;
+  /** Private key present but protected by a passphrase (ssh would ask for it). */
+  encrypted: boolean;
+  /** The plain private key (never its certificate), when the file is not protected by a passphrase. */
+  privateKey: PrivateKey | null;
+}
+
+async function readPublicLine(path: string): Promise<{ blob: Buffer; comment: string } | null | 'damaged'> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+  if (text.length > MAX_KEY_FILE_BYTES) return 'damaged';
+  try {
+    return parsePublicKeyLine(text);
+  } catch {
+    return 'damaged';
+  }
+}
+
+/** Reads an IdentityFile (or a `.pub` named as one) without asking for a passphrase; never throws for a missing or unreadable file. */
+export async function inspectIdentityFile(path: string): Promise<IdentityFileInfo> {
+  const info: IdentityFileInfo = { path, exists: false, blob: null, comment: '', encrypted: false, privateKey: null };
+  const isPub = path.endsWith('.pub');
+  const data = isPub ? null : await readKeyFile(path).catch(() => null);
+  const pub = await readPublicLine(isPub ? path : `${path}.pub`);
+  info.exists = data !== null || pub !== null;
+  // A damaged .pub leaves blob null: the private key below supplies it.
+  if (pub && pub !== 'damaged') {
+    info.blob = pub.blob;
+    info.comment = pub.comment;
+  }
+  if (data === null) return info;
+  try {
+    const reader = openKeyData(data, path);
+    const h = reader.header;
+    if (h.encrypted) {
+      info.encrypted = true;
+      info.blob ??= h.publicBlob;
+      if (!info.comment) info.comment = h.comment ?? '';
+      return info;
+    }
+    const { parsed } = await decryptKeyFile(data, path, null);
+    const key = toPrivateKey(parsed.material, parsed.comment || info.comment || path, { path, format: h.format, encrypted: false });
+    info.privateKey = key;
+    info.blob ??= key.publicBlob;
+    if (!info.comment) info.comment = parsed.comment;
+  } catch {
+    // Not a private key KeyDock can read (a public key, damaged, unsupported): ssh skips it too.
+  }
+  return info;
+}
