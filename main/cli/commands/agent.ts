@@ -4,7 +4,7 @@ import type { Identity } from '../../../shared/models';
 import { KeyDockError } from '../../util/errors';
 import type { PassphraseProvider } from '../../keys/types';
 import { promptHidden, readStdinLine } from '../io';
-import { table } from '../output';
+import { oneLine, table } from '../output';
 import type { CommandEnv } from '../program';
 
 // Services load when a command runs, so `keydock --help` and each command start with only what they use.
@@ -97,7 +97,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
         }
         // A missing keychain matters only to someone who asked to remember.
         if (opts.remember) for (const n of new Set(notices)) io.stderr.write(`keydock: note: ${n}\n`);
-        out.success({ added }, () => added.map((i) => `Added ${i.fingerprint} ${i.comment} (${i.type})`).join('\n'));
+        out.success({ added }, () => added.map((i) => `Added ${i.fingerprint} ${oneLine(i.comment)} (${i.type})`).join('\n'));
       }),
     );
 
@@ -126,7 +126,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
           }),
         );
         const removed = await ctx.agents.remove(refs, opts.agent);
-        out.success({ removed }, () => removed.map((i) => `Removed ${i.fingerprint} ${i.comment}`).join('\n'));
+        out.success({ removed }, () => removed.map((i) => `Removed ${i.fingerprint} ${oneLine(i.comment)}`).join('\n'));
       }),
     );
 

@@ -9,7 +9,7 @@ import type { PassphraseProvider } from '../../keys/types';
 import type * as KeysServicesModule from './keys-services';
 import type { AppContext } from '../../context';
 import { promptHidden, readStdinLine, type CliIo } from '../io';
-import { table } from '../output';
+import { oneLine, table } from '../output';
 import type { CommandEnv } from '../program';
 
 type KeyServices = typeof KeysServicesModule;
@@ -162,7 +162,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
         if (!blob) throw new KeyDockError('key-fingerprint-unknown', `Could not read the public key of ${path}.`, 'Put its .pub file beside it, or pass --passphrase-stdin.');
         const d = describePublicBlob(blob);
         const fingerprint = opts.md5 ? fingerprintMd5(blob) : fingerprintSha256(blob);
-        out.success({ fingerprint, bits: d.bits, type: d.type, comment }, () => `${d.bits} ${fingerprint} ${comment || 'no comment'} (${sshKeygenTypeName(d.type)})`);
+        out.success({ fingerprint, bits: d.bits, type: d.type, comment }, () => `${d.bits} ${fingerprint} ${oneLine(comment) || 'no comment'} (${sshKeygenTypeName(d.type)})`);
       }),
     );
 
