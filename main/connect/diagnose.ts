@@ -5,10 +5,12 @@
  * unreachable agent explains an empty key list.
  */
 import type { Diagnosis } from '../../shared/contract/connect';
+import type { ListedIdentity } from '../agent/codec';
+import type { AgentReachability } from '../agent/probe';
 import { publicKeyLine } from '../keys/format';
-import type { AgentKey, AgentProbe } from './agent-access';
+import type { IdentityFileInfo } from '../keys/identity-file';
 import type { GitHostPreset } from './git-hosts';
-import type { IdentityFileInfo, OfferCandidate } from './identities';
+import type { OfferCandidate } from './identities';
 import type { ResolvedHost } from '../openssh/ssh-config';
 import type { Attempt } from './tester';
 
@@ -19,7 +21,8 @@ export interface AttemptFacts {
   providerEndpoint: boolean;
   attempt: Attempt;
   agentPath: string | null;
-  agent: { probe: AgentProbe | null; keys: AgentKey[]; error: string | null };
+  /** The agent probe (null when no agent is configured), its keys, and why listing failed on a reachable agent. */
+  agent: { probe: AgentReachability | null; keys: ListedIdentity[]; error: string | null };
   files: IdentityFileInfo[];
   candidates: OfferCandidate[];
   /** The key a follow-up probe found acceptable after "too many authentication failures". */

@@ -10,7 +10,7 @@ import type { Runtime } from '../config/runtime';
 import { KeyDockError } from '../util/errors';
 import { publicKeyLine, fingerprintSha256 } from '../keys/format';
 import { GIT_HOST_PRESETS, type GitHostPreset } from './git-hosts';
-import { inspectIdentityFile } from './identities';
+import { inspectIdentityFile } from '../keys/identity-file';
 import { addHostAlias } from '../openssh/ssh-config-edit';
 import { expandTilde } from '../openssh/ssh-config';
 

@@ -9,16 +9,21 @@
  */
 import { lookup } from 'node:dns/promises';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
-import ssh2, { type ParsedKey } from 'ssh2';
+import ssh2 from 'ssh2';
 import type { TestReport, TestStep } from '../../shared/contract/connect';
 import type { Runtime } from '../config/runtime';
 import { KeyDockError } from '../util/errors';
+import { decodeSignature, SIGN_FLAGS, type ListedIdentity } from '../agent/codec';
+import { probeAgent, type AgentProbe } from '../agent/probe';
+import { withAgent } from '../agent/session';
 import { fingerprintSha256 } from '../keys/format';
-import { agentSigner, listAgentKeys, parsedPublicKey, probeAgent, type AgentKey, type AgentProbe } from './agent-access';
+import { inspectIdentityFile, type IdentityFileInfo } from '../keys/identity-file';
+import { plainTypeOf } from '../keys/public-blob';
+import { signerForKey } from '../keys/sign';
 import { diagnose, type AttemptFacts } from './diagnose';
 import { GIT_HOST_PRESETS, type GitHostPreset } from './git-hosts';
 import { parseGreeting } from './greeting';
-import { inspectIdentityFile, orderOffers, type IdentityFileInfo, type OfferCandidate } from './identities';
+import { orderOffers, type OfferCandidate } from './identities';
 import { blobKeyType, checkHostKey, knownHostsName, knownKeyTypes, type HostKeyCheck } from '../openssh/known-hosts';
 import { resolveSshConfig, type ResolvedHost } from '../openssh/ssh-config';
 import { isProviderEndpoint, parseTarget, presetForHost, type ParsedTarget } from './target';
@@ -95,8 +100,19 @@ class StepRecorder {
   }
 }
 
-/** An ssh2 "agent" holding exactly one key, so every offer is visible and ordered by us. */
-class OneKeyAgent extends ssh2.BaseAgent<ParsedKey> {
+/** The SSH_AGENT_RSA_SHA2_* flag for the hash ssh2 asks for; ssh2 names one only for RSA keys (sha1 = no flag). */
+function rsaSignFlags(type: string, hash: string | undefined): number {
+  if (plainTypeOf(type) !== 'ssh-rsa') return 0;
+  if (hash === 'sha256') return SIGN_FLAGS.RSA_SHA2_256;
+  if (hash === 'sha512') return SIGN_FLAGS.RSA_SHA2_512;
+  return 0;
+}
+
+/**
+ * An ssh2 "agent" holding exactly one key, so every offer is visible and ordered by us. It
+ * signs through KeyDock's AgentClient (agent keys) or main/keys/sign.ts (IdentityFile keys).
+ */
+class OneKeyAgent extends ssh2.BaseAgent<Buffer> {
   constructor(
     private readonly cand: OfferCandidate,
     private readonly agentPath: string | null,
@@ -106,26 +122,36 @@ class OneKeyAgent extends ssh2.BaseAgent<ParsedKey> {
     super();
   }
 
-  getIdentities(cb: (err: Error | null, keys?: ParsedKey[]) => void): void {
+  getIdentities(cb: (err: Error | null, keys?: Buffer[]) => void): void {
     this.onOffer();
-    cb(null, [parsedPublicKey(this.cand.blob, this.cand.type)]);
+    // The public blob: ssh2 parses it into its own key object for its side of the protocol.
+    cb(null, [this.cand.blob]);
   }
 
-  sign(pubKey: ParsedKey, data: Buffer, options: unknown, cb?: (err: Error | null, sig?: Buffer) => void): void {
+  sign(_pubKey: unknown, data: Buffer, options: unknown, cb?: (err: Error | null, sig?: Buffer) => void): void {
     const done = (typeof options === 'function' ? options : cb) as (err: Error | null, sig?: Buffer) => void;
     const hash = typeof options === 'object' && options !== null ? (options as { hash?: string }).hash : undefined;
     this.onServerWouldAccept();
-    if (this.cand.source === 'agent' && this.agentPath) {
-      agentSigner(this.agentPath).sign(pubKey, data, hash ? { hash: hash as 'sha256' | 'sha512' } : {}, (err, sig) => done(err ?? null, sig));
+    const { cand, agentPath } = this;
+    const flags = rsaSignFlags(cand.type, hash);
+    let signed: Promise<Buffer>;
+    if (cand.source === 'agent' && agentPath) {
+      signed = withAgent(agentPath, (c) => c.sign(cand.blob, data, flags));
+    } else if (cand.privateKey) {
+      const key = cand.privateKey;
+      signed = (async () => signerForKey(key).sign(data, flags))();
+    } else {
+      done(new Error('key-locked'));
       return;
     }
-    if (this.cand.privateKey) {
-      const sig = this.cand.privateKey.sign(data, hash);
-      if (sig instanceof Error) done(sig);
-      else done(null, sig);
-      return;
-    }
-    done(new Error('key-locked'));
+    // Agents and signers return the SSH signature blob (`string algorithm, string signature`);
+    // ssh2 wants only the inner signature and frames it with the algorithm itself.
+    signed
+      .then((blob) => decodeSignature(blob).bytes)
+      .then(
+        (sig) => done(null, sig),
+        (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+      );
   }
 }
 
@@ -337,15 +363,13 @@ async function attemptConnection(plan: ConnectPlan, candidates: OfferCandidate[]
   });
 }
 
-async function collectAgentKeys(agentPath: string | null): Promise<{ probe: AgentProbe | null; keys: AgentKey[]; error: string | null }> {
+/** Probes the agent ssh would use and lists its keys (agent order, the order ssh offers them). */
+async function collectAgentKeys(agentPath: string | null): Promise<{ probe: AgentProbe | null; keys: ListedIdentity[]; error: string | null }> {
   if (!agentPath || agentPath === 'none') return { probe: null, keys: [], error: null };
-  const probe = await probeAgent(agentPath);
+  // 3 s to connect; listing may take longer (a hardware-backed agent).
+  const probe = await probeAgent(agentPath, 3000, 10_000);
   if (!probe.reachable) return { probe, keys: [], error: null };
-  try {
-    return { probe, keys: await listAgentKeys(agentPath), error: null };
-  } catch (e) {
-    return { probe, keys: [], error: e instanceof Error ? e.message : String(e) };
-  }
+  return probe.listed ? { probe, keys: probe.keys, error: null } : { probe, keys: [], error: probe.reason };
 }
 
 function gitUser(ctx: Runtime, preset: GitHostPreset | undefined): string | undefined {

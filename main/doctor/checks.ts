@@ -7,8 +7,9 @@ import { execFile } from 'node:child_process';
 import { chmod, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runtime } from '../config/runtime';
-import { listAgentKeys, probeAgent, type AgentKey } from '../connect/agent-access';
-import { inspectIdentityFile } from '../connect/identities';
+import type { ListedIdentity } from '../agent/codec';
+import { probeAgent } from '../agent/probe';
+import { inspectIdentityFile } from '../keys/identity-file';
 import { resolveSshConfig, expandGlob, expandTilde } from '../openssh/ssh-config';
 import { setHostIdentity } from '../openssh/ssh-config-edit';
 import { hostPatternsMatch, parseConfigBlocks, type ConfigBlock } from '../openssh/ssh-config-parse';
@@ -27,7 +28,7 @@ export interface DoctorFacts {
   agentSource: 'config' | 'env' | 'none';
   agentReachable: boolean;
   agentError: string | null;
-  agentKeys: AgentKey[];
+  agentKeys: ListedIdentity[];
   /** How the Windows permission check reads ACLs (tests inject one; default: Win32, loaded lazily). */
   windowsAcl?: WindowsAclAccess;
 }
@@ -41,17 +42,11 @@ export async function gatherFacts(ctx: Runtime, configFile?: string, deps: { win
   const agentSource = r ? r.identityAgentSource : 'env';
   const facts: DoctorFacts = { ctx, configFile: file, agentPath, agentSource, agentReachable: false, agentError: null, agentKeys: [], windowsAcl: deps.windowsAcl };
   if (agentPath && agentPath !== 'none') {
-    const p = await probeAgent(agentPath);
-    if (p.reachable) {
-      facts.agentReachable = true;
-      try {
-        facts.agentKeys = await listAgentKeys(agentPath);
-      } catch (e) {
-        facts.agentError = e instanceof Error ? e.message : String(e);
-      }
-    } else {
-      facts.agentError = p.code;
-    }
+    // Unreachable: the errno (ENOENT, ECONNREFUSED, …); reachable but not listing: the words why.
+    const p = await probeAgent(agentPath, 3000, 10_000);
+    facts.agentReachable = p.reachable;
+    if (p.listed) facts.agentKeys = p.keys;
+    else facts.agentError = p.reachable ? p.reason : p.code;
   }
   return facts;
 }
