@@ -1,4 +1,4 @@
-import { BrowserWindow } from 'electron';
+import { app, BrowserWindow } from 'electron';
 import { APP_ORIGIN, hardenContents } from './security';
 
 export interface WindowOptions {
@@ -34,7 +34,8 @@ export function createWindow(options: WindowOptions): BrowserWindow {
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       spellcheck: false,
-      devTools: !process.env.KEYDOCK_PACKAGED,
+      // Off in every packaged build, whatever the environment says; on while developing.
+      devTools: !app.isPackaged,
     },
   });
   hardenContents(win.webContents);

@@ -2,14 +2,15 @@ import { z } from 'zod';
 import { Empty, channel } from './define';
 
 export const Settings = z.object({
-  managedAgentId: z.string().nullable().default(null),
+  // Every field bounded: a settings file or an IPC call can never make KeyDock hold a megabyte of junk.
+  managedAgentId: z.string().min(1).max(4096).nullable().default(null),
   runOwnAgent: z.boolean().default(false),
   startAtLogin: z.boolean().default(false),
   defaultLifetimeMinutes: z.number().int().min(0).max(10_080).default(0),
   lockAfterIdleMinutes: z.number().int().min(0).max(1440).default(0),
   theme: z.enum(['system', 'light', 'dark']).default('system'),
   setupProgress: z
-    .object({ provider: z.string().nullable(), step: z.number().int().min(0).max(10), keyPath: z.string().nullable() })
+    .object({ provider: z.string().max(64).nullable(), step: z.number().int().min(0).max(10), keyPath: z.string().max(4096).nullable() })
     .nullable()
     .default(null),
 });
