@@ -20,7 +20,7 @@ export interface AddOptions {
   destinations?: Extract<Constraint, { kind: 'restrict-destination' }>['constraints'];
 }
 
-/** The signature algorithm an agent must use for this key and these flags (SPEC §1.2). */
+/** The signature algorithm an agent must use for this key and these flags (docs/agent-protocol.md §1.2). */
 export function expectedSignatureAlgorithm(keyType: string, flags: number): string {
   const plain = plainTypeOf(keyType);
   if (plain !== 'ssh-rsa') return plain;

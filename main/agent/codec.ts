@@ -3,7 +3,7 @@ import { CERT_SUFFIX } from '../keys/format';
 import { certificatePrivateFields, privateFields, readCertificatePrivateFields, readPrivateFields, type KeyMaterial } from '../keys/material';
 import { WireError, WireReader, sshString, u32 } from '../keys/wire';
 
-// The agent protocol in both directions (SPEC-agent.md §1): framing, every request and every
+// The agent protocol in both directions (docs/agent-protocol.md §1): framing, every request and every
 // reply, as typed values. KeyDock's client and KeyDock's own agent share it, so the two can
 // never disagree about the bytes. Everything read from a peer is parsed strictly (truncation,
 // bad lengths, trailing bytes → ProtocolError, never a crash); every decoder has an encoder
@@ -42,7 +42,7 @@ export const SIGN_FLAGS = { RSA_SHA2_256: 0x02, RSA_SHA2_512: 0x04 } as const;
 
 export const CONSTRAIN = { LIFETIME: 1, CONFIRM: 2, EXTENSION: 255 } as const;
 
-/** SSH-1 message numbers (SPEC §1.2): nobody should send them, but OpenSSH still answers 9. */
+/** SSH-1 message numbers (docs/agent-protocol.md §1.2): nobody should send them, but OpenSSH still answers 9. */
 const LEGACY_CODES: ReadonlySet<number> = new Set([1, 2, 3, 4, 7, 8, 9, 10, 15, 16, 24]);
 
 /** Malformed bytes from the peer; the connection cannot be trusted afterwards. */
@@ -139,7 +139,7 @@ function guarded<T>(parse: () => T): T {
   }
 }
 
-// ---- constraints (SPEC §1.5) ----
+// ---- constraints (docs/agent-protocol.md §1.5) ----
 
 function encodeHop(hop: DestinationHop): Buffer {
   return sshString(
@@ -270,7 +270,7 @@ export const encode = {
     frame(MSG.EXTENSION, sshString(SESSION_BIND), sshString(hostKey), sshString(sessionId), sshString(signature), bool(isForwarding)),
 };
 
-/** `string type` + private fields (SPEC §1.4): the ADD body without comment, like PrivateKey.agentFields. */
+/** `string type` + private fields (docs/agent-protocol.md §1.4): the ADD body without comment, like PrivateKey.agentFields. */
 export function encodeKeyFields(keyType: string, material: KeyMaterial, certificate: Buffer | null): Buffer {
   return Buffer.concat([sshString(keyType), certificate ? certificatePrivateFields(material, certificate) : privateFields(material)]);
 }

@@ -1,9 +1,10 @@
 /**
  * Published SSH facts for the big Git hosts: host key fingerprints, port-443 endpoints,
- * greetings, where to add a key. Data copied from shared/tools/git-hosts.json (checked on
- * 2026-11-23 against each provider's documentation; see that file for sources), plus GitHub's
- * superseded RSA key from SPEC-agent.md section 5. The add-key and deploy-key URLs are the providers'
- * settings pages as commonly documented (not part of the checked data). Nothing is fetched
+ * greetings, where to add a key. This is KeyDock's own copy of the data: checked on 2026-11-23
+ * against each provider's documentation, fingerprints recomputed from the published keys, plus
+ * the superseded RSA host keys (facts and provider pages: docs/agent-protocol.md §5).
+ * The add-key and deploy-key URLs are the providers' settings pages as commonly documented
+ * (not part of the checked data). Nothing is fetched
  * at run time.
  */
 

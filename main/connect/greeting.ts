@@ -1,5 +1,5 @@
 /**
- * Reads what a Git host says after `ssh -T git@host` (SPEC-agent.md section 5): who the key
+ * Reads what a Git host says after `ssh -T git@host` (docs/agent-protocol.md §5): who the key
  * belongs to, or which repository a deployment key opens.
  */
 import type { GitHostPreset } from './git-hosts';

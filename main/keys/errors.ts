@@ -1,4 +1,4 @@
-// The three failures users must tell apart (DESIGN.md §4), each with a plain fix.
+// The three failures users must tell apart (docs/architecture.md §8.1), each with a plain fix.
 import { KeyDockError } from '../util/errors';
 import { KeyErrorCode } from './types';
 

@@ -1,5 +1,5 @@
 // Public-key facts every part of KeyDock shows: fingerprints, authorized_keys lines, RFC 4716,
-// and what a public blob (or certificate blob) is. Pure functions on buffers (SPEC-agent.md §1.3, §3.4).
+// and what a public blob (or certificate blob) is. Pure functions on buffers (docs/agent-protocol.md §1.3, §3.4).
 import { createHash } from 'node:crypto';
 import { KeyDockError } from '../util/errors';
 import { CERT_SUFFIX, UnsupportedKeyTypeError, parsePublicBlob, type PublicBlob } from './public-blob';

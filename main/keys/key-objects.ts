@@ -9,7 +9,7 @@ export const EC_CURVES = {
 } as const;
 export type EcCurveName = keyof typeof EC_CURVES;
 
-/** Raw private key numbers as they travel in an agent ADD body (docs/agent-protocol.md, adding keys). */
+/** Raw private key numbers as they travel in an agent ADD body (docs/agent-protocol.md §1.4). */
 export type PrivateKeyNumbers =
   | { kind: 'ed25519'; publicKey: Buffer; seed: Buffer }
   | { kind: 'ecdsa'; curve: EcCurveName; q: Buffer; d: Buffer }

@@ -28,7 +28,7 @@ export interface LoadOptions {
 /**
  * Reads, decrypts and checks a private key file (OpenSSH, PEM PKCS#1/SEC1, PKCS#8, PuTTY PPK).
  * When `<path>-cert.pub` exists and certifies this key, the result is the certificate variant
- * (type `…-cert-v01@openssh.com`, publicBlob = certificate, agentFields per SPEC §1.4) with the
+ * (type `…-cert-v01@openssh.com`, publicBlob = certificate, agentFields per docs/agent-protocol.md §1.4) with the
  * plain key in `.plain`; a certificate for another key is ignored.
  */
 export async function loadPrivateKeyFile(path: string, passphrase: PassphraseProvider, opts: LoadOptions = {}): Promise<PrivateKey> {
@@ -84,7 +84,7 @@ export function openKeyData(data: Buffer, path: string | null): KeyFileReader {
   throw new KeyDockError(KeyErrorCode.notAKey, `${path ?? 'This file'} is not an SSH private key.`, 'Choose a private key file such as ~/.ssh/id_ed25519, or a PuTTY .ppk file.');
 }
 
-/** Builds the agent-ready form of key material (SPEC §1.4). */
+/** Builds the agent-ready form of key material (docs/agent-protocol.md §1.4). */
 export function toPrivateKey(m: KeyMaterial, comment: string, source: PrivateKey['source']): PrivateKey {
   const type = sshType(m);
   return { type, publicBlob: publicBlob(m), agentFields: Buffer.concat([sshString(type), privateFields(m)]), comment, bits: keyBits(m), source, material: m };

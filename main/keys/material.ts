@@ -54,7 +54,7 @@ export function keyBits(m: KeyMaterial): number {
   }
 }
 
-/** The public key blob (SPEC §1.3), as agents list the key and fingerprints hash it. */
+/** The public key blob (docs/agent-protocol.md §1.3), as agents list the key and fingerprints hash it. */
 export function publicBlob(m: KeyMaterial): Buffer {
   const t = sshString(sshType(m));
   switch (m.kind) {
@@ -70,7 +70,7 @@ export function publicBlob(m: KeyMaterial): Buffer {
   }
 }
 
-/** Private fields after the type name, as in ADD_IDENTITY and openssh-key-v1 (SPEC §1.4). */
+/** Private fields after the type name, as in ADD_IDENTITY and openssh-key-v1 (docs/agent-protocol.md §1.4). */
 export function privateFields(m: KeyMaterial): Buffer {
   switch (m.kind) {
     case 'ed25519':
@@ -85,7 +85,7 @@ export function privateFields(m: KeyMaterial): Buffer {
   }
 }
 
-/** Certificate variant of the private fields (SPEC §1.4): the cert blob replaces the public values. */
+/** Certificate variant of the private fields (docs/agent-protocol.md §1.4): the cert blob replaces the public values. */
 export function certificatePrivateFields(m: KeyMaterial, certBlob: Buffer): Buffer {
   const c = sshString(certBlob);
   switch (m.kind) {
@@ -102,7 +102,7 @@ export function certificatePrivateFields(m: KeyMaterial, certBlob: Buffer): Buff
 }
 
 /**
- * Reads the private fields of openssh-key-v1 (the §1.4 layout) for a given type. Every number is
+ * Reads the private fields of openssh-key-v1 (the layout of docs/agent-protocol.md §1.4) for a given type. Every number is
  * size-checked as it is read (checkKeySizes), so neither a key file nor an agent ADD_IDENTITY
  * message can hand KeyDock a number too large to compute with.
  */
@@ -148,7 +148,7 @@ function readPrivateFieldsUnchecked(type: string, r: WireReader): KeyMaterial {
 }
 
 /**
- * Reads the certificate variant of the private fields (SPEC §1.4), the inverse of
+ * Reads the certificate variant of the private fields (docs/agent-protocol.md §1.4), the inverse of
  * certificatePrivateFields: the public numbers come from the certified key, so the private
  * parts alone cannot disagree with what the certificate vouches for.
  */
@@ -164,7 +164,7 @@ function readCertifiedPrivateParts(cert: PublicBlob, r: WireReader): KeyMaterial
   switch (pub.kind) {
     case 'ed25519':
     case 'ed448': {
-      // OpenSSH repeats A beside k‖A here (SPEC §1.4), so it must be the certified key.
+      // OpenSSH repeats A beside k‖A here (docs/agent-protocol.md §1.4), so it must be the certified key.
       const m = readPrivateFields(cert.plainType, r);
       if ((m.kind !== 'ed25519' && m.kind !== 'ed448') || !m.pub.equals(pub.pub)) throw corrupt('The certificate is for another key.');
       return m;

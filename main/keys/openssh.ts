@@ -1,4 +1,4 @@
-// Reader and writer for openssh-key-v1 (SPEC-agent.md §3.1), the default of ssh-keygen.
+// Reader and writer for openssh-key-v1 (docs/agent-protocol.md §3.1), the default of ssh-keygen.
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual, type DecipherGCM } from 'node:crypto';
 import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';

@@ -1,4 +1,4 @@
-// Reader and writer for the PEM family (SPEC-agent.md §3.2): PKCS#1, SEC1, traditional DSA,
+// Reader and writer for the PEM family (docs/agent-protocol.md §3.2): PKCS#1, SEC1, traditional DSA,
 // PKCS#8 and encrypted PKCS#8. Node's crypto parses the DER; legacy OpenSSL encryption
 // (Proc-Type/DEK-Info) is undone here so a wrong passphrase is told apart from a damaged file.
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, pbkdf2, randomBytes, scrypt, type KeyObject } from 'node:crypto';
@@ -119,7 +119,7 @@ function traditional(block: PemBlock, format: KeyFileFormat, derType: 'pkcs1' | 
     try {
       return await parseDer(der, derType);
     } catch (e) {
-      // No MAC in this format: DER that does not parse after good padding means a wrong passphrase (SPEC §3.2).
+      // No MAC in this format: DER that does not parse after good padding means a wrong passphrase (docs/agent-protocol.md §3.2).
       if ((e as { code?: string }).code === 'key-unsupported') throw e;
       throw wrongPassphrase(path);
     }

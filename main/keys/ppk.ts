@@ -1,4 +1,4 @@
-// PuTTY private key files, v2 and v3 (SPEC-agent.md §3.3). Hand-written: no library reads v3
+// PuTTY private key files, v2 and v3 (docs/agent-protocol.md §3.3). Hand-written: no library reads v3
 // or every key type. Nothing from the file is trusted until its MAC verifies.
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { corruptKey, unsupportedKey, wrongPassphrase } from './errors';

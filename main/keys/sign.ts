@@ -7,7 +7,7 @@ import type { KeyMaterial } from './material';
 import type { PrivateKey } from './types';
 import { mpint, sshString } from './wire';
 
-/** SSH_AGENT_RSA_SHA2_256 / _512 sign flags (docs/agent-protocol.md, sign requests). */
+/** SSH_AGENT_RSA_SHA2_256 / _512 sign flags (docs/agent-protocol.md §1.2). */
 export const SIGN_FLAG_RSA_SHA2_256 = 0x02;
 export const SIGN_FLAG_RSA_SHA2_512 = 0x04;
 
@@ -15,7 +15,7 @@ export const SIGN_FLAG_RSA_SHA2_512 = 0x04;
 export interface Signer {
   readonly kind: PrivateKeyNumbers['kind'];
   readonly bits: number;
-  /** Resolves to `string algorithm, string signature` (docs/agent-protocol.md, signature format). */
+  /** Resolves to `string algorithm, string signature` (docs/agent-protocol.md §1.3). */
   sign(data: Buffer, flags: number): Promise<Buffer>;
 }
 

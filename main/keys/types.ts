@@ -2,7 +2,7 @@ import type { KeyMaterial } from './material';
 
 /**
  * A private key loaded from any file format, reduced to what agents need.
- * The wire fields are exactly the ADD_IDENTITY body (SPEC-agent.md §1.4) without the
+ * The wire fields are exactly the ADD_IDENTITY body (docs/agent-protocol.md §1.4) without the
  * comment, so adding to an agent is `string comment` away.
  */
 export interface PrivateKey {
@@ -10,7 +10,7 @@ export interface PrivateKey {
   type: string;
   /** Public key blob as agents list it (the certificate blob for certificates). */
   publicBlob: Buffer;
-  /** `string type` followed by the private key fields (§1.4); the agent ADD body minus the comment. */
+  /** `string type` followed by the private key fields (docs/agent-protocol.md §1.4); the agent ADD body minus the comment. */
   agentFields: Buffer;
   comment: string;
   /** Key size in bits (RSA modulus, EC curve size, 256 for ed25519). */
@@ -33,7 +33,7 @@ export type KeyFileFormat = 'openssh' | 'pem-pkcs1' | 'pem-sec1' | 'pkcs8' | 'pk
 /** Asked for a passphrase only when the file is encrypted; `attempt` counts wrong tries. */
 export type PassphraseProvider = (info: { path: string | null; fingerprint: string | null; comment: string | null; attempt: number }) => Promise<string | null>;
 
-/** Error codes keys/ throws (KeyDockError.code): three distinct failures, per DESIGN.md §4. */
+/** Error codes keys/ throws (KeyDockError.code): three distinct failures, per docs/architecture.md §8.1. */
 export const KeyErrorCode = {
   wrongPassphrase: 'key-wrong-passphrase',
   corrupt: 'key-corrupt',

@@ -1,4 +1,4 @@
-// The OS keychain behind one small interface (DESIGN.md §4): Windows Credential Manager, macOS
+// The OS keychain behind one small interface (docs/architecture.md §7.1): Windows Credential Manager, macOS
 // Keychain, Secret Service on Linux, via @napi-rs/keyring. No keychain = a clear error, never
 // a plaintext fallback.
 import { KeyDockError } from '../util/errors';

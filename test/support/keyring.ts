@@ -1,5 +1,5 @@
 // A private, unlocked GNOME Keyring (Secret Service) on a private D-Bus session bus, for tests
-// of KeyDock's keychain use. TypeScript port of ../shared/tools/keyring-run: nothing touches the
+// of KeyDock's keychain use (docs/architecture.md §8.3): nothing touches the
 // real user's keyring. @napi-rs/keyring reads DBUS_SESSION_BUS_ADDRESS from process.env at call
 // time, so in-process tests use `withEnv()`; child processes get `env`.
 import { randomBytes } from 'node:crypto';

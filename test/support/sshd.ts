@@ -1,6 +1,6 @@
 /**
  * A throwaway OpenSSH sshd on 127.0.0.1 that behaves like a Git host (GitHub, GitLab or
- * Bitbucket greeting). TypeScript port of the rig script `shared/tools/sshd-sandbox`.
+ * Bitbucket greeting; docs/agent-protocol.md §5), started from here with no outside script.
  *
  * - Host keys (ed25519, ecdsa, rsa) are generated in `dir` on first use and kept across
  *   restarts in the same dir (`rotateHostKeys()` replaces them: a "changed host key").

@@ -1,5 +1,5 @@
-// Runs scripts with WINDOWS Node (node.exe) under Wine, headless: a TypeScript port of what
-// KeyDock's Windows transport tests need from ../shared/tools/wine-node.
+// Runs scripts with WINDOWS Node (node.exe) under Wine, headless: everything KeyDock's Windows
+// transport tests need (docs/agent-protocol.md §2), set up from here with no outside script.
 //
 // - One prefix per cache dir (default /tmp/keydock-wine-test, env KEYDOCK_WINE_DIR), created
 //   once under a lock: wineboot, Windows version win10 (Node 20 refuses Wine's default win7),

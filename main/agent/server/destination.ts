@@ -87,7 +87,7 @@ export function identityPermitted(id: StoredIdentity, conn: ConnectionBindings, 
   return { ok: true, forwardHost, lastHost };
 }
 
-/** What a signature request for a destination-constrained key must sign: an SSH userauth request (SPEC §1.7). */
+/** What a signature request for a destination-constrained key must sign: an SSH userauth request (docs/agent-protocol.md §1.7). */
 export interface UserauthRequest {
   sessionId: Buffer;
   user: string;

@@ -37,7 +37,7 @@ const SUCCESS: EngineReply = { kind: 'success' };
 type Outcome = ActivityEntry['outcome'];
 
 /**
- * The agent's protocol semantics (SPEC-agent.md §1, OpenSSH ssh-agent.c behaviour) on
+ * The agent's protocol semantics (docs/agent-protocol.md §1, OpenSSH ssh-agent.c behaviour) on
  * decoded requests: one call per request, replies never carry secrets, every request is
  * recorded in the activity log.
  */

@@ -1,6 +1,6 @@
 import type { Signer } from '../../keys/sign';
 
-/** One `restrict-destination-v00@openssh.com` hop as the agent checks it (SPEC §1.5). */
+/** One `restrict-destination-v00@openssh.com` hop as the agent checks it (docs/agent-protocol.md §1.5, §1.7). */
 export interface DestinationHop {
   /** null when the wire string was empty (OpenSSH treats empty as absent). */
   user: string | null;

@@ -6,7 +6,7 @@ export function unlockDelayMs(failures: number): number {
 }
 
 /**
- * The agent's lock (SPEC §1.8). The passphrase is kept only as a salted bcrypt hash; wrong
+ * The agent's lock (docs/agent-protocol.md §1.8). The passphrase is kept only as a salted bcrypt hash; wrong
  * unlocks are answered after a growing delay, and attempts are serialized so parallel
  * connections cannot brute-force faster than one guess per delay.
  */

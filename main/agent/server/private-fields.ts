@@ -9,7 +9,7 @@ export interface AddedKey {
   numbers: PrivateKeyNumbers;
 }
 
-/** Key types the agent can hold; anything else is refused on add (SPEC §1.4: unknown type → FAILURE). */
+/** Key types the agent can hold; anything else is refused on add (docs/agent-protocol.md §1.4: unknown type → FAILURE). */
 export const SUPPORTED_KEY_TYPES: ReadonlySet<string> = new Set([
   'ssh-ed25519',
   'ssh-rsa',

@@ -28,7 +28,7 @@ export interface AgentServerOptions {
 const MAX_QUEUED_FRAMES = 32;
 
 /**
- * KeyDock's own SSH agent: keys in memory only, the full protocol of SPEC-agent.md, served
+ * KeyDock's own SSH agent: keys in memory only, the full protocol of docs/agent-protocol.md §1, served
  * to any transport through AgentConnectionHandler. Each connection is independent: a slow
  * confirmation on one never holds up another.
  */
@@ -93,7 +93,7 @@ export class AgentServer implements AgentConnectionHandler {
       stream.destroy();
     };
 
-    // One request at a time per connection, replies in order (SPEC §1.1).
+    // One request at a time per connection, replies in order (docs/agent-protocol.md §1.1).
     const pump = async () => {
       if (busy) return;
       busy = true;

@@ -9,7 +9,7 @@ import { OPENSSH_AGENT_PIPE } from '../../platform/windows/pipe-names';
 import { SID_ADMINISTRATORS, SID_LOCAL_SYSTEM, mappingSecuritySddl } from '../../platform/windows/sid-policy';
 import { FILE_MAP_ALL_ACCESS, PAGE_READWRITE, SMTO_NORMAL, WM_COPYDATA, isBadHandle, ownSids, securityAttributes, win32 } from '../../platform/windows/win32';
 
-// KeyDock's client for agents that speak Pageant's transports (SPEC-agent.md §2.2–2.3), so it
+// KeyDock's client for agents that speak Pageant's transports (docs/agent-protocol.md §2.2–§2.3), so it
 // can list and manage what a running Pageant (or any agent behind these transports) holds.
 // Every function returns a Duplex that carries ordinary framed agent messages, so the
 // AgentClient (main/agent/client.ts) works over it unchanged.

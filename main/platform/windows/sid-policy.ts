@@ -85,7 +85,7 @@ export type PeerVerdict = { ok: true } | { ok: false; reason: string };
 
 /**
  * Named-pipe servers accept a connection only when the client process runs as the same user
- * (SPEC-agent.md §2.3, DESIGN.md §3): anything we could not identify is refused too.
+ * (docs/agent-protocol.md §2.3, docs/architecture.md §7.3): anything we could not identify is refused too.
  */
 export function judgePipePeer(peer: { pid: number | null; userSid: SidString | null }, ownUserSid: SidString): PeerVerdict {
   if (peer.pid === null) return { ok: false, reason: 'the client process id could not be read' };

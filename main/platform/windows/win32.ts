@@ -1,7 +1,7 @@
 import koffi from 'koffi';
 
-// The Win32 API surface KeyDock's Windows transports use, bound once through koffi (DESIGN.md
-// §6: FFI without a compiler). Loaded lazily: importing this module on Linux or macOS is fine,
+// The Win32 API surface KeyDock's Windows transports use, bound once through koffi (docs/architecture.md
+// §8.2: FFI without a compiler). Loaded lazily: importing this module on Linux or macOS is fine,
 // calling win32() there throws a clear error.
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- koffi functions are untyped; each is wrapped below. */

@@ -75,7 +75,7 @@ describe('PuTTY Pageant (Unix) as the managed agent', () => {
       await ctx.agents.addFile(added, { passphrase: null });
       const listed = await run('ssh-add', ['-l', '-E', 'sha256'], { env: { ...home.env, SSH_AUTH_SOCK: link } });
       expect(listed.stdout).toContain('via-keydock@kd');
-      // Pageant does not take constrained adds (SPEC §1.10): a clear refusal, not a hang.
+      // Pageant does not take constrained adds (docs/agent-protocol.md §1.10): a clear refusal, not a hang.
       await expect(ctx.agents.addFile(added, { passphrase: null, lifetimeSeconds: 60 })).rejects.toMatchObject({ code: 'agent-refused' });
     } finally {
       await stopProcess(pageant);

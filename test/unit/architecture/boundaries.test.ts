@@ -1,7 +1,7 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
-// The layer rules of DESIGN.md §1 are enforced by ESLint; these cases prove the rules bite.
+// The runtime borders and layer rules (docs/architecture.md §1–§2) are enforced by ESLint; these cases prove the rules bite.
 const eslint = new ESLint({ cwd: process.cwd() });
 
 async function restrictedImports(filePath: string, code: string): Promise<number> {

@@ -13,7 +13,7 @@ const expected = JSON.parse(readFileSync(join(__dirname, '../../fixtures/keys/ex
 const PASS = 'correct horse';
 const always = (p: string | null): PassphraseProvider => async () => p;
 
-/** Agent fields must be `string type` + the §1.4 fields that, read back, end exactly. */
+/** Agent fields must be `string type` + the fields of docs/agent-protocol.md §1.4 that, read back, end exactly. */
 function checkAgentFields(type: string, fields: Buffer, publicBlob: Buffer): void {
   const r = new WireReader(fields);
   expect(r.text()).toBe(type);

@@ -22,7 +22,7 @@ const body = (f: RecordedFrame) => Buffer.from(f.hex, 'hex').subarray(4);
 
 /** Where KeyDock's agent is meant to differ from the captured one. */
 function expectedCode(req: Request, openssh: Reply): number {
-  // OpenSSH before 10.3 answers query with FAILURE; KeyDock lists its extensions (SPEC §1.6).
+  // OpenSSH before 10.3 answers query with FAILURE; KeyDock lists its extensions (docs/agent-protocol.md §1.6).
   if (req.type === 'query') return 29;
   if (openssh.type === 'failure') return openssh.code;
   return { success: 6, 'success-with-data': 6, identities: 12, signature: 14, extension: 29 }[openssh.type];

@@ -1,4 +1,4 @@
-// Pure rules of the Pageant WM_COPYDATA exchange (SPEC-agent.md §2.2, PuTTY windows/pageant.c).
+// Pure rules of the Pageant WM_COPYDATA exchange (docs/agent-protocol.md §2.2, PuTTY windows/pageant.c).
 // They run inside the window thread too (see pageant-window-thread.ts), so each function here
 // is self-contained: no imports, no references to other module-level names.
 

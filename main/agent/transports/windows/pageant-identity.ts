@@ -1,7 +1,7 @@
 import { pageantMutexName, pageantPipeName, pageantPipeSuffix, pageantSecretBlock, pageantUsername } from './pageant-names';
 import { CRYPTPROTECTMEMORY_CROSS_PROCESS, NameUserPrincipal, win32, type Win32 } from '../../../platform/windows/win32';
 
-// The Win32 half of PuTTY's Pageant naming (SPEC-agent.md §2.3): which user, and the
+// The Win32 half of PuTTY's Pageant naming (docs/agent-protocol.md §2.3): which user, and the
 // CryptProtectMemory-obfuscated suffix that makes the pipe name unguessable to other users.
 
 const CP_ACP = 0;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 // Pure parts of PuTTY's naming scheme (windows/utils/agent_named_pipe_name.c and
-// cryptoapi.c, SPEC-agent.md §2.3). The Win32 calls that feed them live in pageant-identity.ts.
+// cryptoapi.c, docs/agent-protocol.md §2.3). The Win32 calls that feed them live in pageant-identity.ts.
 
 /** CRYPTPROTECTMEMORY_BLOCK_SIZE: CryptProtectMemory works on whole 16-byte blocks. */
 export const CRYPTPROTECTMEMORY_BLOCK_SIZE = 16;

@@ -9,7 +9,7 @@ import { pageantWindowThread, type WindowThreadData, type WindowThreadMessage } 
 import { judgeMappingOwner, normalizeSid, sameSid } from '../../../platform/windows/sid-policy';
 import { isBadHandle, ownSids, win32 } from '../../../platform/windows/win32';
 
-// Pageant's WM_COPYDATA transport (SPEC-agent.md §2.2): a hidden window of class and title
+// Pageant's WM_COPYDATA transport (docs/agent-protocol.md §2.2): a hidden window of class and title
 // "Pageant" owned by a dedicated thread (see pageant-window-thread.ts for why), whose
 // requests are answered by the agent on this thread.
 

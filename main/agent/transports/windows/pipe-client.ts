@@ -16,7 +16,7 @@ import {
 } from '../../../platform/windows/win32';
 
 // Client side of a Windows named pipe with the check PuTTY's client makes: who owns the pipe
-// (SPEC-agent.md §2.3). Node's net.connect cannot tell, so the pipe is opened with
+// (docs/agent-protocol.md §2.3). Node's net.connect cannot tell, so the pipe is opened with
 // CreateFileW, checked, and then handed to libuv as an ordinary net.Socket.
 
 export interface PipeProbe {

@@ -25,7 +25,7 @@ import {
 } from '../../../platform/windows/win32';
 
 // A Windows named-pipe listener built on CreateNamedPipeW rather than net.Server, because
-// Node cannot give a pipe a security descriptor (SPEC-agent.md §2.1) nor tell who connected.
+// Node cannot give a pipe a security descriptor (docs/agent-protocol.md §2.1) nor tell who connected.
 // Each accepted instance is checked (client pid → token user SID) and then handed to libuv
 // through uv_open_osfhandle, so the connection itself is an ordinary net.Socket.
 
