@@ -30,6 +30,8 @@ export interface AddFileOptions extends AddOptions {
   /** Asked when the file is encrypted and the keychain has nothing (prompt, stdin, the UI's dialog). */
   passphrase: PassphraseProvider | null;
   remember?: boolean;
+  /** Look in the keychain first (default); false when the caller was handed the passphrase to use. */
+  keychain?: boolean;
   /** Told when the keychain could not be used; the key still loads. */
   onNotice?: (e: KeyDockError) => void;
 }
@@ -103,7 +105,7 @@ export class AgentManager {
           return typed;
         }
       : null;
-    const provider = this.remembered.passphraseProvider(null, fallback, options.onNotice);
+    const provider = options.keychain === false ? (fallback ?? (async () => null)) : this.remembered.passphraseProvider(null, fallback, options.onNotice);
     const key = await loadPrivateKeyFile(file, provider);
     const plain = (key as PrivateKey & { plain?: PrivateKey }).plain;
     await withAgent(path, async (client) => {

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Identity } from '../../../shared/models';
 import { KeyDockError } from '../../util/errors';
+import { isMissingFileError, readUserFile } from '../../util/read-file';
 import type { PassphraseProvider } from '../../keys/types';
 import { promptHidden, readStdinLine } from '../io';
 import { oneLine, table } from '../output';
@@ -31,7 +31,8 @@ function identityRows(ids: Identity[]): string {
 export function registerAgentCommands(program: Command, env: CommandEnv): void {
   const io = env.io;
   const passphraseFrom = (useStdin: boolean | undefined): PassphraseProvider => async (info) => {
-    if (useStdin) return readStdinLine(io);
+    // One line per key from stdin: a wrong line is that key's error, never a retry with the next key's line.
+    if (useStdin) return info.attempt === 0 ? readStdinLine(io) : null;
     const what = info.comment || info.path || 'the key';
     return promptHidden(io, info.attempt > 0 ? `Wrong passphrase; try again for ${what}: ` : `Passphrase for ${what}: `);
   };
@@ -86,6 +87,8 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
               file,
               {
                 passphrase: passphraseFrom(opts.passphraseStdin),
+                // A passphrase given on stdin is the one to use: a wrong one is an error, even when the keychain knows the right one.
+                keychain: !opts.passphraseStdin,
                 remember: opts.remember,
                 lifetimeSeconds,
                 confirm: opts.confirm,
@@ -119,10 +122,12 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
         const refs = await Promise.all(
           keys.map(async (k) => {
             if (/^(SHA256|MD5):/.test(k)) return { fingerprint: k };
-            const text = await readFile(k, 'utf8').catch(() => {
+            // Checked before reading: a FIFO or device here must fail at once, not block or never end.
+            const bytes = await readUserFile(k, { maxBytes: 256 * 1024, what: 'public key file' }).catch((e: unknown) => {
+              if (!isMissingFileError(e) && e instanceof KeyDockError) throw e;
               throw new KeyDockError('file-not-found', `${k} is neither a fingerprint nor a readable public key file.`, 'Give a SHA256:… fingerprint from `keydock list`, or a .pub file.', { exitCode: 2 });
             });
-            return { publicKey: text };
+            return { publicKey: bytes.toString('utf8') };
           }),
         );
         const removed = await ctx.agents.remove(refs, opts.agent);

@@ -15,13 +15,15 @@ import type { CommandEnv } from '../program';
 type KeyServices = typeof KeysServicesModule;
 const services = (): Promise<KeyServices> => import('./keys-services');
 
-/** Asks for an existing key's passphrase: keychain first (silently skipped when absent), then stdin or the terminal. */
+/** Asks for an existing key's passphrase: stdin when given; else the keychain first (silently skipped when absent), then the terminal. */
 function passphraseProvider(k: KeyServices, ctx: AppContext, io: CliIo, fromStdin: boolean): PassphraseProvider {
   const ask: PassphraseProvider = async (info) => {
     if (fromStdin) return info.attempt === 0 ? readStdinLine(io) : null;
     const what = info.comment || info.path || 'the key';
     return promptHidden(io, info.attempt === 0 ? `Passphrase for ${what}: ` : `Wrong passphrase, try again for ${what}: `);
   };
+  // A passphrase given on stdin is the one to use: a wrong one is an error, even when the keychain knows the right one.
+  if (fromStdin) return ask;
   // Converting or fingerprinting never promised a keychain, so a missing one is not worth a message here.
   return ctx.remembered.passphraseProvider(null, ask);
 }
