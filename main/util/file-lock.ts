@@ -11,13 +11,13 @@ import { KeyDockError } from './errors';
 export const STALE_MS = 10_000;
 
 /**
- * How long a writer waits for the lock: backoff from 25 ms to 500 ms, about 12 s in all, a
+ * How long a writer waits for the lock: backoff from 25 ms to 250 ms, about 12 s in all, a
  * little longer than STALE_MS, so a lock left by a killed process is taken over instead of
  * failing. A live holder keeps its lock only for one read-modify-write, a few milliseconds.
  */
 const WAIT_MS = 12_000;
 const FIRST_DELAY_MS = 25;
-const MAX_DELAY_MS = 500;
+const MAX_DELAY_MS = 250;
 
 export interface FileLockOptions {
   /** Create the file's folder (mode 0700) when it is missing; otherwise that is an error naming it. */

@@ -59,16 +59,16 @@ export async function safeWriteFile(path: string, data: string | Uint8Array, opt
   let tmp: string | null = null;
   try {
     tmp = await createTemp(t.real, data, mode, t.existing);
-    killPoint('after-temp-write', t.real);
+    killPoint('after-temp-write', t.real, t.path);
     let backup: string | null = null;
     if (options.backup && t.existing) {
       backup = await keepCopy(t, options.backup);
-      killPoint('after-backup', t.real);
+      killPoint('after-backup', t.real, t.path);
     }
     if (options.exclusive) await publishIfAbsent(tmp, t.real, () => fileExists(t.path));
     else await rename(tmp, t.real);
     tmp = null;
-    killPoint('after-rename', t.real);
+    killPoint('after-rename', t.real, t.path);
     await syncFolder(dirname(t.real));
     return { path: t.real, backup };
   } catch (e) {
@@ -155,23 +155,23 @@ export async function writeKeyPair(privatePath: string, privateText: string, pub
     try {
       privTmp = await createTemp(priv.real, privateText, 0o600, priv.existing);
       pubTmp = await createTemp(pub.real, publicText, pub.existing ? pub.existing.mode & 0o7777 : 0o644, pub.existing);
-      killPoint('after-temp-write', priv.real);
+      killPoint('after-temp-write', priv.real, priv.path);
       let previous: KeyPairWriteResult['previous'] = null;
       if (priv.existing) {
         previous = await keepOldPair(priv.real, pub.existing ? pub.real : null);
-        killPoint('after-backup', priv.real);
+        killPoint('after-backup', priv.real, priv.path);
         // The old pair lives on under its backup names; without this, a stop right after the
         // .pub rename would leave the old private key beside the new .pub.
         await unlink(priv.real);
-        killPoint('after-old-key-removed', priv.real);
+        killPoint('after-old-key-removed', priv.real, priv.path);
       }
       await rename(pubTmp, pub.real);
       pubTmp = null;
-      killPoint('after-pub-rename', priv.real);
+      killPoint('after-pub-rename', priv.real, priv.path);
       // The private key's name is free now in both modes: link() refuses a key created meanwhile.
       await publishIfAbsent(privTmp, priv.real, () => keyFileExists(priv.path));
       privTmp = null;
-      killPoint('after-rename', priv.real);
+      killPoint('after-rename', priv.real, priv.path);
       await syncFolder(dirname(priv.real));
       if (dirname(pub.real) !== dirname(priv.real)) await syncFolder(dirname(pub.real));
       return { privatePath: priv.real, publicPath: pub.real, previous };
@@ -189,11 +189,13 @@ export async function writeKeyPair(privatePath: string, privateText: string, pub
 /**
  * Test hook: KEYDOCK_TEST_KILL_AT=<step> or <file name>:<step> makes this process SIGKILL
  * itself at that step, the way a crash or a killed terminal would stop it. Steps:
- * after-temp-write, after-backup, after-old-key-removed, after-pub-rename, after-rename.
+ * after-temp-write, after-backup, after-old-key-removed, after-pub-rename, after-rename
+ * (the file name is the path's as given or its symlink target's; a backup's own temp file has
+ * after-temp-write under the backup's name).
  */
-function killPoint(step: string, file: string): void {
+function killPoint(step: string, ...files: string[]): void {
   const at = process.env.KEYDOCK_TEST_KILL_AT;
-  if (at && (at === step || at === `${basename(file)}:${step}`)) process.kill(process.pid, 'SIGKILL');
+  if (at && (at === step || files.some((f) => at === `${basename(f)}:${step}`))) process.kill(process.pid, 'SIGKILL');
 }
 
 async function lstatOrNull(path: string): Promise<Stats | null> {
@@ -380,6 +382,7 @@ async function keepCopy(t: Target, backupPath: string): Promise<string> {
   const existing = t.existing as Stats;
   const tmp = await createTemp(b.real, await readFile(t.real), existing.mode & 0o7777, existing);
   try {
+    killPoint('after-temp-write', b.real, b.path);
     await rename(tmp, b.real);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);

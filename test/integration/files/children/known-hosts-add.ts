@@ -1,0 +1,8 @@
+// Child process for the kill tests: trusts one host key in a known_hosts file, as `keydock test
+// --fix` does. Usage: known-hosts-add.ts FILE NAME BASE64-KEY-BLOB
+import { addKnownHost } from '../../../../main/openssh/known-hosts';
+
+const [file, name, blob] = process.argv.slice(2);
+if (!file || !name || !blob) throw new Error('usage: known-hosts-add.ts FILE NAME BASE64');
+const line = await addKnownHost(file, name, Buffer.from(blob, 'base64'));
+process.stdout.write(`${line}\n`);
