@@ -1,9 +1,10 @@
 // What KeyDock shows about a key file: type, size, comment, protection, permissions and health,
 // without ever sending the private key anywhere. Also finds the key files in ~/.ssh.
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyFileInfo } from '../../shared/contract/keys';
 import { KeyDockError } from '../util/errors';
+import { readUserFile, readUserFileHead } from '../util/read-file';
 import { describePublicBlob, fingerprintSha256, parsePublicKeyLine, publicKeyLine } from './format';
 import { keyHealth } from './health';
 import { decryptKeyFile, openKeyData, readCertificateBeside, readKeyFile } from './load';
@@ -97,8 +98,7 @@ export interface CertificateSummary {
 
 async function sidePublic(path: string): Promise<{ blob: Buffer; comment: string } | null> {
   try {
-    const text = await readFile(`${path}.pub`, 'utf8');
-    return text.length < 65536 ? parsePublicKeyLine(text) : null;
+    return parsePublicKeyLine((await readUserFile(`${path}.pub`, { maxBytes: 65536, what: 'public key file' })).toString('utf8'));
   } catch {
     return null;
   }
@@ -108,17 +108,11 @@ const NOT_KEYS = new Set(['config', 'known_hosts', 'known_hosts.old', 'known_hos
 
 /** Whether the first bytes of a file look like a private key, read without loading the whole file. */
 export async function looksLikePrivateKey(path: string): Promise<boolean> {
-  let fh;
   try {
-    fh = await open(path, 'r');
-    const buf = Buffer.alloc(64);
-    const { bytesRead } = await fh.read(buf, 0, 64, 0);
-    const head = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    const head = (await readUserFileHead(path, 64)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
     return /^-----BEGIN (([A-Z0-9]+ )*PRIVATE KEY|EC PARAMETERS|DSA PARAMETERS)-----/.test(head) || head.startsWith('PuTTY-User-Key-File-');
   } catch {
     return false;
-  } finally {
-    await fh?.close();
   }
 }
 

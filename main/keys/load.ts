@@ -1,8 +1,8 @@
 // Loading private key files of every format KeyDock knows into agent-ready PrivateKeys.
 // Detects the format from content (never the extension), asks for a passphrase only when the
 // file is encrypted, and picks up an OpenSSH certificate stored beside the key.
-import { open, readFile, stat } from 'node:fs/promises';
 import { KeyDockError } from '../util/errors';
+import { readUserFile } from '../util/read-file';
 import { corruptKey, passphraseNeeded, unsupportedKey } from './errors';
 import { CERT_SUFFIX, describePublicBlob, fingerprintSha256, parsePublicKeyLine } from './format';
 import { certificatePrivateFields, keyBits, privateFields, publicBlob, sshType, type KeyMaterial } from './material';
@@ -117,49 +117,40 @@ export function materialOf(key: PrivateKey): KeyMaterial {
   return m;
 }
 
-/** Reads a key file with the checks every path from users or the renderer needs (exists, regular, small). */
+/** How readUserFile reports problems with a key file, in the key reader's own codes. */
+const KEY_FILE_READ = {
+  maxBytes: MAX_KEY_FILE_BYTES,
+  what: 'key file',
+  codes: { notFound: KeyErrorCode.notFound, notRegular: KeyErrorCode.notAKey, tooLarge: KeyErrorCode.notAKey, unreadable: KeyErrorCode.unreadable },
+  hints: {
+    notFound: 'Check the path, or list your keys with keydock keys list.',
+    notRegular: 'Choose a private key file such as ~/.ssh/id_ed25519 (for a folder, the key file inside it).',
+    tooLarge: 'Choose the private key file (a few KiB at most).',
+  },
+};
+
+/**
+ * Reads a key file with the checks every path from users or the renderer needs: it exists, is a
+ * regular file (never a FIFO, device or folder, which could block or never end) and is small.
+ */
 export async function readKeyFile(path: string): Promise<Buffer> {
-  let st;
-  try {
-    st = await stat(path);
-  } catch (e) {
-    throw fileError(path, e);
-  }
-  if (st.isDirectory()) throw new KeyDockError(KeyErrorCode.notAKey, `${path} is a folder, not a key file.`, 'Choose the private key file inside it, e.g. id_ed25519.', { exitCode: 2 });
-  if (!st.isFile()) throw new KeyDockError(KeyErrorCode.notAKey, `${path} is not a regular file.`, 'Choose a private key file such as ~/.ssh/id_ed25519.', { exitCode: 2 });
-  if (st.size > MAX_KEY_FILE_BYTES) throw new KeyDockError(KeyErrorCode.notAKey, `${path} is ${st.size} bytes, far too large to be an SSH key.`, 'Choose the private key file (a few KiB at most).', { exitCode: 2 });
-  try {
-    const fh = await open(path, 'r');
-    try {
-      const buf = await fh.readFile();
-      if (buf.length > MAX_KEY_FILE_BYTES) throw new KeyDockError(KeyErrorCode.notAKey, `${path} is too large to be an SSH key.`, 'Choose the private key file.', { exitCode: 2 });
-      return buf;
-    } finally {
-      await fh.close();
-    }
-  } catch (e) {
-    if (e instanceof KeyDockError) throw e;
-    throw fileError(path, e);
-  }
+  return readUserFile(path, KEY_FILE_READ);
 }
 
-function fileError(path: string, e: unknown): KeyDockError {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new KeyDockError(KeyErrorCode.notFound, `There is no file ${path}.`, 'Check the path, or list your keys with keydock keys list.', { exitCode: 2, cause: e });
-  if (code === 'EACCES' || code === 'EPERM') return new KeyDockError(KeyErrorCode.unreadable, `KeyDock is not allowed to read ${path}.`, `Make it yours and private: chmod 600 ${path}.`, { exitCode: 2, cause: e });
-  return new KeyDockError(KeyErrorCode.unreadable, `${path} could not be read (${code ?? String(e)}).`, 'Check the file and try again.', { exitCode: 2, cause: e });
+/** A small file beside a key (`.pub`, `-cert.pub`), or null when it is missing, not a regular file or unreadable. */
+async function readSideFile(path: string): Promise<string | null> {
+  try {
+    return (await readUserFile(path, KEY_FILE_READ)).toString('utf8');
+  } catch {
+    return null;
+  }
 }
 
 /** Finds `<path>-cert.pub` (OpenSSH's convention) and returns it when it certifies this key. */
 export async function readCertificateBeside(path: string, plainBlob: Buffer): Promise<{ blob: Buffer; path: string } | null> {
   const certPath = `${path.replace(/\.ppk$/i, '')}-cert.pub`;
-  let text: string;
-  try {
-    if ((await stat(certPath)).size > MAX_KEY_FILE_BYTES) return null;
-    text = await readFile(certPath, 'utf8');
-  } catch {
-    return null;
-  }
+  const text = await readSideFile(certPath);
+  if (text === null) return null;
   try {
     const parsed = parsePublicKeyLine(text);
     if (!parsed.type.endsWith(CERT_SUFFIX)) return null;
@@ -171,9 +162,9 @@ export async function readCertificateBeside(path: string, plainBlob: Buffer): Pr
 }
 
 async function sidePub(path: string): Promise<{ blob: Buffer; comment: string } | null> {
+  const text = await readSideFile(`${path}.pub`);
+  if (text === null) return null;
   try {
-    const text = await readFile(`${path}.pub`, 'utf8');
-    if (text.length > MAX_KEY_FILE_BYTES) return null;
     return parsePublicKeyLine(text);
   } catch {
     return null;

@@ -9,9 +9,9 @@
  * app and the CLI trusting hosts at once lose no line.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { KeyDockError } from '../util/errors';
 import { withFileLock } from '../util/file-lock';
+import { readUserFileIfExists } from '../util/read-file';
 import { safeWriteFile } from '../util/safe-write';
 import { fingerprintSha256 } from '../keys/format';
 import { matchPatternList } from './ssh-config-parse';
@@ -96,19 +96,19 @@ export function parseKnownHostsLine(raw: string, lineIndex = 0): KnownHostsEntry
   return { lineIndex, marker, hosts, hashed: hosts.startsWith('|1|'), keyType, keyBase64, comment: rest.join(' ') };
 }
 
+/** Far beyond any real known_hosts (a line is ~100–700 bytes); what readKnownHosts reads at most. */
+const MAX_KNOWN_HOSTS_BYTES = 64 * 1024 * 1024;
+
 /** Reads a known_hosts file; a missing file is an empty one (ssh treats it so). */
 export async function readKnownHosts(path: string): Promise<KnownHostsFile> {
-  let text = '';
-  let exists = true;
-  try {
-    text = (await readFile(path)).toString('latin1');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-      throw new KeyDockError('known-hosts-unreadable', `Could not read ${path} (${code ?? 'error'}).`, 'Make the file readable by you, then try again.', { cause: e });
-    }
-    exists = false;
-  }
+  // A FIFO, device or folder in its place is an error, never a read that blocks or never ends.
+  const bytes = await readUserFileIfExists(path, {
+    maxBytes: MAX_KNOWN_HOSTS_BYTES,
+    what: 'known_hosts file',
+    codes: { notRegular: 'known-hosts-unreadable', tooLarge: 'known-hosts-unreadable', unreadable: 'known-hosts-unreadable' },
+  });
+  const exists = bytes !== null;
+  const text = bytes ? bytes.toString('latin1') : '';
   const rawLines = splitKeepingEol(text);
   const entries: KnownHostsEntry[] = [];
   const invalidLines: number[] = [];

@@ -7,10 +7,11 @@
  * The tests compare the result with `ssh -G` over a corpus of configs.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { hostname as osHostname, userInfo } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { KeyDockError } from '../util/errors';
+import { readUserFile, readUserFileIfExists } from '../util/read-file';
 import { hostPatternsMatch, matchPatternList, parseConfigLines, type ConfigLine } from './ssh-config-parse';
 
 export interface ResolveOptions {
@@ -79,6 +80,8 @@ const ACCUMULATE = new Set(['identityfile', 'certificatefile', 'localforward', '
 const DEDUPE = new Set(['identityfile', 'certificatefile']);
 const DEFAULT_IDENTITY_FILES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
 const MAX_INCLUDE_DEPTH = 16;
+/** Far beyond any real ssh_config; what one config or Include file may hold. */
+const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
 
 interface State {
   opts: ResolveOptions;
@@ -166,19 +169,17 @@ function setValue(state: State, keyword: string, args: string[], source: ConfigS
 }
 
 async function readConfigFile(state: State, file: string, kind: 'user' | 'system', active: boolean, depth: number, mustExist: boolean): Promise<boolean> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (!mustExist && (code === 'ENOENT' || code === 'ENOTDIR')) return active;
-    throw new KeyDockError(
-      'ssh-config-unreadable',
-      `Could not read the SSH config file ${file} (${code ?? 'error'}).`,
-      code === 'EACCES' ? 'Make the file readable by you (chmod 600).' : 'Check that the file exists.',
-      { exitCode: 2, cause: e },
-    );
-  }
+  // A missing file reads as empty (as in ssh) unless -F named it; a FIFO, device or folder is an
+  // error up front, never a read that blocks or does not end. /dev/null reads as empty.
+  const read = mustExist ? readUserFile : readUserFileIfExists;
+  const bytes = await read(file, {
+    maxBytes: MAX_CONFIG_FILE_BYTES,
+    what: 'SSH config file',
+    codes: { notFound: 'ssh-config-unreadable', notRegular: 'ssh-config-unreadable', tooLarge: 'ssh-config-unreadable', unreadable: 'ssh-config-unreadable' },
+    hints: { notFound: 'Check that the file exists.', unreadable: 'Make the file readable by you (chmod 600).' },
+  });
+  if (bytes === null) return active;
+  const text = bytes.toString('utf8');
   if (!state.filesRead.includes(file)) state.filesRead.push(file);
   let activep = active;
   const neverMatch = !active;
