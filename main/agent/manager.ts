@@ -7,7 +7,7 @@ import type { AgentAdder, RememberedKeys, LoadRememberedResult } from '../keys/r
 import type { PassphraseProvider, PrivateKey } from '../keys/types';
 import { AgentClient, type AddOptions } from './client';
 import type { ListedIdentity } from './codec';
-import { openAgentStream } from './stream';
+import { withAgent } from './session';
 import { agentSshWillUse, describeAgentPath } from './discovery';
 
 /** How an identity listed by an agent is shown: never any private material. */
@@ -34,16 +34,6 @@ export interface AddFileOptions extends AddOptions {
   keychain?: boolean;
   /** Told when the keychain could not be used; the key still loads. */
   onNotice?: (e: KeyDockError) => void;
-}
-
-/** Runs one conversation with an agent and always closes the connection. */
-export async function withAgent<T>(path: string, fn: (client: AgentClient) => Promise<T>): Promise<T> {
-  const client = new AgentClient(await openAgentStream(path), { label: `the agent at ${path}` });
-  try {
-    return await fn(client);
-  } finally {
-    client.close();
-  }
 }
 
 /**
