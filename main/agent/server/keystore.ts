@@ -31,13 +31,23 @@ export interface StoredIdentity {
 /** What a keystore tells its owner after keys vanish on their own (lifetime). */
 export type KeystoreListener = (event: { kind: 'expired'; identity: StoredIdentity }) => void;
 
+/** setTimeout's longest delay (2^31-1 ms, about 24.8 days); longer ones would fire at once with a TimeoutOverflowWarning. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Keys in memory, in the order they were first added (re-adding keeps the place, as
  * OpenSSH does), with lifetime expiry on a monotonic clock.
+ *
+ * Expiry has one scheduler: a single unref'd timer armed for the earliest deadline. A deadline
+ * further away than setTimeout can wait (about 24.8 days; `ssh-add -t 30d`, `-t 4w`) is reached
+ * in steps of at most MAX_TIMER_MS: the timer wakes, finds nothing due, and re-arms for what is
+ * left. So any lifetime costs one wake-up per 24.8 days, and a key goes within a second of its
+ * deadline (a millisecond or two, timer resolution permitting).
  */
 export class Keystore {
   private readonly keys = new Map<string, StoredIdentity>();
   private timer: NodeJS.Timeout | null = null;
+  /** The deadline the armed timer works towards (Infinity when none is armed). */
   private timerAt = Infinity;
 
   constructor(
@@ -47,6 +57,7 @@ export class Keystore {
 
   /** Adds or replaces a key (same public blob = same key); returns true when it replaced one. */
   add(identity: StoredIdentity): boolean {
+    this.expire();
     const id = blobId(identity.publicBlob);
     const replaced = this.keys.has(id);
     this.keys.set(id, identity);
@@ -60,14 +71,19 @@ export class Keystore {
     return this.keys.get(blobId(blob));
   }
 
+  /** Forgets one key. Its signer (a KeyObject) is dropped; the private bytes it holds live in OpenSSL, out of reach of JavaScript. */
   remove(blob: Buffer): StoredIdentity | undefined {
     const id = blobId(blob);
     const found = this.keys.get(id);
-    if (found) this.keys.delete(id);
+    if (found) {
+      this.keys.delete(id);
+      this.schedule();
+    }
     return found;
   }
 
   removeAll(): number {
+    this.expire();
     const n = this.keys.size;
     this.keys.clear();
     this.schedule();
@@ -84,40 +100,56 @@ export class Keystore {
     return this.keys.size;
   }
 
+  /** When the expiry timer will next wake (ms on this keystore's clock), Infinity when no key has a lifetime; for tests. */
+  get nextWakeAt(): number {
+    return this.timer ? this.timerAt : Infinity;
+  }
+
   /** Stops the expiry timer (agent shutdown); keys are dropped too, so nothing lingers. */
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.disarm();
     this.keys.clear();
   }
 
   private expire(): void {
     const now = this.now();
+    let changed = false;
     for (const [id, key] of this.keys) {
       if (key.expiresAt !== null && key.expiresAt <= now) {
         this.keys.delete(id);
+        changed = true;
         this.onExpired({ kind: 'expired', identity: key });
       }
     }
+    if (changed) this.schedule();
   }
 
-  /** One timer for the earliest deadline, so an idle agent still forgets keys on time. */
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+
+  /** Arms the one timer for the earliest deadline (or nothing), never for longer than setTimeout allows. */
   private schedule(): void {
     let next = Infinity;
     for (const key of this.keys.values()) if (key.expiresAt !== null && key.expiresAt < next) next = key.expiresAt;
-    if (next === this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    if (next === Infinity) {
+      this.disarm();
+      return;
+    }
+    if (this.timer && next === this.timerAt) return;
+    this.disarm();
     this.timerAt = next;
-    if (next === Infinity) return;
-    const delay = Math.max(0, Math.min(next - this.now(), 2 ** 31 - 1));
+    // ceil: a timer never fires before its delay, so a due key is due when it wakes (at worst one more 1 ms step).
+    const delay = Math.min(Math.max(1, Math.ceil(next - this.now())), MAX_TIMER_MS);
     this.timer = setTimeout(() => {
       this.timer = null;
       this.timerAt = Infinity;
       this.expire();
       this.schedule();
-    }, delay + 1);
-    this.timer.unref();
+    }, delay);
+    this.timer.unref?.();
   }
 }
 
