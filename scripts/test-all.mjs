@@ -2,7 +2,8 @@
 // `npm test`: typecheck, lint, unit + integration (vitest), build, UI + e2e (Playwright),
 // then one closing line "N passed, N failed, N skipped" over everything that ran.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,7 +37,37 @@ const built = want('vitest') || want('ui') ? step('build', 'npm', ['run', '--sil
 const vitestJson = join(tmp, 'vitest.json');
 if (want('vitest')) step('unit + integration (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);
 const pwJson = join(tmp, 'playwright.json');
-if (want('ui') && built) step('UI + e2e (Playwright)', bin('playwright'), ['test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson });
+if (want('ui') && built) {
+  // The UI tests save their screenshots under the git-ignored test-results/; only
+  // `npm run screenshots` may write docs/screenshots. Compare the folder before and after (names,
+  // sizes, times and contents), so this holds in a git checkout or not, dirty tree or clean.
+  const guarded = !process.env.KEYDOCK_SCREENSHOT_DIR;
+  const before = guarded ? folderState(join(root, 'docs', 'screenshots')) : '';
+  step('UI + e2e (Playwright)', bin('playwright'), ['test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson });
+  if (!guarded) {
+    console.log('\n=== docs/screenshots check skipped: KEYDOCK_SCREENSHOT_DIR is set');
+  } else if (folderState(join(root, 'docs', 'screenshots')) !== before) {
+    console.log('\n=== docs/screenshots: FAILED, the tests wrote to it (use `npm run screenshots` to refresh it on purpose)');
+    failures.push('docs/screenshots untouched by the tests');
+  } else {
+    console.log('\n=== docs/screenshots: untouched by the tests');
+  }
+}
+
+/** One string that changes when any file under dir is added, removed or rewritten. */
+function folderState(dir) {
+  if (!existsSync(dir)) return '';
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .sort()
+    .map((name) => {
+      const file = join(dir, name);
+      const st = statSync(file);
+      if (!st.isFile()) return name;
+      return `${name} ${st.size} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+    })
+    .join('\n');
+}
 
 let passed = 0;
 let failed = 0;

@@ -1,11 +1,22 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startSshd, type Sshd } from '../support/sshd';
-import { SCREENSHOT_DIR, startUiServices, type UiServices } from '../support/ui-services';
+import { startUiServices, type UiServices } from '../support/ui-services';
 
 // Shared steps of the UI specs: open the window, check accessibility, save screenshots.
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Where checkAndCapture() saves its screenshots. By default the git-ignored
+ * test-results/screenshots, so a test run leaves the working tree as it found it;
+ * `npm run screenshots` sets KEYDOCK_SCREENSHOT_DIR=docs/screenshots to refresh the README's
+ * pictures on purpose. A relative path is taken from the repository root.
+ */
+export const SCREENSHOT_DIR = resolve(REPO_ROOT, process.env.KEYDOCK_SCREENSHOT_DIR || join('test-results', 'screenshots'));
 
 /** Opens the window from the bridge address and waits until the shell is drawn. */
 export async function openWindow(page: Page, url: string): Promise<void> {
