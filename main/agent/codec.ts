@@ -462,12 +462,36 @@ export function decodeSignature(signature: Buffer): { algorithm: string; bytes: 
  * (the peer is not speaking the protocol). Chunks are kept as a list and joined only once a
  * whole frame is there, so a peer trickling a large frame byte by byte costs linear, not
  * quadratic, copying; at most one partial frame is held.
+ *
+ * With `wipe` (the agent's side, where ADD_IDENTITY carries private keys and LOCK a
+ * passphrase) every input byte is zeroed once it has been copied into a frame or a joined
+ * chunk, and frames are copied into unpooled buffers, so the only copy left is the frame the
+ * caller owns and can wipe itself.
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  private failed: ProtocolError | null = null;
+  private readonly wipe: boolean;
 
+  constructor(options: { wipe?: boolean } = {}) {
+    this.wipe = options.wipe ?? false;
+  }
+
+  /** The complete frames in the stream so far; throws ProtocolError at a bad length (frames before it in the same chunk are lost: use pushUntilError to keep them). */
   push(chunk: Buffer): Buffer[] {
+    const { frames, error } = this.pushUntilError(chunk);
+    if (error) throw error;
+    return frames;
+  }
+
+  /**
+   * Like push, but a bad length ends decoding instead of throwing: the complete frames that came
+   * before it are returned along with the error, so a server can answer them first and then
+   * close, as OpenSSH's agent does. Once failed, every later call returns no frames and the error.
+   */
+  pushUntilError(chunk: Buffer): { frames: Buffer[]; error: ProtocolError | null } {
+    if (this.failed) return { frames: [], error: this.failed };
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
@@ -475,12 +499,15 @@ export class FrameDecoder {
     const out: Buffer[] = [];
     while (this.buffered >= 4) {
       const len = this.peekLength();
-      if (len === 0) throw new ProtocolError('a message of length 0');
-      if (len > MAX_FRAME) throw new ProtocolError(`a message of ${len} bytes, over the 256 KiB limit`);
+      if (len === 0 || len > MAX_FRAME) {
+        this.failed = new ProtocolError(len === 0 ? 'a message of length 0' : `a message of ${len} bytes, over the 256 KiB limit`);
+        this.discard();
+        return { frames: out, error: this.failed };
+      }
       if (this.buffered - 4 < len) break;
       out.push(this.take(4 + len).subarray(4));
     }
-    return out;
+    return { frames: out, error: null };
   }
 
   get pending(): number {
@@ -497,17 +524,34 @@ export class FrameDecoder {
     let count = 0;
     let size = 0;
     while (size < n) size += (this.chunks[count++] as Buffer).length;
-    this.chunks.splice(0, count, Buffer.concat(this.chunks.slice(0, count), size));
+    const joined = Buffer.concat(this.chunks.slice(0, count), size);
+    if (this.wipe) for (const c of this.chunks.slice(0, count)) c.fill(0);
+    this.chunks.splice(0, count, joined);
   }
 
   /** Removes n bytes from the front as a private copy (never a view that pins a big chunk). */
   private take(n: number): Buffer {
     if ((this.chunks[0] as Buffer).length < n) this.coalesce(n);
     const first = this.chunks[0] as Buffer;
-    const piece = Buffer.from(first.subarray(0, n));
+    let piece: Buffer;
+    if (this.wipe) {
+      // Buffer.from(view) copies small pieces into Node's shared 8 KiB pool; a slow buffer is ours alone.
+      piece = Buffer.allocUnsafeSlow(n);
+      first.copy(piece, 0, 0, n);
+      first.fill(0, 0, n);
+    } else {
+      piece = Buffer.from(first.subarray(0, n));
+    }
     if (first.length === n) this.chunks.shift();
     else this.chunks[0] = first.subarray(n);
     this.buffered -= n;
     return piece;
+  }
+
+  /** Drops (and with wipe, zeroes) whatever is buffered after a protocol error. */
+  private discard(): void {
+    if (this.wipe) for (const c of this.chunks) c.fill(0);
+    this.chunks = [];
+    this.buffered = 0;
   }
 }

@@ -33,9 +33,28 @@ export function unsupportedKeyType(type: string): { error: string } {
  * is one private-field parser). Certificates are listed as the certificate blob; plain keys as
  * the blob rebuilt from their numbers, which for the minimal encoding every client uses is the
  * blob the client itself computes.
+ *
+ * `numbers` are views into the request body (Buffers, never strings); the server zeroes that
+ * body after the add, so they live only as long as it takes to build the signer.
  */
 export function addedKey(type: string, material: KeyMaterial, certificate: Buffer | null): AddedKey | { error: string } {
   const numbers = signingNumbers(material);
   if (!SUPPORTED_KEY_TYPES.has(type) || !numbers) return unsupportedKeyType(type);
-  return { type, publicBlob: certificate ?? publicBlob(material), numbers };
+  // A copy: the request body the certificate was read from is zeroed once the add is answered.
+  return { type, publicBlob: certificate ? Buffer.from(certificate) : publicBlob(material), numbers };
+}
+
+/** Zeroes the secret numbers of an added key once its signer exists (or the add was refused). */
+export function wipeNumbers(numbers: PrivateKeyNumbers): void {
+  switch (numbers.kind) {
+    case 'ed25519':
+      numbers.seed.fill(0);
+      break;
+    case 'ecdsa':
+      numbers.d.fill(0);
+      break;
+    case 'rsa':
+      for (const b of [numbers.d, numbers.p, numbers.q, numbers.iqmp]) b.fill(0);
+      break;
+  }
 }

@@ -6,7 +6,9 @@ import type { Confirmer } from './confirm';
 import { AgentEngine, type ConnectionState } from './engine';
 import { Keystore } from './keystore';
 import { LockState } from './lock-state';
+import { wipeNumbers } from './private-fields';
 import { decodeEngineRequest, encodeEngineReply, failureFrame } from './protocol';
+import type { EngineRequest } from './requests';
 import type { AgentConnectionHandler, ClientInfo } from './types';
 
 export interface AgentServerOptions {
@@ -26,6 +28,9 @@ export interface AgentServerOptions {
 
 /** Pending decoded frames a connection may queue before we stop reading from it. */
 const MAX_QUEUED_FRAMES = 32;
+
+/** Requests that carry secrets (ADD_IDENTITY, ADD_ID_CONSTRAINED: private keys; LOCK, UNLOCK: a passphrase); their bodies are zeroed once answered. */
+const SECRET_REQUESTS: ReadonlySet<number> = new Set([17, 25, 22, 23]);
 
 /**
  * KeyDock's own SSH agent: keys in memory only, the full protocol of docs/agent-protocol.md §1, served
@@ -79,11 +84,13 @@ export class AgentServer implements AgentConnectionHandler {
     }
     this.streams.add(stream);
     const conn: ConnectionState = { client: describeClient(client), bindings: [], bindAttempted: false, ownProcess: client.pid === process.pid };
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder({ wipe: true });
     const queue: Buffer[] = [];
     let busy = false;
     let dead = false;
     let ended = false;
+    /** A bad length header arrived: answer what came before it, then close (OpenSSH's agent does the same). */
+    let malformed = false;
 
     const kill = () => {
       if (dead) return;
@@ -100,12 +107,17 @@ export class AgentServer implements AgentConnectionHandler {
       try {
         while (!dead && queue.length > 0) {
           const body = queue.shift() as Buffer;
-          if (queue.length < MAX_QUEUED_FRAMES / 2 && stream.isPaused()) stream.resume();
+          if (!malformed && queue.length < MAX_QUEUED_FRAMES / 2 && stream.isPaused()) stream.resume();
           const reply = await this.answer(body, conn);
           if (dead) break;
           if (!stream.write(reply)) await waitDrain(stream);
         }
-        if (ended && !dead) {
+        if (malformed && !dead) {
+          // Replies written, then the connection goes, whatever the peer still sends.
+          dead = true;
+          this.streams.delete(stream);
+          stream.end(() => stream.destroy());
+        } else if (ended && !dead) {
           this.streams.delete(stream);
           stream.end();
         }
@@ -117,16 +129,20 @@ export class AgentServer implements AgentConnectionHandler {
     };
 
     stream.on('data', (chunk: Buffer) => {
-      if (dead) return;
-      const frames = splitFrames(decoder, chunk);
-      if (frames === null) {
-        // Overlong or zero-length frame: like OpenSSH, close without a reply.
-        this.activity.record({ client: conn.client, operation: 'frame', fingerprint: null, destination: null, outcome: 'denied', detail: 'malformed frame: connection closed' });
-        kill();
+      if (dead || malformed) {
+        chunk.fill(0);
         return;
       }
-      if (frames.length === 0) return;
+      const { frames, error } = decoder.pushUntilError(chunk);
       queue.push(...frames);
+      if (error) {
+        // Overlong or zero-length frame: like OpenSSH, the complete requests before it are
+        // answered, the bad one gets no reply, and the connection closes.
+        malformed = true;
+        this.activity.record({ client: conn.client, operation: 'frame', fingerprint: null, destination: null, outcome: 'denied', detail: 'malformed frame: connection closed' });
+      } else if (frames.length === 0) {
+        return;
+      }
       if (queue.length >= MAX_QUEUED_FRAMES) stream.pause();
       void pump();
     });
@@ -147,14 +163,24 @@ export class AgentServer implements AgentConnectionHandler {
     return this.answer(frames[0] as Buffer, conn);
   }
 
-  /** Decodes one request body, runs it, and encodes the reply frame; malformed bodies get FAILURE. */
+  /**
+   * Decodes one request body, runs it, and encodes the reply frame; malformed bodies get FAILURE.
+   * A body that carried a private key or a passphrase is zeroed afterwards: what the agent keeps
+   * (public blob, comment, constraints) is copied out of it, the signing key lives in a KeyObject.
+   */
   private async answer(body: Buffer, conn: ConnectionState): Promise<Buffer> {
-    const req = decodeEngineRequest(body);
-    if (req === null) {
-      this.activity.record({ client: conn.client, operation: `message ${body[0] ?? '?'}`, fingerprint: null, destination: null, outcome: 'denied', detail: 'malformed request' });
-      return failureFrame();
+    let req: EngineRequest | null = null;
+    try {
+      req = decodeEngineRequest(body);
+      if (req === null) {
+        this.activity.record({ client: conn.client, operation: `message ${body[0] ?? '?'}`, fingerprint: null, destination: null, outcome: 'denied', detail: 'malformed request' });
+        return failureFrame();
+      }
+      return encodeEngineReply(await this.engine.handle(req, conn));
+    } finally {
+      if (req?.kind === 'add' && !('error' in req.key)) wipeNumbers(req.key.numbers);
+      if (SECRET_REQUESTS.has(body[0] ?? -1)) body.fill(0);
     }
-    return encodeEngineReply(await this.engine.handle(req, conn));
   }
 
   /** Drops every connection and forgets all keys (agent stopping). */
