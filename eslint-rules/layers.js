@@ -11,11 +11,12 @@ export const LAYERS = [
   { name: 'agent', rank: 6, dirs: ['agent'] },
   { name: 'connect', rank: 7, dirs: ['connect'] },
   { name: 'doctor', rank: 7, dirs: ['doctor'] },
-  { name: 'context', rank: 8, dirs: ['context'] },
-  { name: 'ipc', rank: 9, dirs: ['ipc'] },
-  { name: 'bridge', rank: 10, dirs: ['bridge'] },
-  { name: 'cli', rank: 11, dirs: ['cli'] },
-  { name: 'app', rank: 12, dirs: ['app'] },
+  { name: 'lifecycle', rank: 8, dirs: ['lifecycle'] },
+  { name: 'context', rank: 9, dirs: ['context'] },
+  { name: 'ipc', rank: 10, dirs: ['ipc'] },
+  { name: 'bridge', rank: 11, dirs: ['bridge'] },
+  { name: 'cli', rank: 12, dirs: ['cli'] },
+  { name: 'app', rank: 13, dirs: ['app'] },
 ];
 
 /** The layer a repository-relative path (forward slashes) belongs to, or null outside main/. */

@@ -33,7 +33,7 @@ describe('the ESLint layering rule', () => {
   it('places every folder of main/ in a layer', () => {
     const folders = new Set(importGraph().flatMap((e) => [e.from, e.to]).filter((p) => p.startsWith('main/')).map((p) => layerOf(p)!.name));
     expect([...folders].filter((f) => f.startsWith('unplaced:'))).toEqual([]);
-    expect(LAYERS.map((l) => l.name)).toEqual(['util', 'platform', 'config', 'secrets', 'keys', 'openssh', 'agent', 'connect', 'doctor', 'context', 'ipc', 'bridge', 'cli', 'app']);
+    expect(LAYERS.map((l) => l.name)).toEqual(['util', 'platform', 'config', 'secrets', 'keys', 'openssh', 'agent', 'connect', 'doctor', 'lifecycle', 'context', 'ipc', 'bridge', 'cli', 'app']);
   });
 });
 
