@@ -51,8 +51,12 @@ describe('askpass confirmation (OpenSSH rules)', () => {
   it('denies and kills a prompt nobody answers in time', async () => {
     const s = await askpassScript(`echo $$ > "$(dirname "$0")/pid"; exec sleep 30`);
     const c = new AskpassConfirmer({ PATH: process.env.PATH, SSH_ASKPASS: s.path, DISPLAY: ':0' });
-    expect(await confirmWithTimeout(c, prompt, 300)).toBe(false);
-    const pid = Number(await readFile(join(s.dir, 'pid'), 'utf8'));
+    const answer = confirmWithTimeout(c, prompt, 2000);
+    // The prompt must have started before its time runs out, or there is nothing to kill (a loaded machine starts sh slowly).
+    const pidText = () => readFile(join(s.dir, 'pid'), 'utf8').catch(() => '');
+    await expect.poll(pidText, { timeout: 10_000 }).toMatch(/^\d+\n$/);
+    const pid = Number(await pidText());
+    expect(await answer).toBe(false);
     await expect.poll(() => {
       try {
         process.kill(pid, 0);
