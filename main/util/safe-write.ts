@@ -152,21 +152,25 @@ export async function writeKeyPair(privatePath: string, privateText: string, pub
     if (dirname(pub.real) !== dirname(priv.real)) await removeStaleTemps(dirname(pub.real));
     let privTmp: string | null = null;
     let pubTmp: string | null = null;
+    let previous: KeyPairWriteResult['previous'] = null;
+    let oldKeyRemoved = false;
+    let pubReplaced = false;
     try {
       privTmp = await createTemp(priv.real, privateText, 0o600, priv.existing);
       pubTmp = await createTemp(pub.real, publicText, pub.existing ? pub.existing.mode & 0o7777 : 0o644, pub.existing);
       killPoint('after-temp-write', priv.real, priv.path);
-      let previous: KeyPairWriteResult['previous'] = null;
       if (priv.existing) {
         previous = await keepOldPair(priv.real, pub.existing ? pub.real : null);
         killPoint('after-backup', priv.real, priv.path);
         // The old pair lives on under its backup names; without this, a stop right after the
         // .pub rename would leave the old private key beside the new .pub.
         await unlink(priv.real);
+        oldKeyRemoved = true;
         killPoint('after-old-key-removed', priv.real, priv.path);
       }
       await rename(pubTmp, pub.real);
       pubTmp = null;
+      pubReplaced = true;
       killPoint('after-pub-rename', priv.real, priv.path);
       // The private key's name is free now in both modes: link() refuses a key created meanwhile.
       await publishIfAbsent(privTmp, priv.real, () => keyFileExists(priv.path));
@@ -176,12 +180,37 @@ export async function writeKeyPair(privatePath: string, privateText: string, pub
       if (dirname(pub.real) !== dirname(priv.real)) await syncFolder(dirname(pub.real));
       return { privatePath: priv.real, publicPath: pub.real, previous };
     } catch (e) {
-      throw writeError(e, privAbs);
+      const err = writeError(e, privAbs);
+      if (previous && oldKeyRemoved && !(await putBackOldPair(previous, priv.real, pub.real, pubReplaced)) && err instanceof KeyDockError) {
+        const kept = `${previous.privatePath}${previous.publicPath ? ` and ${previous.publicPath}` : ''}`;
+        throw new KeyDockError(err.code, err.message, `${err.hint} The previous key pair is kept as ${kept}.`, { cause: e, exitCode: err.exitCode });
+      }
+      throw err;
     } finally {
       if (privTmp) await unlink(privTmp).catch(() => undefined);
       if (pubTmp) await unlink(pubTmp).catch(() => undefined);
     }
   });
+}
+
+/** After a failed replace: the old pair back under its names (best effort; its backup stays either way). */
+async function putBackOldPair(previous: NonNullable<KeyPairWriteResult['previous']>, privReal: string, pubReal: string, pubReplaced: boolean): Promise<boolean> {
+  try {
+    if (pubReplaced && previous.publicPath) {
+      const tmp = tempPathFor(pubReal);
+      await link(previous.publicPath, tmp);
+      await rename(tmp, pubReal).catch(async (e: unknown) => {
+        await unlink(tmp).catch(() => undefined);
+        throw e;
+      });
+    } else if (pubReplaced) {
+      await unlink(pubReal);
+    }
+    await link(previous.privatePath, privReal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
