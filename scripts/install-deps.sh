@@ -9,9 +9,12 @@ set -euo pipefail
 
 PKGS=(openssh-client openssh-server putty-tools putty gnome-keyring dbus dbus-daemon libsecret-tools
       chromium xvfb xauth fonts-liberation python3 ca-certificates
-      wine wine64)   # Wine runs Windows node.exe for the Windows transport tests
+      wine wine64    # Wine runs Windows node.exe for the Windows transport tests
+      openssh-tests make gdb libcap2-bin)   # OpenSSH's own regression suite run against KeyDock's agent
 TOOLS=(ssh sshd ssh-keygen ssh-agent ssh-add puttygen plink pageant gnome-keyring-daemon dbus-run-session
-       secret-tool chromium wine)
+       secret-tool chromium wine make gdb setcap setpriv)
+# Files (no binary on PATH) that a package above must have put in place.
+FILES=(/usr/lib/openssh/regress/run-tests)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
@@ -53,5 +56,6 @@ fi
 
 absent=()
 for b in "${TOOLS[@]}"; do command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || absent+=("$b"); done
+for f in "${FILES[@]}"; do [ -e "$f" ] || absent+=("$f"); done
 [ "${#absent[@]}" -eq 0 ] || die "still missing after install: ${absent[*]}"
-say "ok: ${TOOLS[*]}"
+say "ok: ${TOOLS[*]} ${FILES[*]}"
