@@ -1,5 +1,14 @@
 import type { Channel, EventName, EventPayload, Req, Res } from '../shared/ipc-contract';
-import { BRIDGE_PATH, type BridgeClientMessage, type BridgeServerMessage, type KeydockApiTransport } from '../shared/bridge-protocol';
+import {
+  BRIDGE_CLOSE_DENIED,
+  BRIDGE_CODE_PARAM,
+  BRIDGE_PATH,
+  BRIDGE_SESSION_STORAGE_KEY,
+  BridgeDenial,
+  type BridgeClientMessage,
+  type BridgeServerMessage,
+  type KeydockApiTransport,
+} from '../shared/bridge-protocol';
 import type { AppError, Result } from '../shared/result';
 
 // The renderer's only door to main. It speaks the contract through Electron's preload
@@ -20,7 +29,7 @@ const lostError: AppError = {
 const noTokenError: AppError = {
   code: 'ui-no-token',
   message: 'This page was opened without its access code.',
-  hint: 'Open the full address KeyDock printed (it ends with #token=…), or start KeyDock again.',
+  hint: 'Open the full address KeyDock printed: it ends with #code=… (an address ending with #token=… is from an older KeyDock). Run `keydock ui` again for a new one.',
 };
 
 declare global {
@@ -29,22 +38,49 @@ declare global {
   }
 }
 
-/** Reads the bridge token from `#token=…` once and removes it from the address bar. */
-function takeTokenFromUrl(): string | null {
-  const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+/** Reads the one-time launch code from `#code=…` once and removes it from the address bar. */
+function takeCodeFromUrl(): string | null {
+  const match = new RegExp(`(?:^#|&)${BRIDGE_CODE_PARAM}=([^&]+)`).exec(window.location.hash);
   if (!match?.[1]) return null;
-  const token = decodeURIComponent(match[1]);
   history.replaceState(null, '', window.location.pathname + window.location.search);
-  return token;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
 }
 
+/** The tab's session token: sessionStorage survives a reload and is copied to tabs opened from this one. */
+const sessionStore = {
+  get(): string | null {
+    try {
+      return window.sessionStorage.getItem(BRIDGE_SESSION_STORAGE_KEY);
+    } catch {
+      return null;
+    }
+  },
+  set(token: string | null): void {
+    try {
+      if (token) window.sessionStorage.setItem(BRIDGE_SESSION_STORAGE_KEY, token);
+      else window.sessionStorage.removeItem(BRIDGE_SESSION_STORAGE_KEY);
+    } catch {
+      // Storage disabled: this page load still works; a reload will need a new address.
+    }
+  },
+};
+
+type Credential = { code: string } | { session: string };
+
 /**
- * KeydockApiTransport over the loopback WebSocket: invokes are matched to results by id,
- * events fan out to listeners, and a dropped socket is retried with growing delays.
+ * KeydockApiTransport over the loopback WebSocket: each socket starts with a hello (the
+ * one-time launch code the first time, then the session token it was traded for), invokes are
+ * matched to results by id, events fan out to listeners, and a dropped socket is retried with
+ * growing delays. A refused hello is final: the page shows why and stops retrying.
  */
 class BridgeTransport implements KeydockApiTransport {
   readonly transport = 'bridge' as const;
   private socket: WebSocket | null = null;
+  private ready = false;
   private nextId = 1;
   private readonly pending = new Map<number, (r: Result<unknown>) => void>();
   private readonly waitingForOpen: Array<() => void> = [];
@@ -52,32 +88,47 @@ class BridgeTransport implements KeydockApiTransport {
   private retryDelay = 250;
   private state: ConnectionState = 'connecting';
   private everOpened = false;
+  private deniedWith: AppError | null = null;
 
   constructor(
-    private readonly token: string,
+    private credential: Credential,
     private readonly onState: (state: ConnectionState, reconnected: boolean) => void,
   ) {
     this.connect();
   }
 
+  /** Why KeyDock refused this page for good, or null. */
+  get denial(): AppError | null {
+    return this.deniedWith;
+  }
+
   private connect(): void {
     const protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${protocol}//${window.location.host}${BRIDGE_PATH}?token=${encodeURIComponent(this.token)}`);
+    const ws = new WebSocket(`${protocol}//${window.location.host}${BRIDGE_PATH}`);
     this.socket = ws;
+    this.ready = false;
     ws.onopen = () => {
-      this.retryDelay = 250;
-      const reconnected = this.everOpened;
-      this.everOpened = true;
-      this.setState('open', reconnected);
-      for (const wake of this.waitingForOpen.splice(0)) wake();
+      const hello: BridgeClientMessage = { type: 'hello', ...this.credential };
+      ws.send(JSON.stringify(hello));
     };
-    ws.onmessage = (ev) => this.receive(ev.data);
-    ws.onclose = () => {
+    ws.onmessage = (ev) => this.receive(ws, ev.data);
+    ws.onclose = (ev) => {
       if (this.socket !== ws) return;
       this.socket = null;
+      this.ready = false;
       for (const [id, resolve] of this.pending) {
         this.pending.delete(id);
-        resolve({ ok: false, error: lostError });
+        resolve({ ok: false, error: this.deniedWith ?? lostError });
+      }
+      if (ev.code === BRIDGE_CLOSE_DENIED && !this.deniedWith) {
+        this.deniedWith = { code: BridgeDenial.badHello, message: 'KeyDock refused this page.', hint: 'Open the new address KeyDock printed.' };
+      }
+      if (this.deniedWith) {
+        // Always tell the shell, even when already 'lost': the banner's words change.
+        this.state = 'lost';
+        this.onState('lost', false);
+        for (const wake of this.waitingForOpen.splice(0)) wake();
+        return;
       }
       this.setState('lost', false);
       const delay = this.retryDelay;
@@ -92,7 +143,7 @@ class BridgeTransport implements KeydockApiTransport {
     this.onState(state, reconnected);
   }
 
-  private receive(data: unknown): void {
+  private receive(ws: WebSocket, data: unknown): void {
     if (typeof data !== 'string') return;
     let msg: BridgeServerMessage;
     try {
@@ -100,7 +151,22 @@ class BridgeTransport implements KeydockApiTransport {
     } catch {
       return;
     }
-    if (msg.type === 'result') {
+    if (typeof msg !== 'object' || msg === null) return;
+    if (msg.type === 'welcome') {
+      // The launch code is spent; from now on this tab proves itself with the session token.
+      this.credential = { session: msg.session };
+      sessionStore.set(msg.session);
+      this.retryDelay = 250;
+      this.ready = true;
+      const reconnected = this.everOpened;
+      this.everOpened = true;
+      this.setState('open', reconnected);
+      for (const wake of this.waitingForOpen.splice(0)) wake();
+    } else if (msg.type === 'denied') {
+      // A stale session token stays stored: a reload then repeats this message, not "no code".
+      this.deniedWith = msg.error;
+      ws.close();
+    } else if (msg.type === 'result') {
       const resolve = this.pending.get(msg.id);
       if (resolve) {
         this.pending.delete(msg.id);
@@ -112,18 +178,19 @@ class BridgeTransport implements KeydockApiTransport {
   }
 
   private waitForOpen(ms: number): Promise<boolean> {
-    if (this.socket?.readyState === WebSocket.OPEN) return Promise.resolve(true);
+    if (this.ready && this.socket?.readyState === WebSocket.OPEN) return Promise.resolve(true);
+    if (this.deniedWith) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = window.setTimeout(() => resolve(false), ms);
       this.waitingForOpen.push(() => {
         window.clearTimeout(timer);
-        resolve(true);
+        resolve(this.ready);
       });
     });
   }
 
   async invoke(channel: string, payload: unknown): Promise<Result<unknown>> {
-    if (!(await this.waitForOpen(10_000)) || !this.socket) return { ok: false, error: lostError };
+    if (!(await this.waitForOpen(10_000)) || !this.socket) return { ok: false, error: this.deniedWith ?? lostError };
     const id = this.nextId++;
     const message: BridgeClientMessage = { type: 'invoke', id, channel, payload };
     const socket = this.socket;
@@ -145,6 +212,7 @@ type ConnectionListener = (state: ConnectionState, reconnected: boolean) => void
 const connectionListeners = new Set<ConnectionListener>();
 let connectionState: ConnectionState = 'connecting';
 let transport: KeydockApiTransport | null = null;
+let bridge: BridgeTransport | null = null;
 let transportError: AppError | null = null;
 
 function notifyConnection(state: ConnectionState, reconnected: boolean): void {
@@ -159,13 +227,16 @@ function getTransport(): KeydockApiTransport | null {
     connectionState = 'open';
     return transport;
   }
-  const token = takeTokenFromUrl();
-  if (!token) {
+  // A code in the address wins (a new window was asked for); else this tab's session, if any.
+  const code = takeCodeFromUrl();
+  const session = sessionStore.get();
+  if (!code && !session) {
     transportError = noTokenError;
     connectionState = 'lost';
     return null;
   }
-  transport = new BridgeTransport(token, notifyConnection);
+  bridge = new BridgeTransport(code ? { code } : { session: session as string }, notifyConnection);
+  transport = bridge;
   return transport;
 }
 
@@ -199,7 +270,7 @@ export function onConnection(listener: ConnectionListener): () => void {
 
 export function currentConnection(): { state: ConnectionState; error: AppError | null } {
   getTransport();
-  return { state: connectionState, error: transportError ?? (connectionState === 'lost' ? lostError : null) };
+  return { state: connectionState, error: transportError ?? bridge?.denial ?? (connectionState === 'lost' ? lostError : null) };
 }
 
 /** Electron only: the real path of a dropped file; null in the browser (no paths there). */

@@ -7,9 +7,14 @@ import { startOpenSshAgent, type RealAgent } from './ssh-agent';
 import { makeTmpHome, type TmpHome } from './tmp-home';
 
 export const BUILT_RENDERER = fileURLToPath(new URL('../../out/renderer', import.meta.url));
+const FAVICON_FILE = fileURLToPath(new URL('../../build/icons/32x32.png', import.meta.url));
 
 export interface UiServices {
-  url: string;
+  /**
+   * A fresh one-time launch address (http://127.0.0.1:PORT/#code=…) on every read: each
+   * openWindow() is a new page load, and a launch code opens one page only once.
+   */
+  readonly url: string;
   bridge: Bridge;
   ctx: AppContext;
   home: TmpHome;
@@ -38,9 +43,11 @@ export async function startUiServices(options: UiServicesOptions = {}): Promise<
   const env: NodeJS.ProcessEnv = { ...home.env, ...options.env };
   if (agent) env.SSH_AUTH_SOCK = agent.socket;
   const ctx = createContext({ env, transport: 'bridge' });
-  const bridge = await startBridge(ctx, { staticDir: BUILT_RENDERER, handlers: createHandlers(ctx), validateResponses: true });
+  const bridge = await startBridge(ctx, { staticDir: BUILT_RENDERER, handlers: createHandlers(ctx), validateResponses: true, faviconFile: FAVICON_FILE });
   const services: UiServices = {
-    url: bridge.url,
+    get url() {
+      return bridge.issueLaunchCode().url;
+    },
     bridge,
     ctx,
     home,

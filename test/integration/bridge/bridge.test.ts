@@ -3,11 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import { BRIDGE_CLOSE_DENIED, BridgeDenial } from '../../../shared/bridge-protocol';
 import { createContext, type AppContext } from '../../../main/context';
 import { createHandlers } from '../../../main/ipc/handlers';
 import { startBridge, type Bridge } from '../../../main/bridge/server';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
+import { closed, connectSession, hello, invoke, nextMessage, openSocket } from './client';
+
+const APP_ICON = join(__dirname, '../../../build/icons/32x32.png');
 
 let home: TmpHome;
 let staticDir: string;
@@ -20,7 +24,7 @@ beforeAll(async () => {
   await writeFile(join(staticDir, 'index.html'), '<!doctype html><title>KeyDock</title>');
   await writeFile(join(home.dir, 'secret.txt'), 'do not serve me');
   ctx = createContext({ env: home.env, transport: 'bridge' });
-  bridge = await startBridge(ctx, { staticDir, handlers: createHandlers(ctx) });
+  bridge = await startBridge(ctx, { staticDir, handlers: createHandlers(ctx), faviconFile: APP_ICON });
 });
 
 afterAll(async () => {
@@ -29,9 +33,9 @@ afterAll(async () => {
   await home.cleanup();
 });
 
-function get(path: string, host = `127.0.0.1:${bridge.port}`): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(path: string, host = `127.0.0.1:${bridge.port}`, port = bridge.port): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: bridge.port, path, headers: { host } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -41,35 +45,9 @@ function get(path: string, host = `127.0.0.1:${bridge.port}`): Promise<{ status:
   });
 }
 
-/** Opens a bridge socket and resolves once open, or with the HTTP status it was refused with. */
-function connect(options: { token?: string; origin?: string }): Promise<WebSocket | number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${bridge.port}/bridge?token=${encodeURIComponent(options.token ?? '')}`, {
-      headers: options.origin ? { Origin: options.origin } : {},
-    });
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once('error', () => resolve(-1));
-  });
-}
-
-function invoke(ws: WebSocket, id: number, channel: string, payload: unknown): Promise<unknown> {
-  return new Promise((resolve) => {
-    const onMessage = (data: WebSocket.RawData) => {
-      const msg = JSON.parse(data.toString()) as { type: string; id: number };
-      if (msg.type === 'result' && msg.id === id) {
-        ws.off('message', onMessage);
-        resolve(msg);
-      }
-    };
-    ws.on('message', onMessage);
-    ws.send(JSON.stringify({ type: 'invoke', id, channel, payload }));
-  });
-}
-
 describe('loopback bridge', () => {
   it('listens on 127.0.0.1 and serves the page with a strict CSP', async () => {
-    expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{32}$/);
+    expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const res = await get('/');
     expect(res.status).toBe(200);
     expect(res.body).toContain('<title>KeyDock</title>');
@@ -84,52 +62,158 @@ describe('loopback bridge', () => {
     expect((await get('/missing.js')).status).toBe(404);
   });
 
-  it('refuses requests addressed to another host name (DNS rebinding)', async () => {
-    expect((await get('/', 'evil.example')).status).toBe(421);
+  it('answers /favicon.ico with the app icon, not a 404', async () => {
+    const res = await get('/favicon.ico');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    const bare = await startBridge(ctx, { staticDir, handlers: createHandlers(ctx) });
+    try {
+      expect((await get('/favicon.ico', `127.0.0.1:${bare.port}`, bare.port)).status).toBe(204);
+    } finally {
+      await bare.close();
+    }
   });
 
-  it('refuses sockets without the token or from another origin', async () => {
-    const origin = `http://127.0.0.1:${bridge.port}`;
-    expect(await connect({ origin })).toBe(401);
-    expect(await connect({ token: 'wrong', origin })).toBe(401);
-    expect(await connect({ token: bridge.token, origin: 'http://evil.example' })).toBe(403);
-    expect(await connect({ token: bridge.token })).toBe(403);
+  it('refuses requests addressed to another host name (DNS rebinding) but takes localhost', async () => {
+    expect((await get('/', 'evil.example')).status).toBe(421);
+    expect((await get('/', `evil.example:${bridge.port}`)).status).toBe(421);
+    expect((await get('/', `localhost:${bridge.port}`)).status).toBe(200);
+    expect(await openSocket(bridge.port, { host: `evil.example:${bridge.port}` })).toBe(404);
+  });
+
+  it('accepts sockets only from its own page, by 127.0.0.1 or localhost', async () => {
+    expect(await openSocket(bridge.port, { origin: 'http://evil.example' })).toBe(403);
+    expect(await openSocket(bridge.port, { origin: `http://localhost.evil.example:${bridge.port}` })).toBe(403);
+    expect(await openSocket(bridge.port, { origin: null })).toBe(403);
+    for (const origin of [`http://127.0.0.1:${bridge.port}`, `http://localhost:${bridge.port}`]) {
+      const { ws } = await connectSession(bridge.port, { code: bridge.issueLaunchCode().code }, origin);
+      expect((await invoke(ws, 1, 'app:get-info', {})).result.ok).toBe(true);
+      ws.close();
+    }
+  });
+
+  it('puts no secret in the address it serves and a one-time code in a launch address', () => {
+    const a = bridge.issueLaunchCode();
+    const b = bridge.issueLaunchCode();
+    expect(a.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#code=[A-Za-z0-9_-]{43}$/);
+    expect(a.url).toBe(`${bridge.url}#code=${a.code}`);
+    expect(a.code).not.toBe(b.code);
+  });
+
+  it('trades a launch code once for a session token; a replayed code is refused with words', async () => {
+    const launch = bridge.issueLaunchCode();
+    const first = await connectSession(bridge.port, { code: launch.code });
+    expect(await launch.settled).toBe(true);
+    expect(first.session).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.session).not.toBe(launch.code);
+
+    const again = (await openSocket(bridge.port)) as WebSocket;
+    const closing = closed(again);
+    const answer = await hello(again, { code: launch.code });
+    expect(answer).toMatchObject({ type: 'denied', error: { code: BridgeDenial.codeUsed } });
+    expect((answer as { error: { message: string; hint: string } }).error.message).toMatch(/already used/);
+    expect(await closing).toBe(BRIDGE_CLOSE_DENIED);
+
+    // A code this bridge never gave out, and a wrong session token.
+    const strange = (await openSocket(bridge.port)) as WebSocket;
+    expect(await hello(strange, { code: 'x'.repeat(43) })).toMatchObject({ type: 'denied', error: { code: BridgeDenial.codeUnknown } });
+    const stale = (await openSocket(bridge.port)) as WebSocket;
+    expect(await hello(stale, { session: 'y'.repeat(43) })).toMatchObject({ type: 'denied', error: { code: BridgeDenial.sessionEnded } });
+
+    // The first page keeps working, and a reload (a new socket with the session token) too.
+    expect((await invoke(first.ws, 1, 'app:get-info', {})).result.ok).toBe(true);
+    const reloaded = await connectSession(bridge.port, { session: first.session });
+    expect(reloaded.session).toBe(first.session);
+    expect((await invoke(reloaded.ws, 2, 'app:get-info', {})).result.ok).toBe(true);
+    first.ws.close();
+    reloaded.ws.close();
+  });
+
+  it('refuses an expired code with its own message', async () => {
+    const quick = await startBridge(ctx, { staticDir, handlers: createHandlers(ctx), launchCodeLifetimeMs: 50 });
+    try {
+      const launch = quick.issueLaunchCode();
+      expect(await launch.settled).toBe(false);
+      const ws = (await openSocket(quick.port)) as WebSocket;
+      expect(await hello(ws, { code: launch.code })).toMatchObject({ type: 'denied', error: { code: BridgeDenial.codeExpired } });
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('after a restart, the old session token is refused with a clear message', async () => {
+    const before = await startBridge(ctx, { staticDir, handlers: createHandlers(ctx) });
+    const { ws, session } = await connectSession(before.port, { code: before.issueLaunchCode().code });
+    const pending = before.issueLaunchCode();
+    const port = before.port;
+    await before.close();
+    expect(await pending.settled).toBe(false);
+    expect(await closed(ws)).not.toBe(BRIDGE_CLOSE_DENIED);
+    const after = await startBridge(ctx, { staticDir, handlers: createHandlers(ctx), port });
+    try {
+      const sock = (await openSocket(port)) as WebSocket;
+      const answer = await hello(sock, { session });
+      expect(answer).toMatchObject({ type: 'denied', error: { code: BridgeDenial.sessionEnded } });
+      expect((answer as { error: { message: string } }).error.message).toMatch(/restarted/);
+    } finally {
+      await after.close();
+    }
+  });
+
+  it('ends a socket that does anything before its hello, and sends it no events', async () => {
+    for (const first of ['{"type":"invoke","id":1,"channel":"app:get-info","payload":{}}', 'null', '{not json', '{"type":"hello"}', '{"type":"hello","code":"a","session":"b"}']) {
+      const ws = (await openSocket(bridge.port)) as WebSocket;
+      const answer = nextMessage(ws);
+      ws.send(first);
+      expect(await answer, first).toMatchObject({ type: 'denied' });
+      expect(await closed(ws)).toBe(BRIDGE_CLOSE_DENIED);
+    }
+    const silent = (await openSocket(bridge.port)) as WebSocket;
+    const got: string[] = [];
+    silent.on('message', (d) => got.push(d.toString()));
+    const { ws } = await connectSession(bridge.port, { code: bridge.issueLaunchCode().code });
+    expect((await invoke(ws, 1, 'settings:update-settings', { theme: 'light' })).result.ok).toBe(true);
+    expect(got).toEqual([]);
+    silent.close();
+    ws.close();
   });
 
   it('carries invokes, validation errors and events for the right page', async () => {
-    const ws = await connect({ token: bridge.token, origin: `http://127.0.0.1:${bridge.port}` });
-    expect(ws).toBeInstanceOf(WebSocket);
-    const sock = ws as WebSocket;
+    const { ws: sock } = await connectSession(bridge.port, { code: bridge.issueLaunchCode().code });
     const info = (await invoke(sock, 1, 'app:get-info', {})) as { result: { ok: boolean; value: { home: string } } };
     expect(info.result.ok).toBe(true);
     expect(info.result.value.home).toBe(home.dir);
 
-    const bad = (await invoke(sock, 2, 'settings:update-settings', { theme: 'neon' })) as { result: { ok: boolean; error: { code: string } } };
+    const bad = await invoke(sock, 2, 'settings:update-settings', { theme: 'neon' });
     expect(bad.result).toMatchObject({ ok: false, error: { code: 'ipc-invalid-payload' } });
 
     const event = new Promise<unknown>((resolve) => sock.on('message', (d) => {
       const msg = JSON.parse(d.toString()) as { type: string; name: string; payload: unknown };
       if (msg.type === 'event' && msg.name === 'settings:changed') resolve(msg.payload);
     }));
-    const updated = (await invoke(sock, 3, 'settings:update-settings', { theme: 'dark' })) as { result: { ok: boolean } };
+    const updated = await invoke(sock, 3, 'settings:update-settings', { theme: 'dark' });
     expect(updated.result.ok).toBe(true);
     expect(await event).toMatchObject({ theme: 'dark' });
     sock.close();
   });
 
   it('closes a connection that sends more than 1 MiB in one message', async () => {
-    const sock = (await connect({ token: bridge.token, origin: `http://127.0.0.1:${bridge.port}` })) as WebSocket;
-    const closed = new Promise<number>((resolve) => sock.once('close', (code) => resolve(code)));
+    const { ws: sock } = await connectSession(bridge.port, { code: bridge.issueLaunchCode().code });
+    const closing = closed(sock);
     sock.send(JSON.stringify({ type: 'invoke', id: 9, channel: 'app:get-info', payload: { pad: 'x'.repeat(1024 * 1024 + 10) } }));
-    expect(await closed).toBe(1009);
+    expect(await closing).toBe(1009);
   });
 
-  it('answers malformed messages without closing the connection', async () => {
-    const sock = (await connect({ token: bridge.token, origin: `http://127.0.0.1:${bridge.port}` })) as WebSocket;
-    const reply = new Promise<unknown>((resolve) => sock.once('message', (d) => resolve(JSON.parse(d.toString()))));
-    sock.send('{not json');
-    expect(await reply).toMatchObject({ type: 'result', id: -1, result: { ok: false, error: { code: 'ipc-invalid-payload' } } });
-    const info = (await invoke(sock, 4, 'app:get-info', {})) as { result: { ok: boolean } };
+  it('answers malformed messages, null and other non-objects without closing the connection', async () => {
+    const { ws: sock } = await connectSession(bridge.port, { code: bridge.issueLaunchCode().code });
+    for (const text of ['{not json', 'null', '[]', '42', '"invoke"', 'true', '{"type":"invoke","id":"1"}', '{"type":"hello","code":"again"}']) {
+      const reply = nextMessage(sock);
+      sock.send(text);
+      expect(await reply, text).toMatchObject({ type: 'result', id: -1, result: { ok: false, error: { code: 'ipc-invalid-payload' } } });
+    }
+    const odd = await invoke(sock, 5, { toString: 1, valueOf: 1 } as never, {});
+    expect(odd.result).toMatchObject({ ok: false, error: { code: 'ipc-unknown-channel' } });
+    const info = await invoke(sock, 4, 'app:get-info', {});
     expect(info.result.ok).toBe(true);
     sock.close();
   });

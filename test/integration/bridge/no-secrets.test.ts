@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { createContext, disposeContext, type AppContext } from '../../../main/context';
 import { createHandlers } from '../../../main/ipc/handlers';
 import { startBridge, type Bridge } from '../../../main/bridge/server';
@@ -11,6 +11,7 @@ import { run } from '../../support/processes';
 import { startKeyring, type TestKeyring } from '../../support/keyring';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
+import { connectSession } from './client';
 
 // The renderer's whole view of a session that handles secrets: every byte the bridge sends to
 // the page while a key is generated with a passphrase, loaded into a real ssh-agent (first with
@@ -61,13 +62,8 @@ describe('nothing secret crosses the bridge to the page', () => {
     await writeFile(join(staticDir, 'index.html'), '<!doctype html><title>KeyDock</title>');
     ctx = createContext({ env: { ...home.env, ...keyring.env, SSH_AUTH_SOCK: agent.socket }, transport: 'bridge' });
     bridge = await startBridge(ctx, { staticDir, handlers: createHandlers(ctx) });
-    const token = new URL(bridge.url).hash.replace('#token=', '');
-    ws = new WebSocket(`ws://127.0.0.1:${bridge.port}/bridge?token=${token}`, { headers: { Origin: `http://127.0.0.1:${bridge.port}` } });
+    ({ ws } = await connectSession(bridge.port, { code: bridge.issueLaunchCode().code }));
     ws.on('message', (data) => received.push(data.toString()));
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
   }, 60_000);
 
   afterAll(async () => {
