@@ -5,10 +5,10 @@
  * another one, so a click can never trust a key nobody looked at.
  */
 import type { AgentManager } from '../agent/manager';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runtime } from '../config/runtime';
 import { KeyDockError } from '../util/errors';
+import { safeWriteFile } from '../util/safe-write';
 import { fingerprintSha256, parsePublicKeyLine } from '../keys/format';
 import { addKnownHost, blobKeyType, removeKnownHost } from '../openssh/known-hosts';
 import { setHostIdentity } from '../openssh/ssh-config-edit';
@@ -92,8 +92,8 @@ export async function applyTesterFix(ctx: Runtime & { agents: AgentManager }, re
         const pub = parsePublicKeyLine(req.publicKey);
         const name = `keydock-${fingerprintSha256(pub.blob).slice(7, 19).replace(/[^A-Za-z0-9]/g, '_')}.pub`;
         keyPath = join(ctx.paths.sshDir, name);
-        await mkdir(ctx.paths.sshDir, { recursive: true, mode: 0o700 });
-        await writeFile(keyPath, `${req.publicKey.trim()}\n`, { mode: 0o644 });
+        // Named by the key's own fingerprint, so an existing file there already holds this key.
+        await safeWriteFile(keyPath, `${req.publicKey.trim()}\n`, { mode: 0o644, createParents: true });
       }
       if (!keyPath) throw new KeyDockError('key-path-needed', 'Which key should this host use?', 'Pass the key file (or its .pub).', { exitCode: 2 });
       const configFile = req.configFile ?? join(ctx.paths.sshDir, 'config');
