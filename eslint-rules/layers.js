@@ -1,6 +1,6 @@
 // The layer order of main/, lowest first (docs/architecture.md draws it). A file may import its own
 // layer and any layer listed before it; never one after it, and never a sibling of the same rank.
-// Rank ties (connect and doctor) are peers that stay out of each other's way.
+// Rank ties (connect and doctor; lifecycle and publish) are peers that stay out of each other's way.
 export const LAYERS = [
   { name: 'util', rank: 0, dirs: ['util'] },
   { name: 'platform', rank: 1, dirs: ['platform'] },
@@ -12,6 +12,7 @@ export const LAYERS = [
   { name: 'connect', rank: 7, dirs: ['connect'] },
   { name: 'doctor', rank: 7, dirs: ['doctor'] },
   { name: 'lifecycle', rank: 8, dirs: ['lifecycle'] },
+  { name: 'publish', rank: 8, dirs: ['publish'] },
   { name: 'context', rank: 9, dirs: ['context'] },
   { name: 'ipc', rank: 10, dirs: ['ipc'] },
   { name: 'bridge', rank: 11, dirs: ['bridge'] },

@@ -19,6 +19,7 @@ describe('the ESLint layering rule', () => {
     ['a dynamic import upwards', 'main/agent/x.ts', 1, "export const m = () => import('../connect/tester');\n"],
     ['a re-export upwards', 'main/openssh/x.ts', 1, "export { AgentManager } from '../agent/manager';\n"],
     ['peers importing each other', 'main/doctor/x.ts', 1, "import { runConnectionTest } from '../connect/tester';\nexport const r = runConnectionTest;\n"],
+    ['publish importing its peer lifecycle', 'main/publish/x.ts', 1, "export const m = () => import('../lifecycle/x');\n"],
     ['anything below the context importing it', 'main/connect/x.ts', 1, "import type { AppContext } from '../context';\nexport type C = AppContext;\n"],
     ['package.json outside util/version.ts', 'main/cli/x.ts', 1, "import { version } from '../../package.json';\nexport const v = version;\n"],
     ['a folder no layer names', 'main/extras/x.ts', 1, "import { KeyDockError } from '../util/errors';\nexport const e = KeyDockError;\n"],
@@ -33,7 +34,7 @@ describe('the ESLint layering rule', () => {
   it('places every folder of main/ in a layer', () => {
     const folders = new Set(importGraph().flatMap((e) => [e.from, e.to]).filter((p) => p.startsWith('main/')).map((p) => layerOf(p)!.name));
     expect([...folders].filter((f) => f.startsWith('unplaced:'))).toEqual([]);
-    expect(LAYERS.map((l) => l.name)).toEqual(['util', 'platform', 'config', 'secrets', 'keys', 'openssh', 'agent', 'connect', 'doctor', 'lifecycle', 'context', 'ipc', 'bridge', 'cli', 'app']);
+    expect(LAYERS.map((l) => l.name)).toEqual(['util', 'platform', 'config', 'secrets', 'keys', 'openssh', 'agent', 'connect', 'doctor', 'lifecycle', 'publish', 'context', 'ipc', 'bridge', 'cli', 'app']);
   });
 });
 
