@@ -9,7 +9,8 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        input: { index: resolve('main/app/index.ts') },
+        // The key-inspection worker is its own entry (out/main/inspect-worker.js): main/keys/inspect.ts starts it by file.
+        input: { index: resolve('main/app/index.ts'), 'inspect-worker': resolve('main/keys/inspect-worker.ts') },
         onwarn(warning, warn) {
           // Services import some modules lazily so the `keydock` CLI starts fast; the app's main
           // process loads them all at start anyway, so "ineffective" is expected here.

@@ -12,7 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'out/cli');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { keydock: join(root, 'main/cli/index.ts') },
+  // The key-inspection worker is its own entry (out/cli/inspect-worker.mjs): main/keys/inspect.ts starts it by file.
+  entryPoints: { keydock: join(root, 'main/cli/index.ts'), 'inspect-worker': join(root, 'main/keys/inspect-worker.ts') },
   outdir,
   outExtension: { '.js': '.mjs' },
   // Commands import their services when they run; split chunks keep those imports lazy, so

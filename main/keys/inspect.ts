@@ -1,7 +1,14 @@
 // What KeyDock shows about a key file: type, size, comment, protection, permissions and health,
 // without ever sending the private key anywhere. Also finds the key files in ~/.ssh.
+// Inspection without a passphrase (every key-list refresh) runs in a small pool of worker
+// threads (./inspect-worker.ts), off the thread that serves the window and the agent.
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { KeyFileInfo } from '../../shared/contract/keys';
 import { KeyDockError } from '../util/errors';
 import { readUserFile, readUserFileHead } from '../util/read-file';
@@ -9,7 +16,8 @@ import { describePublicBlob, fingerprintSha256, parsePublicKeyLine, publicKeyLin
 import { keyHealth } from './health';
 import { decryptKeyFile, openKeyData, readCertificateBeside, readKeyFile } from './load';
 import { publicBlob } from './material';
-import type { PassphraseProvider } from './types';
+import type { InspectRequest, InspectWorkerMessage } from './inspect-worker';
+import { KeyErrorCode, type PassphraseProvider } from './types';
 
 /** Options of inspectKeyFile. */
 export interface InspectOptions {
@@ -20,8 +28,28 @@ export interface InspectOptions {
   platform?: NodeJS.Platform;
 }
 
-/** Describes one key file and its health findings; never returns private material. */
-export async function inspectKeyFile(path: string, opts: InspectOptions = {}): Promise<KeyFileInfo & { warnings: string[]; certificate: CertificateSummary | null }> {
+/** What inspectKeyFile returns. */
+export type InspectedKeyFile = KeyFileInfo & { warnings: string[]; certificate: CertificateSummary | null };
+
+/**
+ * Describes one key file and its health findings; never returns private material. Without a
+ * passphrase the file is read and checked in a worker thread (the keychain question, which
+ * needs this thread's services, is asked here afterwards); with one, here, since the provider
+ * may prompt.
+ */
+export async function inspectKeyFile(path: string, opts: InspectOptions = {}): Promise<InspectedKeyFile> {
+  if (!opts.passphrase) {
+    const info = await inspectInWorker(path, opts.platform ?? process.platform);
+    if (info) {
+      info.remembered = info.fingerprint && opts.isRemembered ? await opts.isRemembered(info.fingerprint).catch(() => false) : false;
+      return info;
+    }
+  }
+  return inspectKeyFileHere(path, opts);
+}
+
+/** inspectKeyFile on this thread: what the worker runs (and the fallback when no worker can start). */
+export async function inspectKeyFileHere(path: string, opts: InspectOptions = {}): Promise<InspectedKeyFile> {
   const data = await readKeyFile(path);
   const platform = opts.platform ?? process.platform;
   const st = await stat(path);
@@ -125,7 +153,7 @@ export async function listKeyFiles(sshDir: string, opts: InspectOptions = {}): P
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new KeyDockError('ssh-dir-unreadable', `Could not read ${sshDir}.`, `Check its permissions: chmod 700 ${sshDir}`, { cause: e });
   }
-  const out: KeyFileInfo[] = [];
+  const paths: string[] = [];
   for (const name of names.sort()) {
     if (name.endsWith('.pub') || name.startsWith('.') || NOT_KEYS.has(name)) continue;
     const path = join(sshDir, name);
@@ -135,14 +163,17 @@ export async function listKeyFiles(sshDir: string, opts: InspectOptions = {}): P
     } catch {
       continue;
     }
-    if (!(await looksLikePrivateKey(path))) continue;
+    if (await looksLikePrivateKey(path)) paths.push(path);
+  }
+  // All at once: the worker pool spreads them over its threads; the order stays the files' order.
+  return Promise.all(paths.map(async (path): Promise<KeyFileInfo> => {
     try {
       const { warnings: _w, certificate: _c, ...info } = await inspectKeyFile(path, { ...opts, passphrase: null });
-      out.push(info);
+      return info;
     } catch (e) {
       // A damaged or unsupported file still shows up, with the reason as a finding.
       const err = e instanceof KeyDockError ? e : null;
-      out.push({
+      return {
         path,
         format: 'unknown',
         type: 'unknown',
@@ -156,8 +187,175 @@ export async function listKeyFiles(sshDir: string, opts: InspectOptions = {}): P
         mode: null,
         remembered: false,
         findings: [{ code: err?.code ?? 'key-unreadable', severity: 'warning', message: err?.message ?? 'KeyDock could not read this key.', fix: err?.hint ?? 'Check the file.' }],
-      });
+      };
+    }
+  }));
+}
+
+// ---- the worker pool ----
+
+/** A key inspection that takes longer than this ends with its thread (normal: milliseconds). */
+export const INSPECT_TIMEOUT_MS = 20_000;
+/** Idle workers end after this, so a quiet app holds no extra threads. */
+const IDLE_MS = 60_000;
+const WORKER_FILE = 'inspect-worker';
+/** workerData.mark the pool starts its threads with; the worker entry acts only when it sees it. */
+export const INSPECT_WORKER_MARK = 'keydock-inspect-worker';
+
+interface Task {
+  req: InspectRequest;
+  resolve: (info: InspectedKeyFile | null) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  done: boolean;
+  tasks: Map<number, Task>;
+  idle: NodeJS.Timeout | null;
+}
+
+const slots: Slot[] = [];
+let nextId = 1;
+/** Set when a worker cannot start here (no built entry, no tsx): inspection then runs on this thread. */
+let workersUnavailable = false;
+
+/** Whether inspection runs in worker threads here: starts one if needed and waits until it is ready. */
+export async function inspectWorkersAvailable(): Promise<boolean> {
+  if (workersUnavailable) return false;
+  const slot = slots[0] ?? startSlot();
+  if (!slot) return false;
+  if (slot.ready) return true;
+  return new Promise((resolve) => {
+    const check = () => (slot.ready ? resolve(true) : slot.done ? resolve(!workersUnavailable && slots.length > 0) : setTimeout(check, 10));
+    check();
+  });
+}
+
+/** Runs inspectKeyFileHere(path) in a worker; null when no worker can run here (the caller then inspects on its own thread). */
+function inspectInWorker(path: string, platform: NodeJS.Platform): Promise<InspectedKeyFile | null> {
+  if (workersUnavailable) return Promise.resolve(null);
+  return new Promise((resolve, reject) => submit({ req: { id: nextId++, path, platform }, resolve, reject, timer: null }));
+}
+
+function submit(task: Task): void {
+  const size = Math.max(1, Math.min(2, availableParallelism() - 1));
+  let slot = slots.reduce<Slot | null>((best, s) => (!best || s.tasks.size < best.tasks.size ? s : best), null);
+  if (!slot || (slot.tasks.size > 0 && slots.length < size)) slot = startSlot() ?? slot;
+  if (!slot) {
+    task.resolve(null);
+    return;
+  }
+  if (slot.idle) clearTimeout(slot.idle);
+  slot.idle = null;
+  if (slot.tasks.size === 0) slot.worker.ref();
+  slot.tasks.set(task.req.id, task);
+  task.timer = setTimeout(() => timedOut(slot, task), INSPECT_TIMEOUT_MS);
+  task.timer.unref();
+  slot.worker.postMessage(task.req);
+}
+
+function startSlot(): Slot | null {
+  const spec = workerSpec();
+  if (!spec) {
+    workersUnavailable = true;
+    return null;
+  }
+  let worker: Worker;
+  try {
+    const options = { workerData: { mark: INSPECT_WORKER_MARK } };
+    worker = 'code' in spec ? new Worker(spec.code, { ...options, eval: true }) : new Worker(spec.url, options);
+  } catch {
+    workersUnavailable = true;
+    return null;
+  }
+  const slot: Slot = { worker, ready: false, done: false, tasks: new Map(), idle: null };
+  worker.unref();
+  worker.on('message', (m: InspectWorkerMessage) => {
+    if (m.type === 'ready') {
+      slot.ready = true;
+      return;
+    }
+    const task = slot.tasks.get(m.id);
+    if (!task) return;
+    settle(slot, task);
+    if (m.type === 'done') task.resolve(m.info);
+    else if (m.type === 'failed') task.reject(new KeyDockError(m.error.code, m.error.message, m.error.hint, { exitCode: m.error.exitCode }));
+    else task.reject(new KeyDockError('key-inspect-failed', `KeyDock could not inspect ${task.req.path}: ${m.message}`, 'Check the file; if it is a key, run `keydock inspect FILE` to see the details.'));
+  });
+  worker.on('error', () => lost(slot));
+  worker.on('exit', () => lost(slot));
+  slots.push(slot);
+  return slot;
+}
+
+/** A task finished: forget it, and let the worker idle (unref'd, ended after IDLE_MS). */
+function settle(slot: Slot, task: Task): void {
+  if (task.timer) clearTimeout(task.timer);
+  slot.tasks.delete(task.req.id);
+  if (slot.tasks.size > 0 || slot.done) return;
+  slot.worker.unref();
+  slot.idle = setTimeout(() => void slot.worker.terminate(), IDLE_MS);
+  slot.idle.unref();
+}
+
+/** The worker is gone (ended, crashed or terminated). Tasks it never started are run again. */
+function lost(slot: Slot): void {
+  if (slot.done) return;
+  slot.done = true;
+  if (slot.idle) clearTimeout(slot.idle);
+  slots.splice(slots.indexOf(slot), 1);
+  // A worker that never came up cannot run here: from now on, and for what it held, inspect on this thread.
+  if (!slot.ready) workersUnavailable = true;
+  const tasks = [...slot.tasks.values()];
+  slot.tasks.clear();
+  for (const t of tasks) {
+    if (t.timer) clearTimeout(t.timer);
+    if (!slot.ready) t.resolve(null);
+    else submit(t);
+  }
+}
+
+function timedOut(slot: Slot, task: Task): void {
+  if (!slot.tasks.has(task.req.id)) return;
+  slot.tasks.delete(task.req.id);
+  task.reject(
+    new KeyDockError(
+      KeyErrorCode.corrupt,
+      `Reading ${task.req.path} took more than ${INSPECT_TIMEOUT_MS / 1000} s, so KeyDock stopped; a key file takes milliseconds.`,
+      'The file may be built to make KeyDock hang. If it is your key, check it with ssh-keygen -l -f FILE.',
+    ),
+  );
+  void slot.worker.terminate();
+}
+
+/**
+ * How to start a worker here. Bundled (the CLI's out/cli, the app's out/main), the worker is
+ * its own entry file beside the bundle or one folder up from this chunk. From source (tsx,
+ * vitest) the worker has no TypeScript loader of its own, so it registers tsx first, as
+ * bin/keydock.js does.
+ */
+function workerSpec(): { url: URL } | { code: string } | null {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    let tsx: string;
+    try {
+      // The ESM form of tsx's register API; the CommonJS one cannot register from an eval'd worker.
+      tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+    } catch {
+      return null;
+    }
+    const entry = new URL(`./${WORKER_FILE}.ts`, here).href;
+    // A failure rejects unhandled, which ends the thread with an 'error' before 'ready'.
+    return { code: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });` };
+  }
+  for (const dir of ['./', '../']) {
+    for (const ext of ['.mjs', '.js']) {
+      const url = new URL(`${dir}${WORKER_FILE}${ext}`, here);
+      if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) return { url };
     }
   }
-  return out;
+  return null;
 }
