@@ -27,12 +27,18 @@ export const CHANNEL_NAMES = [
   'keys:read-public-key',
   'keys:generate-key',
   'keys:forget-passphrase',
+  'keys:list-backups',
+  'keys:restore-backup',
   'keys:load-remembered',
   'tester:list-presets',
   'tester:run-test',
   'tester:apply-fix',
   'doctor:run-checks',
   'doctor:apply-fix',
+  'publish:start-sign-in',
+  'publish:poll-sign-in',
+  'publish:publish-key',
+  'publish:sign-out',
 ] as const;
 
 /** Every event main pushes to the renderer. */
@@ -44,6 +50,7 @@ export const EVENT_NAMES = [
   'server:confirm-closed',
   'server:activity',
   'tester:progress',
+  'publish:progress',
 ] as const;
 
 export type ChannelName = (typeof CHANNEL_NAMES)[number];

@@ -48,7 +48,19 @@ export const GeneratedKey = z.object({
   fingerprint: z.string(),
   publicKey: z.string(),
   remembered: z.boolean(),
+  /** The replaced key pair, kept by main and restorable (overwrite only). */
+  previous: z.string().nullable().default(null),
 });
+
+/** A file KeyDock kept in ~/.ssh before replacing it (docs/architecture.md §7.2). */
+export const BackupInfo = z.object({
+  path: z.string(),
+  original: z.string(),
+  kind: z.enum(['key', 'ssh-config', 'known-hosts']),
+  createdAt: z.number(),
+  hasPublicKey: z.boolean(),
+});
+export type BackupInfo = z.infer<typeof BackupInfo>;
 
 export const keysChannels = {
   'keys:list-files': channel(Empty, z.array(KeyFileInfo)),
@@ -57,6 +69,9 @@ export const keysChannels = {
   'keys:read-public-key': channel(z.object({ path: KeyPath }).strict(), z.object({ publicKey: z.string(), fingerprint: z.string() })),
   'keys:generate-key': channel(GenerateRequest, GeneratedKey),
   'keys:forget-passphrase': channel(z.object({ fingerprint: z.string().min(1).max(200) }).strict(), Done),
+  'keys:list-backups': channel(Empty, z.array(BackupInfo)),
+  /** Restores a backup by its file name inside ~/.ssh; what it replaces is kept first. */
+  'keys:restore-backup': channel(z.object({ name: z.string().min(1).max(255) }).strict(), z.object({ restored: z.string(), keptCurrentAs: z.string().nullable() })),
   'keys:load-remembered': channel(Empty, z.object({ loaded: z.array(z.string()), failed: z.array(z.object({ path: z.string(), message: z.string() })) })),
 } as const;
 

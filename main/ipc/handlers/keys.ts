@@ -7,6 +7,7 @@ import { generateKeyFiles } from '../../keys/generate';
 import { inspectKeyFile, listKeyFiles } from '../../keys/inspect';
 import { checkKeyPathFromRenderer } from '../../keys/ipc-paths';
 import { openKeyData, readKeyFile } from '../../keys/load';
+import { listBackups, restoreBackup } from '../../openssh/backups';
 import type { Handlers } from '../router';
 
 type KeysHandlers = Pick<Handlers, keyof typeof keysChannels>;
@@ -54,13 +55,15 @@ export function createKeysHandlers(ctx: AppContext): KeysHandlers {
         await ctx.remembered.remember({ path, fingerprint: g.fingerprint, comment: req.comment }, req.passphrase);
         rememberedNow = true;
       }
-      return { path: g.path, publicPath: g.publicPath, fingerprint: g.fingerprint, publicKey: g.publicKey, remembered: rememberedNow };
+      return { path: g.path, publicPath: g.publicPath, fingerprint: g.fingerprint, publicKey: g.publicKey, remembered: rememberedNow, previous: g.previous?.privatePath ?? null };
     },
     'keys:forget-passphrase': async (req) => {
       const r = await ctx.remembered.forget(req.fingerprint.startsWith('SHA256:') ? req.fingerprint : `SHA256:${req.fingerprint}`);
       if (!r.removed) throw new KeyDockError('keychain-not-remembered', `No passphrase is remembered for ${r.fingerprint}.`, 'Nothing to do.');
       return { done: true as const };
     },
+    'keys:list-backups': () => listBackups(ctx.paths.sshDir),
+    'keys:restore-backup': (req) => restoreBackup(ctx.paths.sshDir, req.name),
     'keys:load-remembered': () => ctx.agents.loadRemembered(),
   };
 }
