@@ -26,6 +26,8 @@ export interface EngineDeps {
   activity: ActivityLog;
   confirmer?: Confirmer;
   confirmTimeoutMs?: number;
+  /** Lifetime for keys added without one (`keydock serve -t`, ssh-agent -t); none when unset. */
+  defaultLifetimeSeconds?: number;
   now?: () => number;
   /** Called after the set of keys or the lock changed (status in the UI). */
   onChange?: () => void;
@@ -165,6 +167,7 @@ export class AgentEngine {
     } catch (e) {
       return this.refuse(conn, 'add', fingerprint, e instanceof InvalidKeyError ? e.message : 'key does not check out');
     }
+    if (lifetime === null && this.deps.defaultLifetimeSeconds) lifetime = this.deps.defaultLifetimeSeconds;
     const now = this.deps.now?.() ?? performance.now();
     const identity: StoredIdentity = {
       publicBlob: key.publicBlob,

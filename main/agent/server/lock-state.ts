@@ -40,7 +40,10 @@ export class LockState {
     return this.serialized(async () => {
       if (this.hash === null || this.salt === null) return false;
       const attempt = await hashPassphrase(passphrase, this.salt);
-      if (timingSafeEqual(attempt, this.hash)) {
+      const match = timingSafeEqual(attempt, this.hash);
+      attempt.fill(0);
+      if (match) {
+        this.hash.fill(0);
         this.hash = null;
         this.salt = null;
         this.failures = 0;
@@ -60,9 +63,31 @@ export class LockState {
 }
 
 // bcrypt reads at most 72 bytes and stops at NUL; hashing first keeps every byte significant.
+// The pre-hash goes to bcrypt as 64 hex digits in a Buffer (never a JS string, which could not
+// be wiped), and every intermediate is zeroed.
 async function hashPassphrase(passphrase: Buffer, salt: Buffer): Promise<Buffer> {
-  const pre = createHash('sha256').update(passphrase).digest('base64');
-  const { bcrypt } = await import('hash-wasm');
-  const out = await bcrypt({ password: pre, salt, costFactor: 8, outputType: 'binary' });
-  return Buffer.from(out);
+  const digest = createHash('sha256').update(passphrase).digest();
+  const pre = hexDigits(digest);
+  digest.fill(0);
+  try {
+    const { bcrypt } = await import('hash-wasm');
+    const out = await bcrypt({ password: pre, salt, costFactor: 8, outputType: 'binary' });
+    const hash = Buffer.from(out);
+    out.fill(0);
+    return hash;
+  } finally {
+    pre.fill(0);
+  }
+}
+
+const HEX = Buffer.from('0123456789abcdef');
+
+function hexDigits(bytes: Buffer): Buffer {
+  const out = Buffer.alloc(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    out[2 * i] = HEX[b >> 4] as number;
+    out[2 * i + 1] = HEX[b & 15] as number;
+  }
+  return out;
 }

@@ -1,20 +1,23 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hardenProcess, type HardeningReport } from '../../platform/hardening';
 import { AgentServer, type AgentServerOptions } from './server';
-import { listenUnix, type UnixListener } from '../transports/unix';
+import { listenUnix, type UnixListenOptions, type UnixListener } from '../transports/unix';
 
 /** A running own agent: the engine plus the socket it listens on. */
 export interface RunningAgent {
   server: AgentServer;
   socketPath: string;
+  /** What was done to keep the process's memory private (core files, tracing; see platform/hardening.ts). */
+  hardening: HardeningReport;
   /** Closes the socket (removing it), drops connections, forgets keys, removes a temp dir we made. */
   stop(): Promise<void>;
 }
 
 /**
- * Where the agent listens when no path is given: `$XDG_RUNTIME_DIR/keydock/agent.sock`
- * (a per-user 0700 dir), else a fresh 0700 temp dir like ssh-agent's /tmp/ssh-XXXX.
+ * Where the app's agent listens when no path is given: `$XDG_RUNTIME_DIR/keydock/agent.sock`
+ * (a per-user 0700 dir, the well-known socket of the app's agent), else a fresh 0700 temp dir.
  */
 export async function defaultSocketPath(env: NodeJS.ProcessEnv): Promise<{ path: string; tempDir: string | null }> {
   const runtime = env.XDG_RUNTIME_DIR;
@@ -27,18 +30,35 @@ export async function defaultSocketPath(env: NodeJS.ProcessEnv): Promise<{ path:
   return { path: join(dir, 'agent.sock'), tempDir: dir };
 }
 
-/** Starts KeyDock's agent on a Unix socket; used by `keydock serve` and the app's server handlers. */
+/**
+ * A fresh private socket for one `keydock serve`, like ssh-agent's `$TMPDIR/ssh-XXXXXXXXXX/agent.PID`:
+ * `$TMPDIR/keydock-XXXXXX/agent.PID` in a new 0700 directory, removed when the agent stops. Two
+ * instances never share it.
+ */
+export async function privateSocketPath(env: NodeJS.ProcessEnv): Promise<{ path: string; tempDir: string }> {
+  const dir = await mkdtemp(join(env.TMPDIR || tmpdir(), 'keydock-'));
+  return { path: join(dir, `agent.${process.pid}`), tempDir: dir };
+}
+
+/**
+ * Starts KeyDock's agent on a Unix socket; used by `keydock serve` and the app's server handlers.
+ * The process is hardened first (no core files, no tracing by other processes of the user).
+ */
 export async function startOwnAgent(options: {
   env: NodeJS.ProcessEnv;
+  /** An explicit path; without it the app's well-known socket (defaultSocketPath), or with `privateSocket` a fresh private one. */
   socketPath?: string;
+  /** `keydock serve`: a new private directory per instance (privateSocketPath) instead of the app's well-known socket. */
+  privateSocket?: boolean;
   server?: AgentServerOptions;
-  onRefused?: (reason: string) => void;
+  onRefused?: UnixListenOptions['onRefused'];
 }): Promise<RunningAgent> {
-  const target = options.socketPath ? { path: options.socketPath, tempDir: null } : await defaultSocketPath(options.env);
+  const hardening = hardenProcess();
+  const target = options.socketPath ? { path: options.socketPath, tempDir: null } : options.privateSocket ? await privateSocketPath(options.env) : await defaultSocketPath(options.env);
   const server = new AgentServer(options.server);
   let listener: UnixListener;
   try {
-    listener = await listenUnix(server, target.path, { onRefused: (reason) => options.onRefused?.(reason) });
+    listener = await listenUnix(server, target.path, { onRefused: (reason, info) => options.onRefused?.(reason, info) });
   } catch (e) {
     server.close();
     if (target.tempDir) await rm(target.tempDir, { recursive: true, force: true });
@@ -48,6 +68,7 @@ export async function startOwnAgent(options: {
   return {
     server,
     socketPath: target.path,
+    hardening,
     stop() {
       stopped ??= (async () => {
         await listener.close();

@@ -16,6 +16,8 @@ export interface AgentServerOptions {
   confirmer?: Confirmer;
   /** Default 30 s: no answer in time = deny. */
   confirmTimeoutMs?: number;
+  /** Lifetime in seconds for keys added without one (ssh-agent -t); default none. */
+  defaultLifetimeSeconds?: number;
   /** Ring size of the activity log (default 1000). */
   activityCapacity?: number;
   /** Called when keys are added/removed/expire or the lock changes. */
@@ -55,6 +57,7 @@ export class AgentServer implements AgentConnectionHandler {
       activity: this.activity,
       confirmer: options.confirmer,
       confirmTimeoutMs: options.confirmTimeoutMs,
+      defaultLifetimeSeconds: options.defaultLifetimeSeconds,
       now: options.now,
       onChange: options.onChange,
     });

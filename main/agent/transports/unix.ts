@@ -22,7 +22,8 @@ export interface UnixListener {
 /**
  * Serves the agent on a Unix socket: mode 0600, parent directory created 0700 when missing,
  * a stale socket (nothing answers) replaced, a live one refused, and every peer checked to
- * run as our own uid (connections we cannot check are dropped).
+ * run as our own uid or as root, as OpenSSH's agent checks (connections we cannot check are
+ * dropped; refusals name the peer's uid and, on Linux, its pid).
  */
 export async function listenUnix(handler: AgentConnectionHandler, path: string, options: UnixListenOptions = {}): Promise<UnixListener> {
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
@@ -43,8 +44,8 @@ export async function listenUnix(handler: AgentConnectionHandler, path: string, 
       socket.destroy();
       return;
     }
-    if (cred.uid !== myUid) {
-      options.onRefused?.(`connection from uid ${cred.uid}, not ours (${myUid})`, { uid: cred.uid, pid: cred.pid });
+    if (!peerAllowed(cred.uid, myUid)) {
+      options.onRefused?.(`connection from uid ${cred.uid}${cred.pid !== null ? ` (pid ${cred.pid})` : ''}, not ours (${myUid}) nor root`, { uid: cred.uid, pid: cred.pid });
       socket.destroy();
       return;
     }
@@ -82,6 +83,11 @@ export async function listenUnix(handler: AgentConnectionHandler, path: string, 
       return closed;
     },
   };
+}
+
+/** Who may talk to the agent: its own user, and root (who could read its memory anyway), as ssh-agent decides. */
+export function peerAllowed(peerUid: number, ownUid: number): boolean {
+  return peerUid === ownUid || peerUid === 0;
 }
 
 /** Removes a socket file nobody listens on; refuses when an agent answers or the path is not a socket. */

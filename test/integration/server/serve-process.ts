@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile, chmod, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ export const KEYDOCK_BIN = fileURLToPath(new URL('../../../bin/keydock.js', impo
 /** A real `keydock serve` process, as a user would run it. */
 export interface ServeProcess {
   child: ChildProcess;
+  /** The agent's pid (setpriv execs, so the same as the child's). */
+  pid: number;
   socket: string;
   /** First stdout line, e.g. `SSH_AUTH_SOCK=/path; export SSH_AUTH_SOCK;`. */
   firstLine: string;
@@ -20,9 +23,29 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node bin/keydock.js serve ARGS` and waits for its SSH_AUTH_SOCK line. */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const child = startProcess(process.execPath, [KEYDOCK_BIN, 'serve', ...args], { env });
+/** Runs a command as another user (setpriv from util-linux, else runuser); null when neither exists. */
+export function asUser(uid: number, gid = uid): string[] | null {
+  for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+    if (existsSync(join(dir, 'setpriv'))) return [join(dir, 'setpriv'), `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--'];
+  }
+  return null;
+}
+
+/** Why tests that switch users cannot run here, or null. */
+export function asUserUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root to run processes as other users';
+  if (!asUser(65534)) return 'setpriv (util-linux) is not installed';
+  return null;
+}
+
+/**
+ * Starts `node bin/keydock.js serve -D ARGS` (foreground, as ssh-agent -D; `-d` instead when ARGS
+ * has it) and waits for its SSH_AUTH_SOCK line. `wrap` prefixes the command (e.g. asUser()).
+ */
+export async function startServe(args: string[], env: NodeJS.ProcessEnv, options: { wrap?: string[] } = {}): Promise<ServeProcess> {
+  const serveArgs = args.includes('-d') || args.includes('-D') ? args : ['-D', ...args];
+  const [cmd, ...prefix] = [...(options.wrap ?? []), process.execPath];
+  const child = startProcess(cmd as string, [...prefix, KEYDOCK_BIN, 'serve', ...serveArgs], { env });
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];
@@ -43,6 +66,7 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv): Promis
   const socket = (m[1] as string).replace(/^'(.*)'$/, '$1');
   return {
     child,
+    pid: child.pid as number,
     socket,
     firstLine,
     stderr: () => err,

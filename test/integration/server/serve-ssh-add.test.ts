@@ -1,4 +1,5 @@
 import { chmod, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../support/processes';
@@ -34,8 +35,9 @@ afterAll(async () => {
 const withAskpass = () => ({ env: { SSH_ASKPASS: askpass.path, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' } });
 
 describe('keydock serve with real OpenSSH clients', () => {
-  it('prints SSH_AUTH_SOCK like ssh-agent -s and listens 0600 inside a 0700 directory', async () => {
-    expect(serve.socket).toBe(join(home.env.XDG_RUNTIME_DIR as string, 'keydock', 'agent.sock'));
+  it('prints SSH_AUTH_SOCK like ssh-agent -D and listens 0600 inside a fresh 0700 directory of its own', async () => {
+    // Like ssh-agent's $TMPDIR/ssh-XXXXXXXXXX/agent.PID; the app's well-known socket stays the app's.
+    expect(serve.socket).toMatch(new RegExp(`^${tmpdir()}/keydock-[A-Za-z0-9]{6}/agent\\.${serve.pid}$`));
     expect(serve.firstLine).toBe(`SSH_AUTH_SOCK=${serve.socket}; export SSH_AUTH_SOCK;`);
     const s = await stat(serve.socket);
     expect(s.isSocket()).toBe(true);
@@ -124,16 +126,16 @@ describe('keydock serve with real OpenSSH clients', () => {
 
   it.skipIf(process.getuid?.() !== 0)('drops connections from another user (SO_PEERCRED) even when the socket is reachable', async () => {
     // Open the path up on purpose so only the peer-credential check stands in the way.
-    for (const p of [home.dir, dirname(dirname(serve.socket)), dirname(serve.socket)]) await chmod(p, 0o755);
+    await chmod(dirname(serve.socket), 0o755);
     await chmod(serve.socket, 0o666);
     try {
       const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'ssh-add', '-l'], { env: { PATH: process.env.PATH, SSH_AUTH_SOCK: serve.socket } });
       expect(r.code).not.toBe(0);
       expect(r.stdout).not.toContain('no identities');
-      await serve.waitForStderr('refused a connection: connection from uid 65534');
+      await serve.waitForStderr(/refused a connection: connection from uid 65534 \(pid \d+\), not ours \(0\) nor root/);
     } finally {
       await chmod(serve.socket, 0o600);
-      for (const p of [dirname(serve.socket), dirname(dirname(serve.socket)), home.dir]) await chmod(p, 0o700);
+      await chmod(dirname(serve.socket), 0o700);
     }
   });
 });
