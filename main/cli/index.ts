@@ -14,7 +14,9 @@ runCli(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`keydock: unexpected failure: ${e instanceof Error ? e.message : String(e)}\n`);
+    const message = `Something went wrong inside KeyDock: ${e instanceof Error ? e.message : String(e)}`;
+    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ ok: false, error: { code: 'internal', message, hint: 'Please report this with the command you ran.' } }, null, 2) + '\n');
+    else process.stderr.write(`keydock: ${message}\n`);
     process.exitCode = 1;
   },
 );

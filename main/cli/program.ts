@@ -6,6 +6,7 @@ import { printFailure, printSuccess, type OutputOptions } from './output';
 import { registerAgentCommands } from './commands/agent';
 import { registerConnectCommands } from './commands/connect';
 import { registerKeysCommands } from './commands/keys';
+import { registerPublishCommands } from './commands/publish';
 import { registerServeCommands } from './commands/serve';
 import { registerUiCommands } from './commands/ui';
 
@@ -35,7 +36,7 @@ Every command accepts --json for machine-readable output: {"ok":true,…} or
 {"ok":false,"error":{"code","message","hint"}}.`;
 
 /** Builds the keydock command tree; the same tree serves the binary and in-process tests. */
-export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
+export function buildProgram(io: CliIo, state: { exitCode: number }, parserOutput: ParserOutput = { writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }): Command {
   const program = new Command('keydock');
   const contexts: AppContext[] = [];
   program
@@ -44,10 +45,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
     .option('--json', 'print machine-readable JSON')
     .showHelpAfterError('(run keydock --help for usage)')
     .addHelpText('after', EXIT_HELP)
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    })
+    .configureOutput(parserOutput)
     .exitOverride();
 
   const env: CommandEnv = {
@@ -88,24 +86,49 @@ export function buildProgram(io: CliIo, state: { exitCode: number }): Command {
   registerServeCommands(program, env);
   registerKeysCommands(program, env);
   registerConnectCommands(program, env);
+  registerPublishCommands(program, env);
   registerUiCommands(program, env);
   for (const sub of program.commands) {
     sub.exitOverride();
-    sub.configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    sub.configureOutput(parserOutput);
   }
   return program;
 }
 
-/** Runs the CLI with argv (without node and script) and resolves to the exit status. */
+/** Where the argument parser writes help, version and usage errors. */
+export interface ParserOutput {
+  writeOut(s: string): void;
+  writeErr(s: string): void;
+}
+
+/**
+ * Runs the CLI with argv (without node and script) and resolves to the exit status. With --json,
+ * every outcome is one JSON object on stdout, the parser's own (help, version, usage errors) too.
+ */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const state = { exitCode: 0 };
-  const program = buildProgram(io, state);
+  const json = argv.includes('--json');
+  const parser = { out: '', err: '' };
+  const program = buildProgram(
+    io,
+    state,
+    json
+      ? { writeOut: (s) => void (parser.out += s), writeErr: (s) => void (parser.err += s) }
+      : { writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) },
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return 2;
+      const shown = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
+      if (json) {
+        const text = (parser.out || parser.err).trim();
+        const value = shown
+          ? { ok: true, [e.code === 'commander.version' ? 'version' : 'help']: text }
+          : { ok: false, error: { code: 'usage', message: e.message.replace(/^error: /, ''), hint: 'Run keydock --help (or keydock COMMAND --help) for usage.' } };
+        io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+      }
+      return shown ? 0 : 2;
     }
     throw e;
   }

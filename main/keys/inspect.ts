@@ -144,7 +144,7 @@ export async function looksLikePrivateKey(path: string): Promise<boolean> {
   }
 }
 
-/** Lists the private key files in ~/.ssh with public facts and health, for the Keys screen and `keydock keys list`. */
+/** Lists the private key files in ~/.ssh with public facts and health, for the Keys screen. */
 export async function listKeyFiles(sshDir: string, opts: InspectOptions = {}): Promise<KeyFileInfo[]> {
   let names: string[];
   try {

@@ -123,7 +123,7 @@ const KEY_FILE_READ = {
   what: 'key file',
   codes: { notFound: KeyErrorCode.notFound, notRegular: KeyErrorCode.notAKey, tooLarge: KeyErrorCode.notAKey, unreadable: KeyErrorCode.unreadable },
   hints: {
-    notFound: 'Check the path, or list your keys with keydock keys list.',
+    notFound: 'Check the path; keydock inspect FILE describes a key, and the window\'s Keys view lists every key in ~/.ssh.',
     notRegular: 'Choose a private key file such as ~/.ssh/id_ed25519 (for a folder, the key file inside it).',
     tooLarge: 'Choose the private key file (a few KiB at most).',
   },

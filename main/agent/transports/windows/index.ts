@@ -88,7 +88,7 @@ export async function startWindowsTransports(handler: AgentConnectionHandler, op
       if (options.pageantPipe) {
         const path = options.pageantPipePath ?? currentPageantPipeName(api);
         if (probePipe(path).exists) {
-          throw new KeyDockError('pageant-running', `Pageant (or another agent) already serves ${path}.`, 'Quit Pageant — after listing its keys with `keydock agent list --agent pageant` and adding the same key files to KeyDock — then start KeyDock\'s agent again.', { exitCode: 2 });
+          throw new KeyDockError('pageant-running', `Pageant (or another agent) already serves ${path}.`, 'Quit Pageant — after listing its keys with `keydock list --agent pageant` and adding the same key files to KeyDock — then start KeyDock\'s agent again.', { exitCode: 2 });
         }
         started.push(listenPipe(path, 'pageant-pipe'));
         endpoints.pageantPipe = path;

@@ -39,7 +39,7 @@ export function planOpenSshPipe(service: OpenSshServiceStatus, pipe: PipeProbe, 
     id: 'use-service',
     label: 'Use the Windows OpenSSH agent',
     requiresAdmin: false,
-    how: 'Keep the service; KeyDock manages its keys as a client (`keydock agent list --agent openssh-pipe`).',
+    how: 'Keep the service; KeyDock manages its keys as a client (`keydock list --agent //./pipe/openssh-ssh-agent`).',
   };
   const stopService: OpenSshPipeChoice = {
     id: 'stop-service',
@@ -59,7 +59,7 @@ export function planOpenSshPipe(service: OpenSshServiceStatus, pipe: PipeProbe, 
       owner: 'other-program',
       detail: `${who} already serves ${OPENSSH_AGENT_PIPE}${mine ? ' as your user' : ''}.`,
       choices: [
-        { ...useService, label: 'Use the agent that serves the pipe now', how: 'KeyDock manages its keys as a client (`keydock agent list --agent openssh-pipe`).' },
+        { ...useService, label: 'Use the agent that serves the pipe now', how: 'KeyDock manages its keys as a client (`keydock list --agent //./pipe/openssh-ssh-agent`).' },
         { id: 'stop-other', label: 'Quit that program and let KeyDock serve', requiresAdmin: !mine, how: `Quit ${who}, then start KeyDock's agent again.` },
       ],
     };

@@ -86,7 +86,7 @@ export async function openPageantWindow(handler: AgentConnectionHandler, options
     throw new KeyDockError(
       'pageant-running',
       'Pageant is already running, so KeyDock cannot answer PuTTY tools in its place.',
-      'Quit Pageant (after importing its keys into KeyDock if you want them: `keydock agent list --agent pageant` shows them; add the same key files to KeyDock), then start KeyDock\'s agent again.',
+      'Quit Pageant (after importing its keys into KeyDock if you want them: `keydock list --agent pageant` shows them; add the same key files to KeyDock), then start KeyDock\'s agent again.',
       { exitCode: 2 },
     );
   }
