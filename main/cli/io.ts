@@ -14,11 +14,36 @@ export const processIo: CliIo = { stdin: process.stdin, stdout: process.stdout, 
 
 let stdinLines: string[] | null = null;
 
-/** Reads all of stdin once and hands out one line per call (several keys, several passphrases). */
+/** A passphrase line longer than this is refused, and reading stops there (stdin may be /dev/zero). */
+export const MAX_STDIN_LINE_BYTES = 1024;
+/** All of stdin KeyDock reads for passphrases: a line per key, with room to spare. */
+export const MAX_STDIN_BYTES = 64 * 1024;
+
+function stdinTooLong(message: string): KeyDockError {
+  return new KeyDockError('passphrase-too-long', message, 'Pipe in the passphrases only, one per line, e.g. `printf "%s\\n" "$PASS" | keydock add KEY --passphrase-stdin`.', { exitCode: 2 });
+}
+
+/** Reads all of stdin once (bounded: lines of at most 1 KiB, 64 KiB in all) and hands out one line per call (several keys, several passphrases). */
 export async function readStdinLine(io: CliIo): Promise<string> {
   if (stdinLines === null) {
     const chunks: Buffer[] = [];
-    for await (const chunk of io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    let total = 0;
+    let lineBytes = 0;
+    // Leaving the loop by throwing ends the iteration, which destroys the stream: nothing more is read.
+    for await (const chunk of io.stdin) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        if (lineBytes + nl - start > MAX_STDIN_LINE_BYTES) break;
+        lineBytes = 0;
+        start = nl + 1;
+      }
+      lineBytes += buf.length - start;
+      if (lineBytes > MAX_STDIN_LINE_BYTES) throw stdinTooLong(`A passphrase line on standard input is longer than ${MAX_STDIN_LINE_BYTES} bytes; KeyDock stopped reading there.`);
+      total += buf.length;
+      if (total > MAX_STDIN_BYTES) throw stdinTooLong(`Standard input holds more than ${MAX_STDIN_BYTES} bytes of passphrases; KeyDock stopped reading there.`);
+      chunks.push(buf);
+    }
     const text = Buffer.concat(chunks).toString('utf8');
     stdinLines = text.split(/\r?\n/);
     if (stdinLines.length > 1 && stdinLines[stdinLines.length - 1] === '') stdinLines.pop();

@@ -105,7 +105,7 @@ export function describeFileKind(st: Stats): string | null {
   if (st.isFile()) return null;
   if (st.isDirectory()) return 'a folder';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice()) return 'a character device (such as /dev/zero or a terminal)';
+  if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device (a disk)';
   if (st.isSocket()) return 'a socket';
   return 'not a regular file';
