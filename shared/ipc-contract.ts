@@ -3,6 +3,7 @@ import { agentChannels, agentEvents } from './contract/agent';
 import { appChannels, appEvents } from './contract/app';
 import { connectChannels, connectEvents } from './contract/connect';
 import { keysChannels, keysEvents } from './contract/keys';
+import { publishChannels, publishEvents } from './contract/publish';
 import { serverChannels, serverEvents } from './contract/server';
 
 /** The one table both sides agree on: channel → request schema and response value schema. */
@@ -12,6 +13,7 @@ export const contract = {
   ...serverChannels,
   ...keysChannels,
   ...connectChannels,
+  ...publishChannels,
 } as const;
 
 /** Events main pushes to the renderer. */
@@ -21,6 +23,7 @@ export const events = {
   ...serverEvents,
   ...keysEvents,
   ...connectEvents,
+  ...publishEvents,
 } as const;
 
 export type Contract = typeof contract;

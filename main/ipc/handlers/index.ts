@@ -4,6 +4,7 @@ import { createAgentHandlers } from './agent';
 import { createAppHandlers } from './app';
 import { createConnectHandlers } from './connect';
 import { createKeysHandlers } from './keys';
+import { createPublishHandlers } from './publish';
 import { createServerHandlers } from './server';
 
 /** The full channel → service table; a missing channel is a type error here. */
@@ -14,5 +15,6 @@ export function createHandlers(ctx: AppContext): Handlers {
     ...createServerHandlers(ctx),
     ...createKeysHandlers(ctx),
     ...createConnectHandlers(ctx),
+    ...createPublishHandlers(ctx),
   };
 }
