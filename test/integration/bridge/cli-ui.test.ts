@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -27,6 +27,8 @@ let home: TmpHome | undefined;
 const started: ChildProcess[] = [];
 /** Fake browsers outlive `keydock ui` (they are detached); stopped here by their own pid. */
 const browserPids: number[] = [];
+/** The browser profiles keydock made for them. */
+const profiles: string[] = [];
 afterEach(async () => {
   for (const child of started.splice(0)) await stopProcess(child);
   for (const pid of browserPids.splice(0)) {
@@ -36,9 +38,19 @@ afterEach(async () => {
       // already gone
     }
   }
+  for (const dir of profiles.splice(0)) await rm(dir, { recursive: true, force: true });
   await home?.cleanup();
   home = undefined;
 });
+
+/** Reads what the fake browser recorded and registers its process and profile for cleanup. */
+async function browserRecord(path: string): Promise<string> {
+  const record = await waitFor('the fake browser', () => readFile(path, 'utf8').catch(() => null));
+  browserPids.push(Number(/^PID (\d+)$/m.exec(record)![1]));
+  const profile = /^ARG --user-data-dir=(.+)$/m.exec(record)?.[1];
+  if (profile) profiles.push(profile);
+  return record;
+}
 
 /** Starts `keydock ui …` and resolves once it printed its address, with all it printed so far. */
 async function startUi(args: string[], env: NodeJS.ProcessEnv, entry: string[] = [join(root, 'bin/keydock.js')]) {
@@ -165,11 +177,10 @@ describe.skipIf(!built)('keydock ui serves the built window (run `npm run build`
       // Nothing secret is printed when the browser was opened for the user.
       expect(ui.code).toBeNull();
 
-      const record = await waitFor('the fake browser', () => readFile(browser.record, 'utf8').catch(() => null));
+      const record = await browserRecord(browser.record);
       const lines = record.split('\n');
       const argv = lines.filter((l) => l.startsWith('ARG ')).map((l) => l.slice(4));
       const environ = lines.filter((l) => l.startsWith('ENV ')).join('\n');
-      browserPids.push(Number(/^PID (\d+)$/m.exec(record)![1]));
       const launchFile = /^FILE (.+)$/m.exec(record)![1]!;
       const code = /#code=([A-Za-z0-9_-]+)/.exec(/^HTML (.*)$/m.exec(record)![1]!)?.[1];
       expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -216,8 +227,7 @@ describe.skipIf(!built)('keydock ui serves the built window (run `npm run build`
     home = await makeTmpHome('keydock-ui-stop-');
     const browser = await fakeBrowser(home.dir);
     const ui = await startUi([], { ...home.env, DISPLAY: ':99', KEYDOCK_BROWSER: browser.exe });
-    const record = await waitFor('the fake browser', () => readFile(browser.record, 'utf8').catch(() => null));
-    browserPids.push(Number(/^PID (\d+)$/m.exec(record)![1]));
+    const record = await browserRecord(browser.record);
     const launchFile = /^FILE (.+)$/m.exec(record)![1]!;
     expect(existsSync(launchFile)).toBe(true);
     await stopProcess(ui.child);
