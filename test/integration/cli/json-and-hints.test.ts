@@ -39,9 +39,10 @@ describe('one rule for exits and --json', () => {
     const c = captureIo({ ...home.env, SSH_AUTH_SOCK: '', PATH: process.env.PATH });
     const code = await runCli(argv, c.io);
     const text = c.out();
-    let parsed: { ok?: boolean; error?: { code?: string } } | null = null;
+    type Outcome = { ok?: boolean; error?: { code?: string } };
+    let parsed: Outcome | null;
     try {
-      parsed = JSON.parse(text) as typeof parsed;
+      parsed = JSON.parse(text) as Outcome;
     } catch {
       parsed = null;
     }
