@@ -488,7 +488,7 @@ export class FrameDecoder {
   /**
    * Like push, but a bad length ends decoding instead of throwing: the complete frames that came
    * before it are returned along with the error, so a server can answer them first and then
-   * close, as OpenSSH's agent does. Once failed, every later call returns no frames and the error.
+   * close. Once failed, every later call returns no frames and the error.
    */
   pushUntilError(chunk: Buffer): { frames: Buffer[]; error: ProtocolError | null } {
     if (this.failed) return { frames: [], error: this.failed };

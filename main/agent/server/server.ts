@@ -92,7 +92,7 @@ export class AgentServer implements AgentConnectionHandler {
     let busy = false;
     let dead = false;
     let ended = false;
-    /** A bad length header arrived: answer what came before it, then close (OpenSSH's agent does the same). */
+    /** A bad length header arrived: answer what came before it, then close (OpenSSH's agent closes as well). */
     let malformed = false;
 
     const kill = () => {
@@ -139,8 +139,9 @@ export class AgentServer implements AgentConnectionHandler {
       const { frames, error } = decoder.pushUntilError(chunk);
       queue.push(...frames);
       if (error) {
-        // Overlong or zero-length frame: like OpenSSH, the complete requests before it are
-        // answered, the bad one gets no reply, and the connection closes.
+        // Overlong or zero-length frame: the complete requests before it are answered, the bad
+        // one gets no reply, and the connection closes. (OpenSSH 9.2's agent closes at once and
+        // drops the replies it had made; a client that pipelined deserves its answers.)
         malformed = true;
         this.activity.record({ client: conn.client, operation: 'frame', fingerprint: null, destination: null, outcome: 'denied', detail: 'malformed frame: connection closed' });
       } else if (frames.length === 0) {

@@ -17,8 +17,8 @@ export interface ServeProcess {
   /** First stdout line, e.g. `SSH_AUTH_SOCK=/path; export SSH_AUTH_SOCK;`. */
   firstLine: string;
   stderr(): string;
-  /** Resolves once serve's stderr contains `text`. */
-  waitForStderr(text: string | RegExp): Promise<void>;
+  /** Resolves once serve's stderr contains `text`; rejects with the stderr so far after timeoutMs (default 20 s). */
+  waitForStderr(text: string | RegExp, timeoutMs?: number): Promise<void>;
   sshAdd(args: string[], options?: { input?: string; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   stop(): Promise<void>;
 }
@@ -70,11 +70,14 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv, options
     socket,
     firstLine,
     stderr: () => err,
-    waitForStderr(text) {
-      return new Promise((resolve) => {
+    waitForStderr(text, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`keydock serve never said ${String(text)}; its stderr:\n${err}`)), timeoutMs);
         const check = () => {
-          if (typeof text === 'string' ? err.includes(text) : text.test(err)) resolve();
-          else waiters.push(check);
+          if (typeof text === 'string' ? err.includes(text) : text.test(err)) {
+            clearTimeout(timer);
+            resolve();
+          } else waiters.push(check);
         };
         check();
       });
