@@ -3,6 +3,7 @@ import { agentChannels, agentEvents } from './contract/agent';
 import { appChannels, appEvents } from './contract/app';
 import { connectChannels, connectEvents } from './contract/connect';
 import { keysChannels, keysEvents } from './contract/keys';
+import { lifecycleChannels } from './contract/lifecycle';
 import { publishChannels, publishEvents } from './contract/publish';
 import { serverChannels, serverEvents } from './contract/server';
 
@@ -13,6 +14,7 @@ export const contract = {
   ...serverChannels,
   ...keysChannels,
   ...connectChannels,
+  ...lifecycleChannels,
   ...publishChannels,
 } as const;
 

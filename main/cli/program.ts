@@ -6,6 +6,7 @@ import { printFailure, printSuccess, type OutputOptions } from './output';
 import { registerAgentCommands } from './commands/agent';
 import { registerConnectCommands } from './commands/connect';
 import { registerKeysCommands } from './commands/keys';
+import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerPublishCommands } from './commands/publish';
 import { registerServeCommands } from './commands/serve';
 import { registerUiCommands } from './commands/ui';
@@ -86,6 +87,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }, parserOutpu
   registerServeCommands(program, env);
   registerKeysCommands(program, env);
   registerConnectCommands(program, env);
+  registerLifecycleCommands(program, env);
   registerPublishCommands(program, env);
   registerUiCommands(program, env);
   for (const sub of program.commands) {

@@ -4,6 +4,7 @@ import { createAgentHandlers } from './agent';
 import { createAppHandlers } from './app';
 import { createConnectHandlers } from './connect';
 import { createKeysHandlers } from './keys';
+import { createLifecycleHandlers } from './lifecycle';
 import { createPublishHandlers } from './publish';
 import { createServerHandlers } from './server';
 
@@ -15,6 +16,7 @@ export function createHandlers(ctx: AppContext): Handlers {
     ...createServerHandlers(ctx),
     ...createKeysHandlers(ctx),
     ...createConnectHandlers(ctx),
+    ...createLifecycleHandlers(ctx),
     ...createPublishHandlers(ctx),
   };
 }
