@@ -1,5 +1,7 @@
 // Node KeyObjects from raw private key numbers, checked against the public half (main/keys/sign.ts signs with them).
 import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { KEY_LIMITS } from './material';
+import { bitLength } from './wire';
 
 /** EC curves KeyDock signs with, by their SSH names. */
 export const EC_CURVES = {
@@ -62,6 +64,9 @@ function ecdsaKey(curve: EcCurveName, q: Buffer, dRaw: Buffer): KeyObject {
 }
 
 function rsaKey(k: Extract<PrivateKeyNumbers, { kind: 'rsa' }>): KeyObject {
+  // Sizes first (KEY_LIMITS, as OpenSSH and OpenSSL bound them), so the arithmetic below is bounded for any caller.
+  if ([k.n, k.d, k.p, k.q, k.iqmp].some((v) => bitLength(v) > KEY_LIMITS.rsaMaxBits)) throw new InvalidKeyError(`RSA key numbers longer than ${KEY_LIMITS.rsaMaxBits} bits are refused`);
+  if (bitLength(k.e) > KEY_LIMITS.rsaMaxExponentBits) throw new InvalidKeyError(`RSA public exponents longer than ${KEY_LIMITS.rsaMaxExponentBits} bits are refused`);
   const n = toBig(k.n);
   const p = toBig(k.p);
   const q = toBig(k.q);

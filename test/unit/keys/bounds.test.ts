@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, decodeRequest } from '../../../main/agent/codec';
+import { InvalidKeyError, privateKeyObject } from '../../../main/keys/key-objects';
 import { decryptKeyFile, openKeyData } from '../../../main/keys/load';
 import { KEY_LIMITS, checkConsistency, checkKeyBounds, fromKeyObject, privateFields, publicBlob, type KeyMaterial } from '../../../main/keys/material';
 import { PKCS8_KDF_LIMITS } from '../../../main/keys/pem';
@@ -152,6 +153,16 @@ describe('agent ADD_IDENTITY is bounded as it is parsed', () => {
       expect(() => decodeRequest(body)).toThrow(ProtocolError);
       expect(performance.now() - start).toBeLessThan(FAST_MS);
     }
+  });
+});
+
+describe('signing keys from raw numbers are bounded too', () => {
+  it('refuses huge RSA numbers before multiplying them', () => {
+    const start = performance.now();
+    const huge = { kind: 'rsa' as const, n: ofBits(400_000), e: Buffer.from([1, 0, 1]), d: ofBits(400_000), p: ofBits(200_000), q: ofBits(200_000), iqmp: ofBits(200_000) };
+    expect(() => privateKeyObject(huge)).toThrow(InvalidKeyError);
+    expect(() => privateKeyObject({ ...huge, n: ofBits(2048), e: ofBits(65) })).toThrow(/longer than|exponents longer than 64 bits/);
+    expect(performance.now() - start).toBeLessThan(FAST_MS);
   });
 });
 
