@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { KeyDockError } from '../util/errors';
@@ -9,11 +10,22 @@ const isPipePath = (p: string) => /^(\\\\|\/\/)\.[\\/]pipe[\\/]/i.test(p);
 
 /** Turns a connect failure into words a user can act on. */
 function unreachable(path: string, e: NodeJS.ErrnoException): KeyDockError {
+  // Linux answers ECONNREFUSED for a regular file too: say what the path really is.
+  if (e.code === 'ECONNREFUSED') {
+    const st = (() => {
+      try {
+        return statSync(path);
+      } catch {
+        return null;
+      }
+    })();
+    if (st && !st.isSocket()) e = Object.assign(new Error(e.message), { code: 'ENOTSOCK' });
+  }
   const why: Record<string, string> = {
     ENOENT: 'there is no agent socket at that path (the agent is not running, or the path is stale)',
     ECONNREFUSED: 'nothing is listening on it any more (the agent has stopped and left its socket behind)',
     EACCES: 'you do not have permission to use it',
-    ENOTSOCK: 'that file is not a socket',
+    ENOTSOCK: 'that path is not an agent socket but an ordinary file or folder',
     ENOTDIR: 'a part of the path is not a folder',
     ETIMEDOUT: 'it did not answer in time',
   };

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Identity } from '../../../shared/models';
+import type { AgentInfo, Identity } from '../../../shared/models';
 import { KeyDockError } from '../../util/errors';
 import { isMissingFileError, readUserFile } from '../../util/read-file';
 import type { PassphraseProvider } from '../../keys/types';
@@ -19,12 +19,20 @@ export function parseLifetime(text: string): number {
   return seconds;
 }
 
-function identityRows(ids: Identity[]): string {
+function identityRows(ids: Identity[], locked: boolean | null | undefined): string {
+  // A locked agent lists nothing, which is not the same as holding nothing.
+  if (locked) return 'The agent is locked: it shows and signs nothing until `keydock unlock` (or `ssh-add -X`).';
   if (ids.length === 0) return 'The agent holds no keys.';
   return table(
     ['TYPE', 'BITS', 'FINGERPRINT', 'COMMENT'],
     ids.map((i) => [i.type, String(i.bits), i.fingerprint, i.comment]),
   );
+}
+
+/** `agents`' STATUS column: whether it answers, and whether it is locked when that can be told. */
+function agentStatus(a: AgentInfo): string {
+  if (!a.reachable) return `unreachable: ${a.reason ?? ''}`;
+  return a.locked ? 'locked' : 'running';
 }
 
 /** The agent commands: what `ssh-add` does, plus discovery, with --json everywhere. */
@@ -49,7 +57,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
             ? 'No SSH agent found. Start one with `eval "$(ssh-agent)"` or `keydock serve`.'
             : table(
                 ['AGENT', 'PATH', 'STATUS', 'KEYS', 'USED BY SSH'],
-                agents.map((a) => [a.label, a.path, a.reachable ? 'running' : `unreachable: ${a.reason ?? ''}`, a.keyCount === null ? '-' : String(a.keyCount), a.usedBySsh ? 'yes' : '']),
+                agents.map((a) => [a.label, a.path, agentStatus(a), a.keyCount === null ? '-' : String(a.keyCount), a.usedBySsh ? 'yes' : '']),
               ),
         );
       }),
@@ -62,7 +70,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .action(
       env.run(async (out, opts: { agent?: string }) => {
         const list = await (await env.context()).agents.list(opts.agent);
-        out.success(list, () => `Agent: ${list.agent.path}\n${identityRows(list.identities)}`);
+        out.success(list, () => `Agent: ${list.agent.path}\n${identityRows(list.identities, list.agent.locked)}`);
       }),
     );
 
@@ -106,8 +114,8 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
 
   program
     .command('remove')
-    .description('remove keys from the agent, by fingerprint or public key file')
-    .argument('[keys...]', 'SHA256:… / MD5:… fingerprints or .pub files')
+    .description('remove keys from the agent, by fingerprint, public key file or the key file you added')
+    .argument('[keys...]', 'SHA256:… / MD5:… fingerprints, .pub files or private key files')
     .option('--agent <path>', 'agent socket (default: the one ssh would use)')
     .option('-a, --all', 'remove every key')
     .action(
@@ -127,7 +135,13 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
               if (!isMissingFileError(e) && e instanceof KeyDockError) throw e;
               throw new KeyDockError('file-not-found', `${k} is neither a fingerprint nor a readable public key file.`, 'Give a SHA256:… fingerprint from `keydock list`, or a .pub file.', { exitCode: 2 });
             });
-            return { publicKey: bytes.toString('utf8') };
+            const text = bytes.toString('utf8');
+            // The same path given to `add` names a private key: remove the key it holds.
+            if (!/^\s*(ssh-|ecdsa-|sk-)/.test(text)) {
+              const { fingerprintOfFile } = await import('../../keys/file-fingerprint');
+              return { fingerprint: await fingerprintOfFile(k) };
+            }
+            return { publicKey: text };
           }),
         );
         const removed = await ctx.agents.remove(refs, opts.agent);
@@ -148,6 +162,10 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
         env.run(async (out, opts: { agent?: string; passphraseStdin?: boolean }) => {
           const ctx = await env.context();
           const pass = opts.passphraseStdin ? await readStdinLine(io) : await promptHidden(io, `Passphrase to ${verb} the agent: `);
+          // Like `ssh-add -x`: a lock passphrase typed at a terminal is typed twice, so a typo cannot lock you out.
+          if (verb === 'lock' && !opts.passphraseStdin && (await promptHidden(io, 'Again: ')) !== pass) {
+            throw new KeyDockError('passphrase-mismatch', 'The two passphrases differ; the agent was not locked.', 'Type the same passphrase twice.');
+          }
           if (verb === 'lock') await ctx.agents.lock(pass, opts.agent);
           else await ctx.agents.unlock(pass, opts.agent);
           out.success({}, () => (verb === 'lock' ? 'Agent locked.' : 'Agent unlocked.'));

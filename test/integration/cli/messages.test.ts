@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { run } from '../../support/processes';
+import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
+import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
+
+// Messages that used to say the opposite of what happened, each against the real tools.
+describe('keydock says what happened', () => {
+  let home: TmpHome;
+  let agent: RealAgent;
+  const keydock = (args: string[]) => run('node', ['bin/keydock.js', ...args], { env: { ...home.env, SSH_AUTH_SOCK: agent.socket, PATH: process.env.PATH }, timeoutMs: 60_000 });
+  const listed = async () => (await run('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: agent.socket } })).stdout;
+
+  beforeAll(async () => {
+    home = await makeTmpHome('keydock-messages-');
+    agent = await startOpenSshAgent();
+  }, 60_000);
+  afterAll(async () => {
+    await agent?.stop();
+    await home?.cleanup();
+  });
+
+  it('removes a key by the same private key path that was given to add', async () => {
+    const key = join(home.sshDir, 'id_same_path');
+    expect((await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'same-path', '-f', key])).code).toBe(0);
+    expect((await keydock(['add', key])).code).toBe(0);
+    expect(await listed()).toContain('same-path');
+    const r = await keydock(['remove', key]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await listed()).not.toContain('same-path');
+  }, 90_000);
+
+  it('says a path that is an ordinary file is not an agent, not that an agent stopped', async () => {
+    const r = await keydock(['list', '--agent', '/etc/passwd', '--json']);
+    expect(r.code).toBe(2);
+    const error = (JSON.parse(r.stdout) as { error: { message: string } }).error;
+    expect(error.message).toMatch(/not an agent socket/);
+    expect(error.message).not.toMatch(/stopped/);
+  }, 60_000);
+});
