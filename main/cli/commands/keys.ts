@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { KeyDockError } from '../../util/errors';
@@ -28,6 +29,11 @@ function passphraseProvider(k: KeyServices, ctx: AppContext, io: CliIo, fromStdi
   return ctx.remembered.passphraseProvider(null, ask);
 }
 
+/** ssh-keygen's default comment: user@host. */
+function defaultComment(): string {
+  return `${userInfo().username}@${hostname()}`;
+}
+
 /** Asks for a new passphrase twice on a terminal, or once on stdin; '' means none. */
 async function newPassphrase(io: CliIo, fromStdin: boolean, none: boolean): Promise<string> {
   if (none) return '';
@@ -49,7 +55,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .description('make a new key pair in OpenSSH format (Ed25519 unless --type says otherwise)')
     .addOption(new Option('--type <type>', 'key type').choices(['ed25519', 'ecdsa', 'rsa']).default('ed25519'))
     .option('--bits <n>', 'key size: ecdsa 256/384/521, rsa 3072 or more', (v) => Number.parseInt(v, 10))
-    .option('--comment <text>', 'comment stored with the key (e.g. you@laptop)')
+    .option('--comment <text>', 'comment stored with the key (default: you@this-computer, like ssh-keygen)')
     .option('--file <path>', 'private key file (default ~/.ssh/id_<type>)')
     .option('--passphrase-stdin', 'read the new passphrase from the first line of stdin (empty line = none)')
     .option('--no-passphrase', 'write the key without a passphrase (not recommended)')
@@ -63,7 +69,9 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
         const path = resolve(opts.file ?? join(ctx.paths.sshDir, `id_${opts.type}`));
         const passphrase = await newPassphrase(io, !!opts.passphraseStdin, !opts.passphrase);
         if (opts.remember && !passphrase) throw new KeyDockError('keychain-empty-passphrase', '--remember needs a passphrase to remember.', 'Give a passphrase, or leave out --remember.', { exitCode: 2 });
-        const g = await k.generateKeyFiles({ path, type: opts.type, bits: opts.bits, comment: opts.comment ?? '', passphrase, force: !!opts.force, createParents: !!opts.parents || !opts.file }).catch((e: unknown) => {
+        // Like ssh-keygen: a key says whose and from where unless told otherwise.
+        const comment = opts.comment ?? defaultComment();
+        const g = await k.generateKeyFiles({ path, type: opts.type, bits: opts.bits, comment, passphrase, force: !!opts.force, createParents: !!opts.parents || !opts.file }).catch((e: unknown) => {
           if (e instanceof KeyDockError && e.code === 'folder-missing') throw new KeyDockError(e.code, e.message, 'Create the folder, or add --parents to let keydock create it (mode 0700).', { exitCode: 2, cause: e });
           throw e;
         });
@@ -71,7 +79,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
         let keychainError: ReturnType<KeyDockError['toJSON']> | null = null;
         if (opts.remember) {
           try {
-            await ctx.remembered.remember({ path, fingerprint: g.fingerprint, comment: opts.comment ?? '' }, passphrase);
+            await ctx.remembered.remember({ path, fingerprint: g.fingerprint, comment }, passphrase);
             remembered = true;
           } catch (e) {
             if (!(e instanceof KeyDockError)) throw e;
@@ -79,7 +87,9 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
             out.setExitCode(1);
           }
         }
-        out.success({ path: g.path, publicPath: g.publicPath, fingerprint: g.fingerprint, publicKey: g.publicKey, encrypted: !!passphrase, remembered, keychainError, previous: g.previous }, () =>
+        // Written but not remembered is a failed operation (exit 1), so --json says ok:false with the error.
+        const outcome = keychainError ? { ok: false, error: keychainError } : {};
+        out.success({ ...outcome, path: g.path, publicPath: g.publicPath, fingerprint: g.fingerprint, publicKey: g.publicKey, encrypted: !!passphrase, remembered, keychainError, previous: g.previous }, () =>
           [
             `Wrote ${g.path} (private, mode 0600) and ${g.publicPath}.`,
             ...(g.previous ? [`The previous key pair was kept as ${g.previous.privatePath}${g.previous.publicPath ? ` and ${g.previous.publicPath}` : ''}.`] : []),

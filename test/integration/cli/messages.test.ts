@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
@@ -36,5 +37,22 @@ describe('keydock says what happened', () => {
     const error = (JSON.parse(r.stdout) as { error: { message: string } }).error;
     expect(error.message).toMatch(/not an agent socket/);
     expect(error.message).not.toMatch(/stopped/);
+  }, 60_000);
+
+  it('gives a new key the comment user@host, as ssh-keygen does', async () => {
+    const r = await keydock(['keygen', '--file', join(home.sshDir, 'id_commented'), '--no-passphrase', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { publicKey: string }).publicKey).toMatch(new RegExp(` ${userInfo().username}@${hostname()}$`));
+  }, 60_000);
+
+  it('says ok:false with exit 1 when the key was written but the keychain could not remember it', async () => {
+    // No Secret Service in this environment: remembering fails, the key itself is written.
+    const r = await run('node', ['bin/keydock.js', 'keygen', '--file', join(home.sshDir, 'id_unremembered'), '--passphrase-stdin', '--remember', '--json'], {
+      env: { ...home.env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent', PATH: process.env.PATH },
+      input: 'a passphrase\n',
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, remembered: false, path: join(home.sshDir, 'id_unremembered'), error: { code: expect.stringMatching(/^keychain-/) } });
   }, 60_000);
 });
