@@ -41,7 +41,7 @@ import { KeyDockError, toAppError } from '../util/errors';
 import { safeWriteFile } from '../util/safe-write';
 import { addSignerLine, removeSignerLine, signerEntries, successorEntry } from './allowed-signers';
 import { planArchive, moveFiles, restoreFiles, type MovedFile } from './archive';
-import { ADD_COMMAND, REMOVE_COMMAND, addInput, keyRefOf, parseAddOutput, parseRemoveOutput, removeInput, type KeyRef } from './authorized-keys';
+import { ADD_COMMAND, REMOVE_COMMAND, addInput, keyRefOf, parseAddOutput, parseRemoveOutput, removeInput, type KeyRef, type NumberedLine } from './authorized-keys';
 import { findConfigUsages, rewriteConfigFile, styledPath, undoConfigEdit, type FileEdit } from './config-usage';
 import { lastLine } from './exec';
 import { gitConfigGet, gitConfigSet, gitVersion } from './git';
@@ -446,7 +446,7 @@ class Rotation {
       this.todo(`${server.label}: remove the old key's line from ${file} yourself (KeyDock's command did not run: ${lastLine(r.stderr) || `exit ${r.code}`}).`);
       return { status: 'skipped', detail: lastLine(r.stderr) || `exit ${r.code}` };
     }
-    const removed = out.kind === 'removed' ? out.lines : ((s.data?.removed as string[] | undefined) ?? []);
+    const removed = out.kind === 'removed' ? out.lines : ((s.data?.removed as NumberedLine[] | undefined) ?? []);
     // Does the old key still get in (another authorized_keys file, a line KeyDock cannot match)?
     let stillOpens = false;
     try {
@@ -693,12 +693,13 @@ class Rotation {
       const host = await this.remote(server);
       const file = (this.step(`${which}-add`)?.data?.file as string | undefined) ?? this.state.options.authorizedKeysFile;
       if (action === 'remove-old') {
-        const lines = (s.data?.removed as string[] | undefined) ?? (this.step(`${which}-add`)?.data?.oldLines as string[] | undefined) ?? [];
+        const lines = (s.data?.removed as NumberedLine[] | undefined) ?? (this.step(`${which}-add`)?.data?.oldLines as NumberedLine[] | undefined) ?? [];
         if (lines.length === 0) return 'no old line to put back';
         const login = await this.newLogin();
-        for (const line of lines) {
-          const r = await runRemote(this.rt, host, login, ADD_COMMAND, addInput(file, { type: '', blob: '' }, line, null));
-          if (isSshFailure(r) || !parseAddOutput(r.stdout)) throw new KeyDockError('rollback-failed', `Could not put the old key's line back on ${server.label}: ${describeFailure(host, r)}`, `Add this line to ${file} there yourself: ${line}`);
+        // In their old places, first line first, so the file reads as it did.
+        for (const l of [...lines].sort((a, b) => a.n - b.n)) {
+          const r = await runRemote(this.rt, host, login, ADD_COMMAND, addInput(file, null, l.line, null, l.n));
+          if (isSshFailure(r) || !parseAddOutput(r.stdout)) throw new KeyDockError('rollback-failed', `Could not put the old key's line back on ${server.label}: ${describeFailure(host, r)}`, `Add this line to ${file} there yourself: ${l.line}`);
         }
         return `${lines.length} old line(s) put back`;
       }
@@ -801,7 +802,7 @@ class Rotation {
       else if (s.id === 'remember') changes.push({ where: 'keychain', what: "the new key's passphrase is remembered" });
       else if (server && s.id.endsWith('-add')) changes.push({ where: `${server.label}:${String(d.file)}`, what: d.added ? `added ${String(d.line)}` : 'the new key was already there' });
       else if (server && s.id.endsWith('-prove')) changes.push({ where: server.label, what: 'the new key logs in' });
-      else if (server && s.id.endsWith('-remove-old')) changes.push({ where: server.label, what: `removed ${(d.removed as string[] | undefined)?.length ?? 0} line(s) of the old key` });
+      else if (server && s.id.endsWith('-remove-old')) changes.push({ where: server.label, what: `removed ${(d.removed as NumberedLine[] | undefined)?.length ?? 0} line(s) of the old key` });
       else if (host && s.id.endsWith('-test')) changes.push({ where: `${host.name} (${host.alias})`, what: `the new key works${d.account ? ` as ${String(d.account)}` : ''}` });
       else if (s.id === 'config') for (const e of (d.edits as FileEdit[] | undefined) ?? []) for (const l of e.edits) changes.push({ where: `${e.file}:${l.line}`, what: `${l.before.trim()} → ${l.after.trim()}${e.backup ? ` (backup ${e.backup})` : ''}` });
       else if (s.id === 'agents') for (const a of (d.agents as Array<{ agentId: string; added: boolean; removedOld: boolean }> | undefined) ?? []) changes.push({ where: `agent ${a.agentId}`, what: `${a.added ? 'new key added' : 'new key NOT added'}, ${a.removedOld ? 'old key removed' : 'old key was not there'}` });

@@ -1,0 +1,60 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { startProcess } from '../../support/processes';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout as JSON, when it is. */
+  json: Record<string, unknown> | null;
+}
+
+/** The keydock CLI bundled once per test file (starting from TypeScript each run is far slower). */
+export async function bundleCli(): Promise<{ bin: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(REPO, '.tmp', 'lifecycle-'));
+  await build({
+    entryPoints: { keydock: join(REPO, 'main', 'cli', 'index.ts'), 'inspect-worker': join(REPO, 'main', 'keys', 'inspect-worker.ts') },
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return { bin: join(dir, 'keydock.mjs'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `keydock ARGS` as its own process (so it can be SIGKILLed), with INPUT on stdin. */
+export function runKeydock(bin: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliRun> {
+  const child: ChildProcess = startProcess(process.execPath, [bin, ...args], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(input);
+  const guard = setTimeout(() => child.kill('SIGKILL'), 170_000);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      let json: Record<string, unknown> | null = null;
+      try {
+        json = JSON.parse(stdout) as Record<string, unknown>;
+      } catch {
+        json = null;
+      }
+      resolve({ code, signal, stdout, stderr, json });
+    });
+  });
+}
