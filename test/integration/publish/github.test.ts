@@ -23,7 +23,7 @@ describe('keydock publish --to github', () => {
     keyring = await startKeyring();
     restoreEnv = keyring.withEnv();
     sshd = await startSshd({ greeting: 'github' });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     restoreEnv?.();
     await sshd?.stop();
@@ -95,7 +95,7 @@ describe('keydock publish --to github', () => {
     expect(second.stdout).toContain('works as octocat');
     expect(fake.requests.filter((r) => r.url === '/login/device/code')).toHaveLength(deviceCodes);
     expect(fake.keys().filter((k) => k.owner === 'octocat')).toHaveLength(4);
-  }, 60_000);
+  }, 120_000);
 
   it('adds a read-only deploy key that works for octo/app; a key in use elsewhere and a repository without admin rights are plain refusals', async () => {
     await start({ users: [{ login: 'octocat', token: 'ghp_octocat_classic', scopes: ['repo', 'write:public_key'] }, { login: 'someone', token: 'ghp_someone', scopes: ['write:public_key'] }] });
@@ -126,7 +126,7 @@ describe('keydock publish --to github', () => {
     expect(hidden.code).toBe(1);
     expect(hidden.stderr).toContain('does not exist under that name, or your account lacks admin rights');
     expect(fake.keys().filter((k) => k.kind === 'deploy')).toHaveLength(1);
-  }, 60_000);
+  }, 120_000);
 
   it('forgets a revoked token and signs in again; rate limits and sign-out are reported plainly', async () => {
     await start({ users: [{ login: 'octocat', token: 'ghp_old', scopes: ['write:public_key'] }], device: { clientId: 'Iv1.keydocktest', interval: 1, user: 'octocat' } });
@@ -157,7 +157,7 @@ describe('keydock publish --to github', () => {
     expect(await keychainEntry(keyring.env, account())).toBe('');
     const twice = await cli(['publish', '--sign-out', '--to', 'github', '--api', fake.apiUrl], env);
     expect(twice.stdout).toContain('had no saved sign-in');
-  }, 60_000);
+  }, 120_000);
 
   it('adds a signing key with only write:ssh_signing_key and says how to use it', async () => {
     await start({ device: { clientId: 'Iv1.keydocktest', interval: 1, user: 'octocat' } });
@@ -181,5 +181,5 @@ describe('keydock publish --to github', () => {
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain('only https://');
     expect(fake.requests.length).toBe(before);
-  }, 60_000);
+  }, 120_000);
 });

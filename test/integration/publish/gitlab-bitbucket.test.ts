@@ -113,7 +113,7 @@ describe('keydock publish --to gitlab / bitbucket', () => {
     const limited = await cli(['publish', key.path, '--to', 'gitlab', '--api', fake.origin, '--token-stdin', '--json'], env, 'glpat-new\n');
     expect(limited.json.error).toMatchObject({ code: 'publish-rate-limited' });
     expect(limited.json.error?.hint).toContain('Try again in 30 seconds');
-  }, 90_000);
+  }, 150_000);
 
   it('bitbucket: API token with the account e-mail, account key works, already there; deploy key; read-write, signing and no admin rights refused', async () => {
     fake = await startGitHostApi({
@@ -174,5 +174,5 @@ describe('keydock publish --to gitlab / bitbucket', () => {
     expect(signing.code).toBe(2);
     expect(signing.json.error?.message).toContain('no separate commit-signing keys');
     expect(fake.requests.length).toBe(before);
-  }, 90_000);
+  }, 150_000);
 });
