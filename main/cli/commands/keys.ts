@@ -119,6 +119,20 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
         const ctx = await env.context();
         const path = resolve(file);
         const data = await k.readKeyFile(path);
+        // The public half of a PPK or an openssh-key-v1 file is stored in the clear: no passphrase for it.
+        const header = k.openKeyData(data, path).header;
+        if (!isPrivateTarget(opts.to) && header.publicBlob) {
+          const { publicKeyLine, rfc4716 } = await import('../../keys/format');
+          const pubComment = header.comment || basename(path);
+          const text = opts.to === 'pub' ? `${publicKeyLine(header.publicBlob, pubComment)}\n` : rfc4716(header.publicBlob, pubComment);
+          const fingerprint = fingerprintSha256(header.publicBlob);
+          if (opts.out) {
+            const target = resolve(opts.out);
+            await k.safeWriteFile(target, text, { mode: 0o644, forceMode: true, exclusive: !opts.force, ...(opts.force ? { backup: await k.freeBackupPath(target) } : {}) });
+            out.success({ path: target, format: opts.to, fingerprint, encrypted: false }, () => `Wrote ${target} (${opts.to}). Fingerprint ${fingerprint}.`);
+          } else out.success({ format: opts.to, fingerprint, text }, () => text);
+          return;
+        }
         const { parsed, usedPassphrase } = await k.decryptKeyFile(data, path, passphraseProvider(k, ctx, io, !!opts.passphraseStdin));
         const comment = parsed.comment || basename(path);
         const priv = isPrivateTarget(opts.to);

@@ -55,4 +55,16 @@ describe('keydock says what happened', () => {
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, remembered: false, path: join(home.sshDir, 'id_unremembered'), error: { code: expect.stringMatching(/^keychain-/) } });
   }, 60_000);
+
+  it('converts an encrypted PPK to its public key without asking for the passphrase', async () => {
+    const pass = join(home.dir, 'pass.txt');
+    await run('sh', ['-c', `printf 'secret words\\n' > ${pass}`]);
+    const ppk = join(home.sshDir, 'enc.ppk');
+    const g = await run('puttygen', ['-t', 'ed25519', '-C', 'putty-enc', '-o', ppk, '--new-passphrase', pass]);
+    expect(g.code, g.stderr).toBe(0);
+    const r = await keydock(['convert', ppk, '--to', 'pub']);
+    expect(r.code, r.stderr).toBe(0);
+    const want = (await run('puttygen', ['-L', ppk])).stdout.trim();
+    expect(r.stdout.trim()).toBe(want);
+  }, 60_000);
 });
