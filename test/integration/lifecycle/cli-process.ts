@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { startProcess } from '../../support/processes';
+import { startProcess, stopProcess } from '../../support/processes';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -57,4 +57,21 @@ export function runKeydock(bin: string, args: string[], env: NodeJS.ProcessEnv, 
       resolve({ code, signal, stdout, stderr, json });
     });
   });
+}
+
+/** `keydock serve -D -a SOCKET` from the bundle: KeyDock's own agent, as a user would run it. */
+export async function startKeydockServe(bin: string, env: NodeJS.ProcessEnv, socket: string): Promise<{ socket: string; stop(): Promise<void> }> {
+  const child = startProcess(process.execPath, [bin, 'serve', '-D', '-a', socket], { cwd: REPO, env });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`keydock serve exited with ${code}: ${err}`)));
+  });
+  if (!out.startsWith('SSH_AUTH_SOCK=')) throw new Error(`unexpected first line from keydock serve: ${out}`);
+  return { socket, stop: () => stopProcess(child) };
 }
