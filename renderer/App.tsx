@@ -1,16 +1,12 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Settings } from '../shared/contract/app';
 import type { AppError } from '../shared/result';
 import { currentConnection, invoke, on, onConnection, type ConnectionState } from './api';
 import { AppStateContext, parseRoute, type AppState, type Route, type View } from './app-state';
-import { ActivityView } from './features/activity/ActivityView';
 import { ConfirmHost } from './features/confirm/ConfirmHost';
-import { DoctorView } from './features/doctor/DoctorView';
 import { IdentitiesView } from './features/identities/IdentitiesView';
-import { SettingsView } from './features/settings/SettingsView';
-import { SetupView } from './features/setup/SetupView';
-import { TesterView } from './features/tester/TesterView';
-import { requestHeadingFocus } from './components/ui';
+import { Loading, requestHeadingFocus } from './components/ui';
+import { windowHint } from './lib/window-hints';
 
 const NAV: Array<{ view: View; label: string; route: string }> = [
   { view: 'identities', label: 'Keys', route: 'identities' },
@@ -146,13 +142,13 @@ export function App() {
           {connection.state === 'lost' && connection.error && (
             <div className="banner banner-lost" role="alert" data-code={connection.error.code}>
               <p className="notice-title">{connection.error.message}</p>
-              <p className="notice-hint">{connection.error.hint}</p>
+              <p className="notice-hint">{windowHint(connection.error)}</p>
             </div>
           )}
           {settingsError && !settings && connection.state !== 'lost' && (
             <div className="banner banner-lost" role="alert">
               <p className="notice-title">{settingsError.message}</p>
-              <p className="notice-hint">{settingsError.hint}</p>
+              <p className="notice-hint">{windowHint(settingsError)}</p>
             </div>
           )}
           <CurrentView view={route.view} />
@@ -163,7 +159,22 @@ export function App() {
   );
 }
 
+// The keys view is the first thing drawn; the others load when first opened.
+const TesterView = lazy(() => import('./features/tester/TesterView').then((m) => ({ default: m.TesterView })));
+const SetupView = lazy(() => import('./features/setup/SetupView').then((m) => ({ default: m.SetupView })));
+const DoctorView = lazy(() => import('./features/doctor/DoctorView').then((m) => ({ default: m.DoctorView })));
+const ActivityView = lazy(() => import('./features/activity/ActivityView').then((m) => ({ default: m.ActivityView })));
+const SettingsView = lazy(() => import('./features/settings/SettingsView').then((m) => ({ default: m.SettingsView })));
+
 function CurrentView({ view }: { view: View }) {
+  return (
+    <Suspense fallback={<Loading label="Opening…" />}>
+      <ViewFor view={view} />
+    </Suspense>
+  );
+}
+
+function ViewFor({ view }: { view: View }) {
   switch (view) {
     case 'identities':
       return <IdentitiesView />;

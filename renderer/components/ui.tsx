@@ -1,6 +1,9 @@
-import { useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
+import { useContext, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
 import type { AppError } from '../../shared/result';
+import { invoke } from '../api';
+import { AppStateContext } from '../app-state';
 import { copyText } from '../lib/clipboard';
+import { windowHint } from '../lib/window-hints';
 
 // The small component set every view is built from: buttons, notices, states, dialogs.
 
@@ -16,19 +19,64 @@ export function Button({ variant = 'secondary', busy = false, children, classNam
   );
 }
 
-/** Shows a failure as words plus what to do next; the code stays out of sight (data-code for tests). */
+/** Error codes whose fix is starting KeyDock's own agent. */
+const START_AGENT_CODES = new Set(['agent-unreachable', 'agent-connection-lost']);
+
+/**
+ * Shows a failure as words plus what to do next, with a button when the window can do the fix
+ * itself; the code stays out of sight (data-code for tests). Hints never name a command.
+ */
 export function ErrorNotice({ error, title, onRetry, children }: { error: AppError; title?: string; onRetry?: () => void; children?: ReactNode }) {
+  const hint = windowHint(error);
+  const startAgent = START_AGENT_CODES.has(error.code);
   return (
     <div className="notice notice-error" role="alert" data-code={error.code}>
       <p className="notice-title">{title ? `${title}: ${error.message}` : error.message}</p>
-      {error.hint && <p className="notice-hint">{error.hint}</p>}
-      {(onRetry || children) && (
+      {hint && <p className="notice-hint">{hint}</p>}
+      {(onRetry || children || startAgent) && (
         <div className="notice-actions">
+          {startAgent && <StartAgentButton onStarted={onRetry} />}
           {children}
           {onRetry && <Button onClick={onRetry}>Try again</Button>}
         </div>
       )}
     </div>
+  );
+}
+
+/** Starts KeyDock's own agent, makes it the managed one and keeps it on; the fix for "no agent". */
+export function StartAgentButton({ onStarted, variant = 'primary' }: { onStarted?: () => void; variant?: Variant }) {
+  const app = useContext(AppStateContext);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const start = async () => {
+    setBusy(true);
+    setError(null);
+    const r = await invoke('server:start-agent', {});
+    if (!r.ok) {
+      setBusy(false);
+      return setError(r.error);
+    }
+    // Kept on from now on; then managed (an agent's id is its socket path).
+    await app?.updateSettings({ runOwnAgent: true });
+    if (r.value.socketPath) {
+      const sel = await invoke('agent:select-agent', { agentId: r.value.socketPath });
+      if (!sel.ok) setError(sel.error);
+    }
+    setBusy(false);
+    onStarted?.();
+  };
+  return (
+    <>
+      <Button variant={variant} busy={busy} onClick={() => void start()}>
+        Start KeyDock's agent
+      </Button>
+      {error && (
+        <span className="notice-hint" role="alert">
+          {error.message} {windowHint(error)}
+        </span>
+      )}
+    </>
   );
 }
 
@@ -59,9 +107,9 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
-export function Badge({ children, tone = 'neutral', title }: { children: ReactNode; tone?: 'neutral' | 'accent' | 'warning' | 'danger' | 'success'; title?: string }) {
+export function Badge({ children, tone = 'neutral', title, className }: { children: ReactNode; tone?: 'neutral' | 'accent' | 'warning' | 'danger' | 'success'; title?: string; className?: string }) {
   return (
-    <span className={`badge badge-${tone}`} title={title}>
+    <span className={`badge badge-${tone}${className ? ' ' + className : ''}`} title={title}>
       {children}
     </span>
   );

@@ -2,6 +2,7 @@ import type { DoctorFinding } from '../../../shared/contract/connect';
 import { invoke } from '../../api';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, PageHeader } from '../../components/ui';
 import { useAction, useChannel } from '../../lib/hooks';
+import { windowFix } from '../../lib/window-hints';
 
 const SEVERITY: Record<DoctorFinding['severity'], { label: string; tone: 'success' | 'neutral' | 'warning' | 'danger'; mark: string }> = {
   ok: { label: 'OK', tone: 'success', mark: '✓' },
@@ -54,7 +55,7 @@ function FindingRow({ finding, onFixed }: { finding: DoctorFinding; onFixed: (f:
       <div className="finding-body">
         <p className="finding-title">{finding.title}</p>
         <p>{finding.message}</p>
-        {finding.fix && <p className="finding-fix">{finding.fix}</p>}
+        {finding.fix && <p className="finding-fix">{windowFix(finding.id, finding.fix)}</p>}
         {fix.error && <ErrorNotice error={fix.error} />}
       </div>
       {finding.canFix && finding.severity !== 'ok' && (

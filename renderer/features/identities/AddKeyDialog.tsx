@@ -32,7 +32,7 @@ export function AddKeyDialog({ agentId, onClose, onAdded }: { agentId?: string; 
       setDropNote({
         code: 'ui-drop-no-path',
         message: 'In a browser window KeyDock cannot see where a dropped file is stored.',
-        hint: 'Pick the key from the list of keys in your .ssh folder, use "Choose files…", or run "keydock add FILE" in a terminal.',
+        hint: 'Pick the key from the list of keys in your .ssh folder, or use "Choose files…".',
       });
       return;
     }

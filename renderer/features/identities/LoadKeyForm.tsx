@@ -1,10 +1,11 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { KeyFileInfo } from '../../../shared/contract/keys';
 import type { Identity } from '../../../shared/models';
 import type { AppError } from '../../../shared/result';
 import { invoke } from '../../api';
 import { useAppState } from '../../app-state';
 import { Badge, Button, ErrorNotice, Field, Loading, Notice, Term } from '../../components/ui';
+import { windowFix, windowHint } from '../../lib/window-hints';
 import { LIFETIME_CHOICES, baseName, keyTypeLabel, shortFingerprint } from '../../lib/format';
 
 const PASSPHRASE_CODES = new Set(['key-passphrase-needed', 'key-wrong-passphrase']);
@@ -13,18 +14,24 @@ const PASSPHRASE_CODES = new Set(['key-passphrase-needed', 'key-wrong-passphrase
  * Loads one key file into the agent: shows what the file is, asks for its passphrase when
  * needed, and offers remember-in-keychain, a lifetime and confirm-each-use.
  */
-export function LoadKeyForm({ path, agentId, onLoaded, onCancel, submitLabel = 'Add to agent', initialPassphrase = '' }: { path: string; agentId?: string; onLoaded: (identity: Identity) => void; onCancel: () => void; submitLabel?: string; initialPassphrase?: string }) {
+export function LoadKeyForm({ path, agentId, onLoaded, onCancel, submitLabel = 'Add to agent', initialPassphrase = '', askPassphrase = false, rememberDefault = false }: { path: string; agentId?: string; onLoaded: (identity: Identity) => void; onCancel: () => void; submitLabel?: string; initialPassphrase?: string; askPassphrase?: boolean; rememberDefault?: boolean }) {
   const { settings } = useAppState();
   const [info, setInfo] = useState<KeyFileInfo | null>(null);
   const [inspectError, setInspectError] = useState<AppError | null>(null);
   const [passphrase, setPassphrase] = useState(initialPassphrase);
   const [needPassphrase, setNeedPassphrase] = useState(false);
-  const [remember, setRemember] = useState(false);
+  const [remember, setRemember] = useState(rememberDefault);
   const [lifetime, setLifetime] = useState(settings?.defaultLifetimeMinutes ?? 0);
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
   const formId = useId();
+  const formRef = useRef<HTMLFormElement>(null);
+
+  // The form appears once the file is read: its first field takes focus then.
+  useEffect(() => {
+    if (info) formRef.current?.querySelector<HTMLElement>('[data-autofocus], input, select')?.focus();
+  }, [info]);
 
   useEffect(() => {
     let live = true;
@@ -32,7 +39,7 @@ export function LoadKeyForm({ path, agentId, onLoaded, onCancel, submitLabel = '
       if (!live) return;
       if (r.ok) {
         setInfo(r.value);
-        setNeedPassphrase(r.value.encrypted && !r.value.remembered);
+        setNeedPassphrase(r.value.encrypted && (askPassphrase || !r.value.remembered));
       } else setInspectError(r.error);
     });
     return () => {
@@ -79,6 +86,7 @@ export function LoadKeyForm({ path, agentId, onLoaded, onCancel, submitLabel = '
   const passError = error && PASSPHRASE_CODES.has(error.code) ? error : null;
   return (
     <form
+      ref={formRef}
       id={formId}
       className="load-key"
       onSubmit={(e) => {
@@ -102,7 +110,7 @@ export function LoadKeyForm({ path, agentId, onLoaded, onCancel, submitLabel = '
       </dl>
       {info.findings.map((f) => (
         <Notice key={f.code} kind={f.severity === 'info' ? 'info' : 'warning'} title={f.message}>
-          <p>{f.fix}</p>
+          <p>{windowFix(f.code, f.fix)}</p>
         </Notice>
       ))}
       {info.encrypted && !needPassphrase && <Notice kind="success" title="Its passphrase is saved in your keychain, so you don't need to type it." />}
@@ -111,7 +119,7 @@ export function LoadKeyForm({ path, agentId, onLoaded, onCancel, submitLabel = '
           <Field
             label={`Passphrase for ${baseName(info.path)}`}
             hint="The passphrase you chose when the key was made. It goes to KeyDock once and is never shown again."
-            error={passError ? `${passError.message} ${passError.hint}` : null}
+            error={passError ? `${passError.message} ${windowHint(passError)}` : null}
           >
             {(p) => <input {...p} type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} data-autofocus />}
           </Field>

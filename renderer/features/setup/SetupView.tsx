@@ -4,6 +4,7 @@ import { invoke } from '../../api';
 import { useAppState } from '../../app-state';
 import { Button, CopyButton, ErrorNotice, Field, Loading, Notice, PageHeader, Term } from '../../components/ui';
 import { useAction, useChannel } from '../../lib/hooks';
+import { windowHint } from '../../lib/window-hints';
 import { passphraseStrength } from '../../lib/strength';
 import { LoadKeyForm } from '../identities/LoadKeyForm';
 import { StepList, TestResult } from '../tester/TestResult';
@@ -36,7 +37,7 @@ export function SetupView() {
   const go = async (next: Progress | null) => {
     setProgress(next ?? { provider: null, step: 0, keyPath: null });
     const err = await updateSettings({ setupProgress: next });
-    setSaveError(err ? `${err.message} ${err.hint}` : null);
+    setSaveError(err ? `${err.message} ${windowHint(err)}` : null);
   };
 
   if (!progress) return <Loading label="Loading…" />;

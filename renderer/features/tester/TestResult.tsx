@@ -6,6 +6,7 @@ import { useAppState } from '../../app-state';
 import { Badge, Button, CopyButton, Dialog, ErrorNotice, Loading, Notice, Term } from '../../components/ui';
 import { baseName, shortFingerprint } from '../../lib/format';
 import { useAction } from '../../lib/hooks';
+import { windowFix } from '../../lib/window-hints';
 import { LoadKeyForm } from '../identities/LoadKeyForm';
 
 /** The steps of a test as they happen: name, outcome, time taken. */
@@ -156,7 +157,7 @@ function DiagnosisFix({ diagnosis, report, target, onRetest }: { diagnosis: Diag
 
   return (
     <div className="fix">
-      <p className="fix-text">{diagnosis.fix}</p>
+      <p className="fix-text">{windowFix(diagnosis.code, diagnosis.fix)}</p>
       {action?.kind === 'load-key' && action.keyPath && (
         <Button variant="primary" onClick={() => setLoading(action.keyPath ?? null)}>
           Load {baseName(action.keyPath)}

@@ -1,0 +1,168 @@
+import { useMemo, useState } from 'react';
+import type { BackupInfo } from '../../../shared/contract/keys';
+import { invoke } from '../../api';
+import { useAppState } from '../../app-state';
+import { Button, ConfirmDialog, CopyButton, ErrorNotice, Notice } from '../../components/ui';
+import { baseName, clockTime } from '../../lib/format';
+import { useAction, useChannel } from '../../lib/hooks';
+import type { KeyRowModel } from '../../lib/key-rows';
+import { md5Fingerprint } from '../../lib/md5';
+import { windowFix } from '../../lib/window-hints';
+import { RowBadges, StatePill } from './KeyTable';
+import { PublishDialog } from './PublishDialog';
+
+/** Everything about the selected key, and what can be done with it. */
+export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged, onClose }: { row: KeyRowModel; now: number; canLoad: boolean; busy: boolean; onLoad: (remember: boolean) => void; onUnload: () => void; onChanged: () => void; onClose: () => void }) {
+  const { navigate } = useAppState();
+  const md5 = useMemo(() => row.identities.find((i) => i.md5)?.md5 ?? md5Fingerprint(row.publicKey), [row]);
+  const forget = useAction();
+  const [forgotten, setForgotten] = useState(false);
+  const [publishing, setPublishing] = useState(false);
+  const file = row.file;
+  const sourceFile = file?.path ?? row.identities.find((i) => i.sourceFile)?.sourceFile ?? null;
+
+  return (
+    <section id="key-detail" className="key-detail" aria-labelledby="key-detail-title">
+      <header className="detail-head">
+        <h2 id="key-detail-title" className="section-title">
+          {row.name}
+        </h2>
+        <StatePill state={row.state} />
+        <RowBadges row={row} now={now} />
+        <Button variant="ghost" className="detail-close" onClick={onClose} aria-label="Close the key details">
+          ×
+        </Button>
+      </header>
+      <dl className="facts facts-wide">
+        <dt>Type</dt>
+        <dd>{row.typeLabel}</dd>
+        {sourceFile && (
+          <>
+            <dt>File</dt>
+            <dd>
+              <code>{sourceFile}</code>
+            </dd>
+          </>
+        )}
+        <dt>SHA256</dt>
+        <dd className="fact-copy">
+          <code className="fp">{row.fingerprint}</code>
+          <CopyButton text={row.fingerprint} what="SHA256 fingerprint" />
+        </dd>
+        {md5 && (
+          <>
+            <dt>MD5</dt>
+            <dd className="fact-copy">
+              <code className="fp">{md5}</code>
+              <CopyButton text={md5} what="MD5 fingerprint" />
+            </dd>
+          </>
+        )}
+        <dt>Public key</dt>
+        <dd className="fact-copy">
+          <code className="public-key">{row.publicKey}</code>
+          <CopyButton text={row.publicKey} what="public key" />
+        </dd>
+      </dl>
+
+      {row.problems.map((p) => (
+        <Notice key={p.code} kind="warning" title={p.message}>
+          <p>{windowFix(p.code, p.fix)}</p>
+          {p.code === 'file-permissions' && <Button onClick={() => navigate('doctor')}>Open Doctor</Button>}
+          {p.code !== 'file-permissions' && <Button onClick={() => navigate('setup')}>Make a new key</Button>}
+        </Notice>
+      ))}
+
+      <div className="detail-actions">
+        {row.state === 'loaded' ? (
+          <Button busy={busy} onClick={onUnload}>
+            Unload
+          </Button>
+        ) : file && canLoad ? (
+          <Button variant="primary" busy={busy} onClick={() => onLoad(false)}>
+            Load
+          </Button>
+        ) : null}
+        <Button onClick={() => navigate('fill/test/github.com')}>Test with…</Button>
+        {file && (
+          <Button onClick={() => setPublishing(true)} aria-haspopup="dialog">
+            Add it for me…
+          </Button>
+        )}
+        {file?.encrypted && canLoad && !row.remembered && <Button onClick={() => onLoad(true)}>Remember passphrase…</Button>}
+        {row.remembered && !forgotten && (
+          <Button
+            busy={forget.busy}
+            onClick={async () => {
+              if (await forget.run(() => invoke('keys:forget-passphrase', { fingerprint: row.fingerprint }))) {
+                setForgotten(true);
+                onChanged();
+              }
+            }}
+          >
+            Forget passphrase
+          </Button>
+        )}
+      </div>
+      {forgotten && <Notice kind="success" role="status" title="The passphrase is no longer kept in your keychain." />}
+      {forget.error && <ErrorNotice error={forget.error} />}
+      {file && <Backups path={file.path} onRestored={onChanged} />}
+      {publishing && file && <PublishDialog keyPath={file.path} name={row.name} onClose={() => setPublishing(false)} />}
+    </section>
+  );
+}
+
+/** The copies of this key KeyDock kept before replacing it, each restorable. */
+function Backups({ path, onRestored }: { path: string; onRestored: () => void }) {
+  const backups = useChannel('keys:list-backups', {});
+  const [confirm, setConfirm] = useState<BackupInfo | null>(null);
+  const restore = useAction();
+  const [done, setDone] = useState<string | null>(null);
+  const mine = (backups.data ?? []).filter((b) => b.kind === 'key' && b.original === path);
+  if (backups.status === 'error') return <ErrorNotice error={backups.error} title="Could not list the kept backups" onRetry={() => void backups.reload()} />;
+  return (
+    <div className="backups">
+      <h3 className="sub-title">Kept backups</h3>
+      {mine.length === 0 ? (
+        <p className="muted">{backups.data ? 'KeyDock has not replaced this key, so it keeps no backup of it.' : 'Looking for backups…'}</p>
+      ) : (
+        <ul className="backup-list">
+          {mine.map((b) => (
+            <li key={b.path}>
+              <code>{baseName(b.path)}</code> <span className="muted">kept {new Date(b.createdAt).toLocaleDateString()} {clockTime(b.createdAt)}</span>
+              <Button className="btn-small" onClick={() => setConfirm(b)} aria-label={`Restore ${baseName(b.path)}`}>
+                Restore…
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {done && <Notice kind="success" role="status" title={done} />}
+      {confirm && (
+        <ConfirmDialog
+          title="Restore this backup?"
+          confirmLabel="Restore"
+          busy={restore.busy}
+          error={restore.error}
+          onClose={() => {
+            restore.setError(null);
+            setConfirm(null);
+          }}
+          onConfirm={async () => {
+            const r = await restore.run(() => invoke('keys:restore-backup', { name: baseName(confirm.path) }));
+            if (r) {
+              setConfirm(null);
+              setDone(r.keptCurrentAs ? `Restored ${baseName(r.restored)}; the key it replaced is kept as ${baseName(r.keptCurrentAs)}.` : `Restored ${baseName(r.restored)}.`);
+              void backups.reload();
+              onRestored();
+            }
+          }}
+        >
+          <p>
+            <code>{baseName(confirm.path)}</code> goes back to <code>{baseName(confirm.original)}</code>. The key there now is kept as a backup first, so this can be undone.
+          </p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,194 @@
+import { useEffect, useRef, useState } from 'react';
+import type { AppError } from '../../../shared/result';
+import { invoke } from '../../api';
+import { Button, Dialog, ErrorNotice, Field, Notice } from '../../components/ui';
+
+type Provider = 'github' | 'gitlab' | 'bitbucket';
+type Kind = 'account' | 'signing' | 'deploy';
+type Stage =
+  | { step: 'choose' }
+  | { step: 'device'; sessionId: string; userCode: string; url: string; interval: number }
+  | { step: 'token'; sessionId: string; url: string; needsUsername: boolean }
+  | { step: 'publishing' }
+  | { step: 'done'; summary: string; page: string };
+
+const PROVIDERS: Array<{ id: Provider; label: string }> = [
+  { id: 'github', label: 'GitHub' },
+  { id: 'gitlab', label: 'GitLab' },
+  { id: 'bitbucket', label: 'Bitbucket' },
+];
+
+/** "Add it for me": sign in to a Git host and add this key's public half there. */
+export function PublishDialog({ keyPath, name, onClose }: { keyPath: string; name: string; onClose: () => void }) {
+  const [provider, setProvider] = useState<Provider>('github');
+  const [kind, setKind] = useState<Kind>('account');
+  const [repo, setRepo] = useState('');
+  const [token, setToken] = useState('');
+  const [username, setUsername] = useState('');
+  const [stage, setStage] = useState<Stage>({ step: 'choose' });
+  const [error, setError] = useState<AppError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const live = useRef(true);
+  useEffect(
+    () => () => {
+      live.current = false;
+    },
+    [],
+  );
+
+  const publish = async () => {
+    setStage({ step: 'publishing' });
+    const r = await invoke('publish:publish-key', { provider, keyPath, kind, repo: kind === 'deploy' ? repo.trim() : undefined, test: true });
+    if (!live.current) return;
+    if (r.ok) setStage({ step: 'done', summary: r.value.summary, page: r.value.keysPage });
+    else {
+      setError(r.error);
+      setStage({ step: 'choose' });
+    }
+  };
+
+  const poll = async (sessionId: string, interval: number) => {
+    while (live.current) {
+      await new Promise((res) => window.setTimeout(res, Math.max(1, interval) * 1000));
+      if (!live.current) return;
+      const r = await invoke('publish:poll-sign-in', { sessionId });
+      if (!r.ok) {
+        setError(r.error);
+        return setStage({ step: 'choose' });
+      }
+      if (r.value.state === 'signed-in') return publish();
+      interval = r.value.retryAfter;
+    }
+  };
+
+  const start = async () => {
+    setError(null);
+    setBusy(true);
+    const r = await invoke('publish:start-sign-in', { provider, kind });
+    setBusy(false);
+    if (!r.ok) return setError(r.error);
+    const a = r.value;
+    if (a.state === 'signed-in') return publish();
+    if (a.state === 'device') {
+      setStage({ step: 'device', sessionId: a.sessionId, userCode: a.userCode, url: a.verificationUri, interval: a.interval });
+      return void poll(a.sessionId, a.interval);
+    }
+    setStage({ step: 'token', sessionId: a.sessionId, url: a.tokenUrl, needsUsername: a.needsUsername });
+  };
+
+  const sendToken = async (sessionId: string) => {
+    setError(null);
+    setBusy(true);
+    const r = await invoke('publish:poll-sign-in', { sessionId, token: token.trim(), username: username.trim() || undefined });
+    setBusy(false);
+    if (!r.ok) return setError(r.error);
+    if (r.value.state === 'signed-in') void publish();
+  };
+
+  const footer =
+    stage.step === 'choose' ? (
+      <>
+        <Button onClick={onClose}>Cancel</Button>
+        <Button variant="primary" type="submit" form="publish-form" busy={busy}>
+          Sign in and add
+        </Button>
+      </>
+    ) : stage.step === 'token' ? (
+      <>
+        <Button onClick={onClose}>Cancel</Button>
+        <Button variant="primary" type="submit" form="publish-token-form" busy={busy}>
+          Add the key
+        </Button>
+      </>
+    ) : (
+      <Button variant={stage.step === 'done' ? 'primary' : 'secondary'} onClick={onClose}>
+        {stage.step === 'done' ? 'Done' : 'Cancel'}
+      </Button>
+    );
+
+  return (
+    <Dialog title={`Add ${name} to a Git host`} onClose={onClose} footer={footer}>
+      {stage.step === 'choose' && (
+        <form
+          id="publish-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (kind === 'deploy' && !/^[^/\s]+\/[^/\s]+$/.test(repo.trim())) return setError({ code: 'ui-repo', message: 'Type the repository as OWNER/NAME.', hint: '' });
+            void start();
+          }}
+        >
+          <Field label="Git host">
+            {(p) => (
+              <select {...p} value={provider} onChange={(e) => setProvider(e.target.value as Provider)} data-autofocus>
+                {PROVIDERS.map((x) => (
+                  <option key={x.id} value={x.id}>
+                    {x.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Add it as">
+            {(p) => (
+              <select {...p} value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
+                <option value="account">A key of my account (push and pull everywhere I can)</option>
+                <option value="signing">A signing key (verified commits)</option>
+                <option value="deploy">A deploy key of one repository</option>
+              </select>
+            )}
+          </Field>
+          {kind === 'deploy' && (
+            <Field label="Repository" hint="OWNER/NAME, for example octo-org/website.">
+              {(p) => <input {...p} type="text" spellCheck={false} value={repo} onChange={(e) => setRepo(e.target.value)} />}
+            </Field>
+          )}
+        </form>
+      )}
+      {stage.step === 'device' && (
+        <div role="status">
+          <p>
+            Open{' '}
+            <a href={stage.url} target="_blank" rel="noreferrer">
+              {stage.url}
+            </a>{' '}
+            and type this code:
+          </p>
+          <p className="device-code">
+            <code>{stage.userCode}</code>
+          </p>
+          <p className="muted">KeyDock waits for you to allow it, then adds the key.</p>
+        </div>
+      )}
+      {stage.step === 'token' && (
+        <form
+          id="publish-token-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void sendToken(stage.sessionId);
+          }}
+        >
+          <p>
+            Create an access token on{' '}
+            <a href={stage.url} target="_blank" rel="noreferrer">
+              your account's token page
+            </a>{' '}
+            and paste it here. KeyDock keeps it in your keychain.
+          </p>
+          {stage.needsUsername && <Field label="User name or e-mail">{(p) => <input {...p} type="text" value={username} onChange={(e) => setUsername(e.target.value)} data-autofocus />}</Field>}
+          <Field label="Access token">{(p) => <input {...p} type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} data-autofocus={!stage.needsUsername || undefined} />}</Field>
+        </form>
+      )}
+      {stage.step === 'publishing' && <p role="status">Adding the key and testing it…</p>}
+      {stage.step === 'done' && (
+        <Notice kind="success" role="status" title={stage.summary}>
+          <p>
+            <a href={stage.page} target="_blank" rel="noreferrer">
+              See it on the host's keys page
+            </a>
+          </p>
+        </Notice>
+      )}
+      {error && <ErrorNotice error={error} />}
+    </Dialog>
+  );
+}
