@@ -59,6 +59,8 @@ export interface ResolvedHost {
   proxyJump: string | null;
   proxyCommand: string | null;
   hostKeyAlias: string | null;
+  /** ControlPath with `~`, %-tokens and `${VAR}` expanded; null when unset or `none`. */
+  controlPath?: string | null;
   userKnownHostsFiles: string[];
   globalKnownHostsFiles: string[];
   strictHostKeyChecking: string;
@@ -80,6 +82,47 @@ const ACCUMULATE = new Set(['identityfile', 'certificatefile', 'localforward', '
 const DEDUPE = new Set(['identityfile', 'certificatefile']);
 const DEFAULT_IDENTITY_FILES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
 const MAX_INCLUDE_DEPTH = 16;
+/**
+ * Every keyword OpenSSH 9.2's ssh accepts (current, deprecated and unsupported ones, which it
+ * only warns about). Any other keyword is an error there ("Bad configuration option"), even in
+ * a block that does not match, unless `IgnoreUnknown` lists it.
+ */
+const KNOWN_KEYWORDS = new Set(
+  (
+    'addkeystoagent addressfamily afstokenpassing batchmode bindaddress bindinterface canonicaldomains canonicalizefallbacklocal ' +
+    'canonicalizehostname canonicalizemaxdots canonicalizepermittedcnames casignaturealgorithms certificatefile ' +
+    'challengeresponseauthentication checkhostip cipher ciphers clearallforwardings compression compressionlevel connectionattempts ' +
+    'connecttimeout controlmaster controlpath controlpersist dsaauthentication dynamicforward enableescapecommandline enablesshkeysign ' +
+    'escapechar exitonforwardfailure fallbacktorsh fingerprinthash forkafterauthentication forwardagent forwardx11 forwardx11timeout ' +
+    'forwardx11trusted gatewayports globalknownhostsfile globalknownhostsfile2 gssapiauthentication gssapiclientidentity ' +
+    'gssapidelegatecredentials gssapikexalgorithms gssapikeyexchange gssapirenewalforcesrekey gssapiserveridentity gssapitrustdns ' +
+    'hashknownhosts host hostbasedacceptedalgorithms hostbasedauthentication hostbasedkeytypes hostkeyalgorithms hostkeyalias hostname ' +
+    'identitiesonly identityagent identityfile identityfile2 ignoreunknown include ipqos kbdinteractiveauthentication kbdinteractivedevices ' +
+    'kerberosauthentication kerberostgtpassing kexalgorithms knownhostscommand localcommand localforward loglevel logverbose macs match ' +
+    'nohostauthenticationforlocalhost numberofpasswordprompts passwordauthentication permitlocalcommand permitremoteopen pkcs11provider ' +
+    'port preferredauthentications protocol protocolkeepalives proxycommand proxyjump proxyusefdpass pubkeyacceptedalgorithms ' +
+    'pubkeyacceptedkeytypes pubkeyauthentication rekeylimit remotecommand remoteforward requesttty requiredrsasize revokedhostkeys ' +
+    'rhostsrsaauthentication rsaauthentication securitykeyprovider sendenv serveralivecountmax serveraliveinterval sessiontype setenv ' +
+    'setuptimeout skeyauthentication smartcarddevice stdinnull streamlocalbindmask streamlocalbindunlink stricthostkeychecking ' +
+    'syslogfacility tcpkeepalive tisauthentication tunnel tunneldevice updatehostkeys useblacklistedkeys useprivilegedport user ' +
+    'userknownhostsfile userknownhostsfile2 useroaming usersh verifyhostkeydns visualhostkey xauthlocation'
+  ).split(' '),
+);
+/** Keywords that take exactly one argument (ssh: "no argument after keyword" / "extra arguments at end of line"). */
+const ONE_ARG = new Set([
+  'hostname', 'user', 'port', 'identityagent', 'identityfile', 'certificatefile', 'hostkeyalias', 'controlpath', 'identitiesonly',
+  'stricthostkeychecking', 'batchmode', 'connecttimeout', 'hashknownhosts', 'canonicalizehostname', 'addkeystoagent',
+]);
+/** Allowed values (case-insensitive) of the flags KeyDock reads, as ssh's multistate tables have them. */
+const FLAG_VALUES: Record<string, string[]> = {
+  identitiesonly: ['yes', 'no', 'true', 'false'],
+  batchmode: ['yes', 'no', 'true', 'false'],
+  hashknownhosts: ['yes', 'no', 'true', 'false'],
+  stricthostkeychecking: ['yes', 'no', 'true', 'false', 'ask', 'accept-new', 'off'],
+  canonicalizehostname: ['yes', 'no', 'true', 'false', 'always'],
+};
+/** Characters ssh refuses in a destination given on its command line ("hostname contains invalid characters"). */
+const INVALID_HOST_CHARS = /['`"$\\;&<>|(){},\s\p{Cc}]/u;
 /** Far beyond any real ssh_config; what one config or Include file may hold. */
 const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -99,8 +142,15 @@ interface State {
 
 /** Resolves HOST through the SSH config like `ssh -G HOST`, so the tester connects where ssh would. */
 export async function resolveSshConfig(host: string, opts: ResolveOptions): Promise<ResolvedHost> {
-  if (!host || /[\s]/.test(host) || host.startsWith('-')) {
-    throw new KeyDockError('invalid-host', `"${host}" is not a host name.`, 'Give a host such as github.com or git@github.com.', { exitCode: 2 });
+  if (!host || INVALID_HOST_CHARS.test(host) || host.startsWith('-')) {
+    // ssh -G refuses these too ("hostname contains invalid characters"); `Host a,b` in a config
+    // is a literal pattern, never a list, so "a,b" is no destination ssh accepts.
+    throw new KeyDockError(
+      'invalid-host',
+      `"${host}" is not a host name (ssh refuses a destination that starts with "-" or contains spaces or any of ' \` " $ \\ ; & < > | ( ) { } ,).`,
+      'Give a host such as github.com or git@github.com, or a Host alias without those characters.',
+      { exitCode: 2 },
+    );
   }
   const platform = opts.platform ?? process.platform;
   // ssh matches `Host` lines against the name as typed (case-sensitive) and lowercases
@@ -136,6 +186,10 @@ export async function resolveSshConfig(host: string, opts: ResolveOptions): Prom
     if (systemFile) await readConfigFile(state, systemFile, 'system', true, 0, false);
   };
   await readAll();
+  // CanonicalizeHostname yes/always makes ssh re-read the config with the (canonical) HostName,
+  // and `Match canonical` is true in that pass. `ssh -G` does no DNS lookups; neither do we.
+  const canon = state.values.get('canonicalizehostname')?.[0]?.toLowerCase();
+  if (canon !== undefined && canon !== 'no' && canon !== 'false') state.wantFinalPass = true;
   if (state.wantFinalPass) {
     // ssh re-reads everything with the resolved HostName as the name `Host` lines see.
     const hostname = expandHostname(state);
@@ -164,6 +218,10 @@ function setValue(state: State, keyword: string, args: string[], source: ConfigS
     return;
   }
   if (state.values.has(keyword)) return;
+  // ProxyCommand and ProxyJump are one setting in ssh: whichever comes first wins, and a later
+  // one of the other kind is ignored (a `ProxyJump none` does not block a later ProxyCommand).
+  if (keyword === 'proxyjump' && state.values.has('proxycommand')) return;
+  if (keyword === 'proxycommand' && state.values.has('proxyjump') && state.values.get('proxyjump')?.[0]?.toLowerCase() !== 'none') return;
   state.values.set(keyword, args);
   state.sources.set(keyword, source);
 }
@@ -222,9 +280,75 @@ async function processLine(
       return activep;
     }
     default:
-      if (activep) setValue(state, l.keyword, l.args, where);
+      if (!KNOWN_KEYWORDS.has(l.keyword)) {
+        const ignore = state.values.get('ignoreunknown')?.[0];
+        if (ignore !== undefined && matchPatternList(l.keyword, ignore, true) === 1) return activep;
+        throw badLine(where, `"${l.rawKeyword}" is not an ssh_config keyword ("Bad configuration option")`);
+      }
+      await checkLine(state, l, where);
+      if (activep) setValue(state, l.keyword, l.keyword === 'port' ? [String(await parsePort(l.args[0] as string, where))] : l.args, where);
       return activep;
   }
+}
+
+/** The checks ssh makes on every line as it reads it, whether or not its block matches. */
+async function checkLine(state: State, l: ConfigLine, where: ConfigSource): Promise<void> {
+  const kw = l.keyword;
+  if (ONE_ARG.has(kw) || kw === 'proxyjump' || kw === 'proxycommand') {
+    if (l.args.length === 0 || l.args[0] === '') throw badLine(where, `no argument after keyword "${l.rawKeyword}"`);
+  }
+  if (ONE_ARG.has(kw) && l.args.length > 1) throw badLine(where, `${l.rawKeyword} takes one value ("extra arguments at end of line")`);
+  const value = l.args[0] as string;
+  const allowed = FLAG_VALUES[kw];
+  if (allowed && !allowed.includes(value.toLowerCase())) throw badLine(where, `${l.rawKeyword} cannot be "${value}" (use ${allowed.join(', ')})`);
+  if (kw === 'port') await parsePort(value, where);
+  if (kw === 'connecttimeout' && value.toLowerCase() !== 'none' && !/^(\d+[smhdw]?)+$/i.test(value)) throw badLine(where, `ConnectTimeout "${value}" is not a time`);
+  if (kw === 'identityagent') {
+    // ssh checks the environment references of IdentityAgent as it reads the line.
+    if (value.startsWith('$') && !value.startsWith('${') && !/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw badLine(where, `IdentityAgent ${value} is not a valid environment variable name`);
+    for (const m of value.matchAll(/\$\{([^}]*)\}?/g)) {
+      if (!m[0].endsWith('}') || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m[1] as string) || state.opts.env[m[1] as string] === undefined) {
+        throw badLine(where, `IdentityAgent uses ${m[0]}, which is not set in the environment ("Invalid environment expansion")`);
+      }
+    }
+  }
+}
+
+/** ssh's a2port: 1-65535, or a TCP service name from /etc/services (getservbyname). */
+async function parsePort(value: string, where: ConfigSource): Promise<number> {
+  if (/^\d+$/.test(value)) {
+    const n = Number(value);
+    if (n >= 1 && n <= 65535) return n;
+    throw badLine(where, `Port "${value}" is not a port number (1-65535)`);
+  }
+  const service = await lookupService(value);
+  if (service === null) throw badLine(where, `Port "${value}" is neither a port number nor a TCP service name in /etc/services`);
+  return service;
+}
+
+let servicesCache: Map<string, number> | null = null;
+
+/** getservbyname(name, "tcp") from /etc/services (names and aliases; missing file = no names). */
+export async function lookupService(name: string, file = '/etc/services'): Promise<number | null> {
+  if (servicesCache === null || file !== '/etc/services') {
+    const map = new Map<string, number>();
+    let text = '';
+    try {
+      text = ((await readUserFileIfExists(file, { maxBytes: 4 * 1024 * 1024, what: 'services file' })) ?? Buffer.alloc(0)).toString('utf8');
+    } catch {
+      text = '';
+    }
+    for (const raw of text.split('\n')) {
+      const words = (raw.split('#')[0] as string).trim().split(/\s+/);
+      const m = /^(\d+)\/tcp$/.exec(words[1] ?? '');
+      if (!m || !words[0]) continue;
+      for (const n of [words[0], ...words.slice(2)]) if (!map.has(n)) map.set(n, Number(m[1]));
+    }
+    if (file !== '/etc/services') return map.get(name) ?? null;
+    servicesCache = map;
+  }
+  const port = servicesCache.get(name);
+  return port === undefined || port < 1 || port > 65535 ? null : port;
 }
 
 function badLine(where: ConfigSource, what: string): KeyDockError {
@@ -318,12 +442,26 @@ function percentExpand(text: string, tokens: Record<string, string>, keyword: st
   });
 }
 
-/** `${VAR}` from the environment, as ssh does for paths (an unset variable is an error there). */
-function envExpand(text: string, env: NodeJS.ProcessEnv, keyword: string): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-    const v = env[name];
+/**
+ * ssh's percent_dollar_expand, for the keywords ssh_config(5) lists under ENVIRONMENT VARIABLES
+ * (CertificateFile, ControlPath, IdentityAgent, IdentityFile, UserKnownHostsFile, ...): one pass
+ * over the text, `${VAR}` from the environment and %-tokens, so neither expansion is expanded
+ * again. An unset variable or unknown token is an error (ssh stops there too).
+ */
+export function percentDollarExpand(text: string, tokens: Record<string, string>, env: NodeJS.ProcessEnv, keyword: string, source?: ConfigSource): string {
+  const where = source && source.line > 0 ? ` (${source.file}:${source.line})` : '';
+  return text.replace(/%(.)|\$\{([^}]*)\}/gs, (_m, t: string | undefined, name: string | undefined) => {
+    if (t !== undefined) {
+      if (t === '%') return '%';
+      const v = tokens[t];
+      if (v === undefined) {
+        throw new KeyDockError('ssh-config-invalid', `Your SSH config uses an unknown token %${t} in ${keyword}${where}.`, 'Use one of the tokens listed in "man ssh_config" (TOKENS), or %% for a literal %.', { exitCode: 2 });
+      }
+      return v;
+    }
+    const v = name !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? env[name] : undefined;
     if (v === undefined) {
-      throw new KeyDockError('ssh-config-invalid', `Your SSH config's ${keyword} uses \${${name}}, which is not set.`, `Set ${name} in your environment or write the path out.`, { exitCode: 2 });
+      throw new KeyDockError('ssh-config-invalid', `Your SSH config's ${keyword}${where} uses \${${name ?? ''}}, which is not set in the environment.`, `Set ${name ?? 'that variable'} in your environment or write the path out.`, { exitCode: 2 });
     }
     return v;
   });
@@ -412,7 +550,7 @@ function finish(state: State, platform: NodeJS.Platform): ResolvedHost {
     u: state.localUser,
   };
   tokens.C = createHash('sha1').update(`${tokens.l}${hostname}${port}${user}`).digest('hex');
-  const expandPath = (raw: string, keyword: string) => envExpand(percentExpand(expandTilde(raw, opts.home), tokens, keyword), opts.env, keyword);
+  const expandPath = (raw: string, keyword: string) => percentDollarExpand(expandTilde(raw, opts.home), tokens, opts.env, keyword, state.sources.get(keyword.toLowerCase()));
 
   const configuredIds = state.values.get('identityfile') ?? [];
   const identityFilesExplicit = configuredIds.length > 0;
@@ -429,7 +567,8 @@ function finish(state: State, platform: NodeJS.Platform): ResolvedHost {
   } else if (agentRaw.toLowerCase() === 'none') {
     identityAgent = 'none';
     identityAgentSource = 'none';
-  } else if (agentRaw.startsWith('$')) {
+  } else if (agentRaw.startsWith('$') && !agentRaw.startsWith('${')) {
+    // The legacy form: the whole value names an environment variable.
     identityAgent = opts.env[agentRaw.slice(1)] || null;
     identityAgentSource = 'config';
   } else {
@@ -446,6 +585,8 @@ function finish(state: State, platform: NodeJS.Platform): ResolvedHost {
   const globalRaw = state.values.get('globalknownhostsfile') ?? globalDefault;
   const globalKnownHostsFiles = globalRaw.length === 1 && globalRaw[0]?.toLowerCase() === 'none' ? [] : globalRaw.map((f) => expandTilde(f, opts.home));
 
+  const controlRaw = v('controlpath');
+  const controlPath = controlRaw === undefined || controlRaw.toLowerCase() === 'none' ? null : expandPath(controlRaw, 'ControlPath');
   const ct = v('connecttimeout');
   const proxyCommandRaw = state.values.get('proxycommand');
   const proxyCommand = proxyCommandRaw && proxyCommandRaw[0]?.toLowerCase() !== 'none' ? proxyCommandRaw.join(' ') : null;
@@ -466,6 +607,7 @@ function finish(state: State, platform: NodeJS.Platform): ResolvedHost {
     proxyJump,
     proxyCommand,
     hostKeyAlias,
+    controlPath,
     userKnownHostsFiles,
     globalKnownHostsFiles,
     strictHostKeyChecking: (v('stricthostkeychecking') ?? 'ask').toLowerCase(),
