@@ -2,7 +2,7 @@
 // reader (main/keys/load.ts): its public key (from `<file>.pub`, else from the private file's
 // clear header), whether it is protected by a passphrase, and for an unprotected private key the
 // loaded key itself, so the connection tester can sign with it (main/keys/sign.ts).
-import { readFile } from 'node:fs/promises';
+import { readUserFile } from '../util/read-file';
 import { parsePublicKeyLine } from './format';
 import { decryptKeyFile, MAX_KEY_FILE_BYTES, openKeyData, readKeyFile, toPrivateKey } from './load';
 import type { PrivateKey } from './types';
@@ -22,11 +22,11 @@ export interface IdentityFileInfo {
 async function readPublicLine(path: string): Promise<{ blob: Buffer; comment: string } | null | 'damaged'> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // A FIFO or device named as a .pub must not block the tester: refused up front, read as absent.
+    text = (await readUserFile(path, { maxBytes: MAX_KEY_FILE_BYTES, what: 'public key file' })).toString('utf8');
   } catch {
     return null;
   }
-  if (text.length > MAX_KEY_FILE_BYTES) return 'damaged';
   try {
     return parsePublicKeyLine(text);
   } catch {
