@@ -3,8 +3,8 @@
  * `IdentityFile`, and the edit that points those lines at another key. main/openssh has no
  * "replace an IdentityFile value" edit, so this is a small adapter on top of its line reader
  * (ssh-config-parse.ts), its Include rules (ssh-config.ts) and safe-write: each file is read
- * and written under its lock, only the value on the matching lines changes (quotes, spacing,
- * `=` and line ends are kept), the previous file is kept as FILE.keydock-backup, a symlinked
+ * and written under its lock, only the value on the matching lines changes (indentation,
+ * `=`, trailing comments and line ends are kept; quotes only where the new path needs them), the previous file is kept as FILE.keydock-backup, a symlinked
  * file is written through its link, and the result is checked by resolving the hosts again.
  */
 import { createHash } from 'node:crypto';
