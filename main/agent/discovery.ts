@@ -5,7 +5,7 @@ import type { AgentInfo, AgentKind } from '../../shared/models';
 import type { Runtime } from '../config/runtime';
 import { resolveSshConfig } from '../openssh/ssh-config';
 import { OPENSSH_AGENT_PIPE } from '../platform/windows/pipe-names';
-import { probeAgent } from './probe';
+import { AgentLockRecord, probeAgent } from './probe';
 import { PAGEANT_ID } from './stream';
 
 /** The host whose settings stand for "what ssh uses" when no host is named (most users mean their Git host). */
@@ -29,14 +29,32 @@ export async function agentSshWillUse(ctx: Runtime): Promise<AgentTarget | null>
   return null;
 }
 
+/** Where KeyDock's own agent listens by default (the app's, and `keydock serve` without -a), or null. */
+function keydockSocketPath(ctx: Runtime): string | null {
+  const runtime = ctx.env.XDG_RUNTIME_DIR;
+  return runtime ? join(runtime, 'keydock', 'agent.sock') : null;
+}
+
+/** `keydock serve`'s own socket when no -a is given: a fresh `keydock-XXXXXX/agent.PID` in the temp folder. */
+const SERVE_SOCKET = /[\\/]keydock-[A-Za-z0-9]{6}[\\/]agent\.\d+$/;
+
+/**
+ * Is PATH one of KeyDock's own agents, by where it listens (the app's well-known socket, or a
+ * `keydock serve` socket)? KeyDock's agent answers the `query` extension whenever it is
+ * unlocked, so a refusal from it means it is locked.
+ */
+export function isKeyDockAgentPath(ctx: Runtime, path: string): boolean {
+  return keydockSocketPath(ctx) === path || SERVE_SOCKET.test(path);
+}
+
 /** Candidate agents this user may have, before probing. */
 async function candidates(ctx: Runtime, ssh: AgentTarget | null): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
   const home = ctx.paths.home;
   const out: Array<{ kind: AgentKind; label: string; path: string }> = [];
   if (ctx.env.SSH_AUTH_SOCK) out.push({ kind: 'ssh-auth-sock', label: 'Agent from SSH_AUTH_SOCK', path: ctx.env.SSH_AUTH_SOCK });
   if (ssh?.source === 'config') out.push({ kind: 'identity-agent', label: 'IdentityAgent in ~/.ssh/config', path: ssh.path });
-  const runtime = ctx.env.XDG_RUNTIME_DIR;
-  if (runtime) out.push({ kind: 'keydock', label: 'KeyDock’s own agent', path: join(runtime, 'keydock', 'agent.sock') });
+  const own = keydockSocketPath(ctx);
+  if (own) out.push({ kind: 'keydock', label: 'KeyDock’s own agent', path: own });
   if (ctx.platform === 'darwin') {
     out.push({ kind: '1password', label: '1Password', path: join(home, 'Library', 'Group Containers', '2BUA8C4S2C.com.1password', 't', 'agent.sock') });
     out.push({ kind: 'secretive', label: 'Secretive', path: join(home, 'Library', 'Containers', 'com.maxgoedjen.Secretive.SecretAgent', 'Data', 'socket.ssh') });
@@ -61,10 +79,11 @@ function gpgAgentSocket(env: NodeJS.ProcessEnv): Promise<string | null> {
   });
 }
 
-/** Every agent this user has, which one ssh uses, and whether each answers. */
+/** Every agent this user has, which one ssh uses, whether each answers, and whether it is locked. */
 export async function discoverAgents(ctx: Runtime): Promise<AgentInfo[]> {
   const ssh = await agentSshWillUse(ctx);
   const found = await candidates(ctx, ssh);
+  const record = new AgentLockRecord(ctx.paths.configDir);
   const infos = await Promise.all(
     found.map(async (c): Promise<AgentInfo | null> => {
       const isSsh = ssh?.path === c.path;
@@ -73,18 +92,12 @@ export async function discoverAgents(ctx: Runtime): Promise<AgentInfo[]> {
         const exists = await stat(c.path).then(() => true, () => false);
         if (!exists) return null;
       }
-      const probe = await probeAgent(c.path);
+      const probe = await probeAgent(c.path, 3000, 3000, { lock: { record, keydock: isKeyDockAgentPath(ctx, c.path) } });
       // An answer that is not a key list counts as unreachable here: nothing usable is there.
-      return {
-        id: c.path,
-        kind: c.kind,
-        label: c.label,
-        path: c.path,
-        reachable: probe.listed,
-        keyCount: probe.listed ? probe.keyCount : null,
-        reason: probe.listed ? null : probe.reason,
-        usedBySsh: isSsh,
-      };
+      if (!probe.listed) return { id: c.path, kind: c.kind, label: c.label, path: c.path, reachable: false, keyCount: null, locked: null, reason: probe.reason, usedBySsh: isSsh };
+      const locked = probe.locked ?? null;
+      // A locked agent hides its keys: how many it holds is not known.
+      return { id: c.path, kind: c.kind, label: c.label, path: c.path, reachable: true, keyCount: locked ? null : probe.keyCount, locked, reason: null, usedBySsh: isSsh };
     }),
   );
   return infos.filter((i): i is AgentInfo => i !== null);

@@ -5,10 +5,11 @@ import { describePublicBlob, fingerprintMd5, fingerprintSha256, parsePublicKeyLi
 import { loadPrivateKeyFile } from '../keys/load';
 import type { AgentAdder, RememberedKeys, LoadRememberedResult } from '../keys/remembered-keys';
 import type { PassphraseProvider, PrivateKey } from '../keys/types';
-import { AgentClient, type AddOptions } from './client';
+import type { AddOptions } from './client';
 import type { ListedIdentity } from './codec';
 import { withAgent } from './session';
-import { agentSshWillUse, describeAgentPath } from './discovery';
+import { agentSshWillUse, describeAgentPath, isKeyDockAgentPath } from './discovery';
+import { AgentLockRecord, observeAgent } from './probe';
 
 /** How an identity listed by an agent is shown: never any private material. */
 export function toIdentity(listed: ListedIdentity, sourceFile: string | null = null): Identity {
@@ -38,14 +39,15 @@ export interface AddFileOptions extends AddOptions {
 
 /**
  * The agent KeyDock manages for one context (the one chosen in settings, else the one ssh
- * uses): list, add, remove, lock, and `agent:changed` events when its keys change. Holds what
- * the protocol cannot tell: which file each key came from and which agents KeyDock locked.
+ * uses): list, add, remove, lock, and `agent:changed` events when its keys or its lock change.
+ * Holds what the protocol cannot tell: which file each key came from, and (in the record shared
+ * with every other KeyDock process) which agents KeyDock locked.
  */
 export class AgentManager {
   /** Files KeyDock loaded, by fingerprint: shown as each key's source. */
   private readonly sources = new Map<string, string>();
-  /** Agents KeyDock locked in this session (an OpenSSH agent cannot be asked whether it is locked). */
-  private readonly locked = new Set<string>();
+  /** Agents KeyDock locked, and agents whose refusal of `query` means "locked" (agent-locks.json). */
+  private readonly lockRecord: AgentLockRecord;
   private lastSnapshot: string | null = null;
   private poller: NodeJS.Timeout | null = null;
   /** Where `loadRemembered` puts keys when not the agent ssh uses (the app: KeyDock's own agent). */
@@ -54,7 +56,9 @@ export class AgentManager {
   constructor(
     private readonly rt: Runtime,
     private readonly remembered: RememberedKeys,
-  ) {}
+  ) {
+    this.lockRecord = new AgentLockRecord(rt.paths.configDir);
+  }
 
   /** Which agent an operation targets: the one asked for, else the one chosen in settings, else ssh's. */
   async resolvePath(agentId?: string): Promise<string> {
@@ -68,21 +72,29 @@ export class AgentManager {
     return ssh.path;
   }
 
-  private async agentInfo(path: string, keyCount: number | null): Promise<AgentInfo> {
+  private agentInfo(path: string, { kind, label, usedBySsh }: { kind: AgentInfo['kind']; label: string; usedBySsh: boolean }, keyCount: number, locked: boolean | null): AgentInfo {
     // Only names the agent: probing every other agent on each list would be wasted connections.
-    const { kind, label, usedBySsh } = await describeAgentPath(this.rt, path);
-    return { id: path, kind, label, path, reachable: true, keyCount, locked: this.locked.has(path), reason: null, usedBySsh };
+    // A locked agent hides its keys: how many it holds is not known.
+    return { id: path, kind, label, path, reachable: true, keyCount: locked ? null : keyCount, locked, reason: null, usedBySsh };
   }
 
-  /** The keys an agent holds, shaped for the CLI's --json and the UI. */
+  /** One look at the agent: its keys, and whether it is locked (true, false, or null when that cannot be told). */
+  private async observe(path: string): Promise<{ listed: ListedIdentity[]; locked: boolean | null }> {
+    const lookup = { record: this.lockRecord, keydock: isKeyDockAgentPath(this.rt, path) };
+    const { keys, locked } = await withAgent(path, (c) => observeAgent(c, path, lookup));
+    return { listed: keys, locked };
+  }
+
+  /** The keys an agent holds and its lock, shaped for the CLI's --json and the UI. */
   async list(agentId?: string): Promise<IdentityList> {
     const path = await this.resolvePath(agentId);
-    const listed = await withAgent(path, (c) => c.listIdentities());
+    // Naming the agent reads ssh's configuration: done while the agent is asked, not after.
+    const [{ listed, locked }, info] = await Promise.all([this.observe(path), describeAgentPath(this.rt, path)]);
     const identities = listed.map((l) => {
       const id = toIdentity(l);
       return { ...id, sourceFile: this.sources.get(id.fingerprint) ?? null };
     });
-    return { agent: await this.agentInfo(path, identities.length), identities };
+    return { agent: this.agentInfo(path, info, identities.length, locked), identities };
   }
 
   /** Loads a key file (passphrase from the keychain, else `options.passphrase`) into an agent. */
@@ -154,14 +166,17 @@ export class AgentManager {
     if (!passphrase) throw new KeyDockError('passphrase-empty', 'A lock needs a passphrase.', 'Choose a passphrase you will remember; you need it to unlock.', { exitCode: 2 });
     const path = await this.resolvePath(agentId);
     await withAgent(path, (c) => c.lock(passphrase));
-    this.locked.add(path);
+    await this.lockRecord.update(path, (e) => ({ ...e, lockedAt: Date.now() }));
     await this.announce(path);
   }
 
   async unlock(passphrase: string, agentId?: string): Promise<void> {
     const path = await this.resolvePath(agentId);
     await withAgent(path, (c) => c.unlock(passphrase));
-    this.locked.delete(path);
+    await this.lockRecord.update(path, (e) => {
+      delete e.lockedAt;
+      return e.answersQuery === undefined ? null : e;
+    });
     await this.announce(path);
   }
 
@@ -179,22 +194,25 @@ export class AgentManager {
     });
   }
 
-  /** Emits `agent:changed` with the agent's current keys (after an operation or when a poll sees a change). */
+  /** Emits `agent:changed` with the agent's current keys and lock (after an operation or when a poll sees a change). */
   private async announce(path: string): Promise<void> {
     let identities: Identity[] = [];
+    let locked: boolean | null = null;
     try {
-      identities = (await this.list(path)).identities;
+      const list = await this.list(path);
+      identities = list.identities;
+      locked = list.agent.locked ?? null;
     } catch {
       identities = [];
     }
-    this.lastSnapshot = `${path}|${identities.map((i) => i.fingerprint + i.comment).join(',')}`;
-    const snapshot: AgentSnapshot = { agentId: path, identities, locked: this.locked.has(path), at: Date.now() };
+    this.lastSnapshot = snapshotKey(path, identities, locked);
+    const snapshot: AgentSnapshot = { agentId: path, identities, locked, at: Date.now() };
     this.rt.events.emit('agent:changed', snapshot);
   }
 
   /**
-   * Polls the managed agent while the window is open so keys added with ssh-add elsewhere
-   * show up; emits only when the set of keys changed.
+   * Polls the managed agent while the window is open so keys added with ssh-add elsewhere, and
+   * a lock or unlock made elsewhere, show up; emits only when the keys or the lock changed.
    */
   watch(intervalMs = 3000): void {
     if (this.poller) return;
@@ -202,8 +220,8 @@ export class AgentManager {
       void (async () => {
         try {
           const path = await this.resolvePath();
-          const listed = await withAgent(path, (c) => c.listIdentities());
-          const key = `${path}|${listed.map((l) => toIdentity(l)).map((i) => i.fingerprint + i.comment).join(',')}`;
+          const { listed, locked } = await this.observe(path);
+          const key = snapshotKey(path, listed.map((l) => toIdentity(l)), locked);
           if (key !== this.lastSnapshot) await this.announce(path);
         } catch {
           // An agent that went away is shown by the next explicit list.
@@ -218,4 +236,9 @@ export class AgentManager {
     if (this.poller) clearInterval(this.poller);
     this.poller = null;
   }
+}
+
+/** What a poll compares: the agent, its keys (fingerprint and comment) and its lock. */
+function snapshotKey(path: string, identities: Identity[], locked: boolean | null): string {
+  return `${path}|${identities.map((i) => i.fingerprint + i.comment).join(',')}|${String(locked)}`;
 }

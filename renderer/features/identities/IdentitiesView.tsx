@@ -286,7 +286,7 @@ function AgentSummary({ agent, sshAgent, locked, loadedCount, listFailed, onMana
           <strong>{agent.label}</strong> <code className="agent-path">{agent.path}</code>{' '}
           {locked && <Badge tone="warning">locked</Badge>}
           {agent.usedBySsh && <Badge tone="success">used by ssh</Badge>}{' '}
-          <span className="muted">{locked ? 'The agent is locked.' : loadedCount === 0 ? 'No keys are loaded.' : `${loadedCount} key${loadedCount === 1 ? '' : 's'} loaded.`}</span>
+          <span className="muted">{locked ? '' : loadedCount === 0 ? 'No keys are loaded.' : `${loadedCount} key${loadedCount === 1 ? '' : 's'} loaded.`}</span>
         </p>
       )}
       {locked && <Notice kind="warning" title="The agent is locked.">Unlock it to see and use its keys.</Notice>}
