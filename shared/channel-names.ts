@@ -32,6 +32,7 @@ export const CHANNEL_NAMES = [
   'keys:load-remembered',
   'tester:list-presets',
   'tester:run-test',
+  'tester:which',
   'tester:apply-fix',
   'doctor:run-checks',
   'doctor:apply-fix',

@@ -10,6 +10,7 @@ import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerPublishCommands } from './commands/publish';
 import { registerServeCommands } from './commands/serve';
 import { registerUiCommands } from './commands/ui';
+import { registerWhichCommand } from './commands/which';
 
 /** What every command gets: its streams, a way to build the service context, and output helpers. */
 export interface CommandEnv {
@@ -90,6 +91,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }, parserOutpu
   registerLifecycleCommands(program, env);
   registerPublishCommands(program, env);
   registerUiCommands(program, env);
+  registerWhichCommand(program, env);
   for (const sub of program.commands) {
     sub.exitOverride();
     sub.configureOutput(parserOutput);

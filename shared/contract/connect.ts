@@ -64,6 +64,62 @@ export const DoctorFinding = z.object({
 });
 export type DoctorFinding = z.infer<typeof DoctorFinding>;
 
+/** `keydock which` / tester:which: what `ssh HOST` would do (names like `ssh -G`'s keywords). */
+export const WhichReport = z.object({
+  host: z.string(),
+  hostname: z.string(),
+  port: z.number().int(),
+  user: z.string(),
+  identityfile: z.array(z.string()),
+  identityfiles: z.array(
+    z.object({
+      path: z.string(),
+      exists: z.boolean(),
+      encrypted: z.boolean(),
+      fingerprint: z.string().nullable(),
+      type: z.string().nullable(),
+      loaded: z.boolean(),
+      configured: z.boolean(),
+    }),
+  ),
+  certificatefile: z.array(z.string()),
+  identitiesonly: z.boolean(),
+  identityagent: z.string().nullable(),
+  agent: z.object({
+    path: z.string().nullable(),
+    source: z.enum(['config', 'env', 'windows-default', 'none']),
+    state: z.enum(['running', 'not-running', 'disabled', 'unset', 'unreadable']),
+    locked: z.boolean().nullable(),
+    keycount: z.number().int().nullable(),
+    keydock: z.boolean(),
+    reason: z.string().nullable(),
+  }),
+  userknownhostsfile: z.array(z.string()),
+  globalknownhostsfile: z.array(z.string()),
+  hostkeyalias: z.string().nullable(),
+  knownhostsname: z.string(),
+  knownhostkeytypes: z.array(z.string()),
+  hostkeyknown: z.boolean(),
+  stricthostkeychecking: z.string(),
+  proxyjump: z.string().nullable(),
+  proxycommand: z.string().nullable(),
+  offers: z.array(
+    z.object({
+      position: z.number().int(),
+      fingerprint: z.string(),
+      type: z.string(),
+      comment: z.string(),
+      source: z.enum(['agent', 'file']),
+      path: z.string().nullable(),
+    }),
+  ),
+  maxauthtries: z.number().int(),
+  warnings: z.array(z.string()),
+  configfiles: z.array(z.string()),
+  unsupported: z.array(z.string()),
+});
+export type WhichReport = z.infer<typeof WhichReport>;
+
 export const HostPreset = z.object({
   id: z.string(),
   name: z.string(),
@@ -75,6 +131,7 @@ export const HostPreset = z.object({
 export const connectChannels = {
   'tester:list-presets': channel(Empty, z.array(HostPreset)),
   'tester:run-test': channel(TestTarget, TestReport),
+  'tester:which': channel(z.object({ target: z.string().min(1).max(512) }).strict(), WhichReport),
   'tester:apply-fix': channel(
     z
       .object({

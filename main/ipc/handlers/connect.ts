@@ -4,6 +4,7 @@ import type { AppContext } from '../../context';
 import { applyTesterFix } from '../../connect/fixes';
 import { GIT_HOST_PRESETS } from '../../connect/git-hosts';
 import { runConnectionTest } from '../../connect/tester';
+import { whichHost } from '../../connect/which';
 import { applyDoctorFix, publicFinding, runDoctor } from '../../doctor/doctor';
 import type { Handlers } from '../router';
 
@@ -15,6 +16,7 @@ export function createConnectHandlers(ctx: AppContext): ConnectHandlers {
     'tester:list-presets': async () =>
       GIT_HOST_PRESETS.map((p) => ({ id: p.id, name: p.name, host: p.host, addKeyUrl: p.addKeyUrl, deployKeyHelp: p.deployKeyHelp })),
     'tester:run-test': async (req) => runConnectionTest(ctx, req.target, req.runId ? { runId: req.runId } : {}),
+    'tester:which': async (req) => whichHost(ctx, req.target),
     'tester:apply-fix': async (req) => {
       await applyTesterFix(ctx, {
         target: req.target,

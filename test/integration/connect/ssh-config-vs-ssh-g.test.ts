@@ -16,11 +16,6 @@ const env: NodeJS.ProcessEnv = {
   KEYDOCK_TEST_DIR: '/tmp/keydock-var-dir',
 };
 
-/** Fields compared per query (the corpus size report counts these). */
-const COMPARED_FIELDS = [
-  'hostname', 'user', 'port', 'identitiesonly', 'identityfile', 'identityagent', 'userknownhostsfile', 'globalknownhostsfile',
-  'proxyjump', 'proxycommand', 'hostkeyalias', 'stricthostkeychecking', 'certificatefile', 'hashknownhosts', 'controlpath', 'batchmode',
-] as const;
 
 async function sshG(configFile: string, q: { host: string; user?: string; port?: number }): Promise<Map<string, string[]> | { error: string }> {
   const args = ['-G', '-F', configFile];
