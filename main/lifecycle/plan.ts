@@ -155,6 +155,7 @@ export async function planRotation(rt: LifecycleRuntime, req: PlanRequest): Prom
       gitHosts.push({ id: `githost${gitHosts.length + 1}`, alias, provider: preset.id, name: preset.name, hostname: r.hostname, addKeyUrl: preset.addKeyUrl, deployKeyUrl: preset.deployKeyUrl });
       continue;
     }
+    if (r.proxyJump || r.proxyCommand) notes.push(`Host ${alias} is reached through ${r.proxyJump ? `ProxyJump ${r.proxyJump}` : 'a ProxyCommand'}: KeyDock passes that on, but reads no config for the jump host itself.`);
     addServer({ label: alias, alias, user: r.user, hostname: r.hostname, port: r.port, source: 'config' });
   }
 

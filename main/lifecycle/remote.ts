@@ -2,7 +2,8 @@
  * Logging in to a server with one chosen key through the system `ssh`. Nothing of the user's
  * ssh_config reaches ssh directly (`-F none`): KeyDock resolves the host the way ssh would
  * (main/openssh/ssh-config.ts, with the right HOME) and passes what it found explicitly —
- * host name, port, user, known_hosts files, host key alias, jump host — together with
+ * host name, port, user, known_hosts files, host key alias, ProxyJump / ProxyCommand (a jump
+ * host is then reached without the user's config) — together with
  * `IdentitiesOnly=yes`, one `-i` key, the agent holding that key, `BatchMode=yes` and
  * `StrictHostKeyChecking=yes`. So exactly one key is ever offered: a login that works proves
  * that key works, and no other key (the old one in the user's agent) can stand in for it.
@@ -24,6 +25,7 @@ export interface RemoteHost {
   globalKnownHostsFiles: string[];
   hostKeyAlias: string | null;
   proxyJump: string | null;
+  proxyCommand: string | null;
 }
 
 /** The key to log in with: its file (or .pub) for `-i`, and the agent that holds it (null: the file itself). */
@@ -43,6 +45,7 @@ export function remoteFromResolved(label: string, r: ResolvedHost): RemoteHost {
     globalKnownHostsFiles: r.globalKnownHostsFiles,
     hostKeyAlias: r.hostKeyAlias,
     proxyJump: r.proxyJump,
+    proxyCommand: r.proxyCommand,
   };
 }
 
@@ -80,6 +83,7 @@ export function sshArgs(host: RemoteHost, key: LoginKey, command: string, timeou
     ...o('GlobalKnownHostsFile', fileList(host.globalKnownHostsFiles)),
     ...(host.hostKeyAlias ? o('HostKeyAlias', host.hostKeyAlias) : []),
     ...(host.proxyJump ? o('ProxyJump', host.proxyJump) : []),
+    ...(host.proxyCommand ? o('ProxyCommand', host.proxyCommand) : []),
     ...o('StrictHostKeyChecking', 'yes'),
     ...o('UpdateHostKeys', 'no'),
     ...o('BatchMode', 'yes'),

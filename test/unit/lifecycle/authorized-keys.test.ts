@@ -18,7 +18,7 @@ const SHELLS = ['sh', 'bash', 'dash', 'zsh', 'ksh', 'tcsh', 'csh', 'fish'].filte
 function run(shell: string, command: string, input: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(shell, ['-c', command], { env: { PATH: process.env.PATH, HOME: home } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as NodeJS.ErrnoException & { code?: number }).code as number) : 0, stdout, stderr });
+      resolve({ code: err ? Number((err as unknown as { code: number }).code) : 0, stdout, stderr });
     });
     child.stdin?.end(input);
   });
