@@ -11,7 +11,7 @@ import { KeyDockError } from '../util/errors';
 import { publicKeyLine, fingerprintSha256 } from '../keys/format';
 import { GIT_HOST_PRESETS, type GitHostPreset } from './git-hosts';
 import { inspectIdentityFile } from '../keys/identity-file';
-import { addHostAlias } from '../openssh/ssh-config-edit';
+import { addHostAlias, hostsUsingIdentityFile } from '../openssh/ssh-config-edit';
 import { expandTilde } from '../openssh/ssh-config';
 
 export interface SetupHostRequest {
@@ -77,7 +77,8 @@ export async function setupHost(ctx: Runtime, req: SetupHostRequest, generate: K
   if (!req.repo && !req.account && !req.alias) {
     throw new KeyDockError('setup-target-needed', 'Say what the key is for: a repository (--repo owner/repo) or an account label (--account work).', 'A dedicated key needs a name for its Host alias.', { exitCode: 2 });
   }
-  const label = slug(req.repo ? (req.repo.split('/').pop() as string) : (req.account ?? ''));
+  // HOST-OWNER-REPO for a deploy key (me/repo and other/repo never collide), HOST-LABEL for an account.
+  const label = slug(req.repo ? req.repo.replace(/\//g, '-') : (req.account ?? ''));
   const alias = req.alias ?? `${hostname}-${label}`;
   const user = preset?.user ?? 'git';
 
@@ -89,7 +90,15 @@ export async function setupHost(ctx: Runtime, req: SetupHostRequest, generate: K
   } else {
     keyPath = join(ctx.paths.sshDir, `id_ed25519_${slug(alias)}`);
     if (await exists(keyPath)) {
-      throw new KeyDockError('file-exists', `${keyPath} already exists.`, `Use it with --key ${keyPath}, or choose another --alias.`, { exitCode: 2 });
+      // Never point at the old file for a repository: one deploy key cannot serve two repositories.
+      throw new KeyDockError(
+        'file-exists',
+        `${keyPath} already exists.`,
+        req.repo
+          ? `Choose another --alias for a new key, or remove ${keyPath} (and its Host block) if it is left over. A deploy key serves one repository only: GitHub refuses a key that is already a deploy key elsewhere.`
+          : `Use it with --key ${keyPath}, or choose another --alias.`,
+        { exitCode: 2 },
+      );
     }
     if (!generate) {
       throw new KeyDockError('keygen-unavailable', 'This build of KeyDock cannot create keys from setup-host yet.', 'Create the key on the Keys page (or with ssh-keygen) and pass it with --key.', { exitCode: 2 });
@@ -103,6 +112,17 @@ export async function setupHost(ctx: Runtime, req: SetupHostRequest, generate: K
   }
 
   const configFile = req.configFile ?? join(ctx.paths.sshDir, 'config');
+  if (req.repo && req.keyPath) {
+    const users = await hostsUsingIdentityFile(configFile, keyPath, ctx.paths.home, alias);
+    if (users.length > 0) {
+      throw new KeyDockError(
+        'deploy-key-reused',
+        `${keyPath} is already the key of "Host ${users.join('", "Host ')}" in ${configFile}; a deploy key can open only one repository (GitHub refuses to add a key that is a deploy key elsewhere).`,
+        `Run it without a key file (keydock setup-host ${req.provider} --repo ${req.repo}) to create a new key for this repository.`,
+        { exitCode: 2 },
+      );
+    }
+  }
   const edit = await addHostAlias(configFile, { alias, hostname, user, port: preset?.port, identityFile: keyPath }, { home: ctx.paths.home, env: ctx.env, platform: ctx.platform });
 
   const deploy = !!req.repo;

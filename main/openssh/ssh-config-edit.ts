@@ -11,7 +11,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { KeyDockError } from '../util/errors';
 import { withFileLock } from '../util/file-lock';
 import { resolveLinkTarget, safeWriteFile } from '../util/safe-write';
-import { resolveSshConfig, type ResolveOptions, type ResolvedHost } from './ssh-config';
+import { expandTilde, resolveSshConfig, type ResolveOptions, type ResolvedHost } from './ssh-config';
 import { parseConfigBlocks, quoteConfigValue } from './ssh-config-parse';
 
 export interface ConfigEditResult {
@@ -40,11 +40,19 @@ function linesOf(text: string): string[] {
   return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 
-/** Index (0-based line) where a new Host block goes: before the first Host/Match, after the global lines. */
-function firstBlockLine(text: string): number {
+/**
+ * Index (0-based line) where a new Host block goes: before the first Host/Match (so it takes
+ * effect before any `Host *`), after the global lines, and above the comment lines directly over
+ * that Host/Match line, which belong to it; with no block at all, at the end.
+ */
+export function firstBlockLine(text: string): number {
   const blocks = parseConfigBlocks(text);
   const first = blocks.find((b) => b.kind !== 'global');
-  return first ? first.line - 1 : linesOf(text).length;
+  if (!first) return linesOf(text).length;
+  const lines = linesOf(text);
+  let at = first.line - 1;
+  while (at > 0 && /^\s*#/.test(lines[at - 1] as string)) at--;
+  return at;
 }
 
 function insertLines(text: string, at: number, newLines: string[]): { text: string; added: number[] } {
@@ -108,6 +116,18 @@ export interface HostAlias {
   user: string;
   port?: number;
   identityFile: string;
+}
+
+/** Host aliases (other than EXCEPT) whose block names IDENTITYFILE, as written or with `~` expanded. */
+export async function hostsUsingIdentityFile(configFile: string, identityFile: string, home: string, except?: string): Promise<string[]> {
+  const { text } = await readOrEmpty(configFile);
+  const out: string[] = [];
+  for (const b of parseConfigBlocks(text)) {
+    if (b.kind !== 'host' || (except !== undefined && b.patterns.includes(except))) continue;
+    const uses = b.entries.some((e) => e.keyword === 'identityfile' && e.args[0] !== undefined && expandTilde(e.args[0], home) === identityFile);
+    if (uses) out.push(b.patterns.join(' '));
+  }
+  return out;
 }
 
 /** Adds `Host ALIAS` (HostName, User, Port, IdentityFile, IdentitiesOnly yes): one key per repository or account. */

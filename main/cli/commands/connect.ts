@@ -3,7 +3,7 @@ import type { TestReport, TestStep } from '../../../shared/contract/connect';
 import type { TesterFixKind } from '../../connect/fixes';
 import { KeyDockError } from '../../util/errors';
 import type { CommandEnv } from '../program';
-import { readStdinLine } from '../io';
+import { promptHidden, readStdinLine, type CliIo } from '../io';
 
 const TEST_HELP = `
 TARGET is a host (github.com), user@host, host:port, ssh://user@host:port, a Git remote
@@ -42,6 +42,35 @@ export function renderReport(r: TestReport): string {
   return lines.join('\n');
 }
 
+/** A passphrase for a key setup-host creates: --passphrase-stdin, --no-passphrase (''), or asked twice at a terminal. */
+async function newKeyPassphrase(io: CliIo, opts: { passphraseStdin?: boolean; passphrase: boolean }): Promise<string> {
+  if (opts.passphraseStdin && !opts.passphrase) {
+    throw new KeyDockError('usage', '--passphrase-stdin and --no-passphrase cannot be used together.', 'Choose one of them.', { exitCode: 2 });
+  }
+  if (!opts.passphrase) {
+    io.stderr.write('keydock setup-host: warning: the new key will have no passphrase; anyone who can read the file can use it.\n');
+    return '';
+  }
+  if (opts.passphraseStdin) {
+    const p = await readStdinLine(io);
+    if (!p) throw new KeyDockError('passphrase-required', 'The passphrase read from standard input is empty.', 'Pipe in a passphrase, or pass --no-passphrase to write the key unprotected.', { exitCode: 2 });
+    return p;
+  }
+  if (!io.stdin.isTTY) {
+    throw new KeyDockError(
+      'passphrase-required',
+      'The new key needs a passphrase, but there is no terminal to ask on.',
+      'Pipe it in with --passphrase-stdin, or pass --no-passphrase to write the key unprotected.',
+      { exitCode: 2 },
+    );
+  }
+  const a = await promptHidden(io, 'Passphrase for the new key: ');
+  const b = await promptHidden(io, 'Same passphrase again: ');
+  if (a !== b) throw new KeyDockError('passphrase-mismatch', 'The two passphrases differ.', 'Run the command again and type the same passphrase twice.', { exitCode: 2 });
+  if (!a) throw new KeyDockError('passphrase-required', 'The passphrase is empty.', 'Type a passphrase, or pass --no-passphrase to write the key unprotected.', { exitCode: 2 });
+  return a;
+}
+
 /** `keydock test`, `keydock doctor` and `keydock setup-host`. */
 export function registerConnectCommands(program: Command, env: CommandEnv): void {
   program
@@ -59,7 +88,7 @@ export function registerConnectCommands(program: Command, env: CommandEnv): void
       env.run(async (out, target: string, opts: { timeout?: string; preset?: string; config?: string; fix?: boolean; yes?: boolean; verbose?: boolean }) => {
         // Loaded here, not at start-up: every other command would pay for ssh2 and the tester.
         const { runConnectionTest } = await import('../../connect/tester');
-        const ctx = env.context();
+        const ctx = await env.context();
         let timeoutMs: number | undefined;
         if (opts.timeout !== undefined) {
           const t = Number(opts.timeout);
@@ -111,7 +140,7 @@ export function registerConnectCommands(program: Command, env: CommandEnv): void
     .action(
       env.run(async (out, opts: { fix?: boolean; config?: string }) => {
         const { applyDoctorFix, publicFinding, runDoctor } = await import('../../doctor/doctor');
-        const ctx = env.context();
+        const ctx = await env.context();
         const dopts = opts.config ? { configFile: opts.config } : {};
         let findings = await runDoctor(ctx, dopts);
         const applied: string[] = [];
@@ -140,22 +169,28 @@ export function registerConnectCommands(program: Command, env: CommandEnv): void
     .argument('<provider>', 'github, gitlab, bitbucket, or a Git server host name')
     .option('--repo <owner/repo>', 'a deployment key for this repository')
     .option('--account <label>', 'an account key with this label (e.g. work), for a second account')
-    .option('--alias <name>', 'the Host alias (default: HOST-REPO or HOST-LABEL)')
-    .option('--key <file>', 'use this existing key instead of creating a new Ed25519 key')
+    .option('--alias <name>', 'the Host alias (default: HOST-OWNER-REPO or HOST-LABEL)')
+    .option('--key <file>', 'use this existing key instead of creating a new Ed25519 key (not one that is already another repository\'s deploy key)')
     .option('--passphrase-stdin', 'protect the new key with a passphrase read from standard input')
+    .option('--no-passphrase', 'write the new key without a passphrase (a warning is printed)')
     .option('-F, --config <file>', 'write this SSH config file instead of ~/.ssh/config')
     .addHelpText(
       'after',
       `
 Writes "Host ALIAS" (HostName, User, IdentityFile, IdentitiesOnly yes) into ~/.ssh/config,
 keeping the previous file as config.keydock-backup, then prints the public key to add and the
-remote URL to use, e.g. git@github.com-myrepo:owner/myrepo.git.`,
+remote URL to use, e.g. git@github.com-owner-myrepo:owner/myrepo.git.
+
+A new key gets a passphrase: asked twice at a terminal, or read with --passphrase-stdin;
+--no-passphrase writes it unprotected (with a warning). Without a terminal and without either
+option, setup-host stops with a usage error (exit 2) before it writes anything.`,
     )
     .action(
-      env.run(async (out, provider: string, opts: { repo?: string; account?: string; alias?: string; key?: string; config?: string; passphraseStdin?: boolean }) => {
+      env.run(async (out, provider: string, opts: { repo?: string; account?: string; alias?: string; key?: string; config?: string; passphraseStdin?: boolean; passphrase: boolean }) => {
         const [{ setupHost }, { generateKeyFiles }] = await Promise.all([import('../../connect/setup-host'), import('../../keys/generate')]);
-        const ctx = env.context();
-        const passphrase = opts.passphraseStdin ? await readStdinLine(env.io) : undefined;
+        const ctx = await env.context();
+        // Only a key KeyDock creates needs a passphrase; ask before anything is written.
+        const passphrase = opts.key ? undefined : await newKeyPassphrase(env.io, opts);
         const r = await setupHost(
           ctx,
           {
@@ -170,8 +205,9 @@ remote URL to use, e.g. git@github.com-myrepo:owner/myrepo.git.`,
             await generateKeyFiles({ path, comment, type: 'ed25519', ...(passphrase ? { passphrase } : {}) });
           },
         );
-        out.success({ ...r }, () =>
+        out.success({ ...r, passphrase: r.generated ? (passphrase ? 'set' : 'none') : 'unchanged' }, () =>
           [
+            ...(r.generated && !passphrase ? [`Warning: ${r.keyPath} has no passphrase; anyone who can read the file can use the key.`, ''] : []),
             `Added "Host ${r.alias}" to ${r.configFile}${r.backupFile ? ` (previous file kept as ${r.backupFile})` : ''}:`,
             `  ${r.alias} → ${r.user}@${r.hostname}, key ${r.keyPath}, IdentitiesOnly yes`,
             '',

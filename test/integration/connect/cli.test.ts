@@ -160,10 +160,10 @@ describe('keydock test / doctor / setup-host', () => {
     const r = await cli(['--json', 'setup-host', 'github', '--repo', 'owner/myrepo', '--key', key]);
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ alias: 'github.com-myrepo', remoteUrl: 'git@github.com-myrepo:owner/myrepo.git', addKeyUrl: 'https://github.com/owner/myrepo/settings/keys/new', keyPath: key });
+    expect(res).toMatchObject({ alias: 'github.com-owner-myrepo', remoteUrl: 'git@github.com-owner-myrepo:owner/myrepo.git', addKeyUrl: 'https://github.com/owner/myrepo/settings/keys/new', keyPath: key });
     expect(res.accessHelp).toMatch(/read-only/);
     expect(res.publicKey).toBe((await readFile(`${key}.pub`, 'utf8')).trim());
-    const g = await run('ssh', ['-G', '-F', join(home.sshDir, 'config'), 'github.com-myrepo']);
+    const g = await run('ssh', ['-G', '-F', join(home.sshDir, 'config'), 'github.com-owner-myrepo']);
     expect(g.stdout).toMatch(/^hostname github\.com$/m);
     expect(g.stdout).toMatch(/^user git$/m);
     expect(g.stdout).toMatch(/^identitiesonly yes$/m);
@@ -172,9 +172,9 @@ describe('keydock test / doctor / setup-host', () => {
     expect(await readFile(join(home.sshDir, 'config'), 'utf8')).toContain(`Host gitlab.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n`);
     const again = await cli(['setup-host', 'github', '--repo', 'owner/myrepo', '--key', key]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/already has "Host github.com-myrepo"/);
+    expect(again.stderr).toMatch(/already has "Host github.com-owner-myrepo"/);
     // Without --key, a new Ed25519 key is created for the alias; ssh-keygen can read it.
-    const gen = await cli(['--json', 'setup-host', 'gitlab', '--account', 'work']);
+    const gen = await cli(['--json', 'setup-host', 'gitlab', '--account', 'work', '--no-passphrase']);
     expect(gen.code, gen.stderr).toBe(0);
     const made = JSON.parse(gen.stdout);
     expect(made).toMatchObject({ alias: 'gitlab.com-work', generated: true, keyPath: join(home.sshDir, 'id_ed25519_gitlab.com-work'), remoteUrl: null });

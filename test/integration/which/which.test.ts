@@ -128,7 +128,7 @@ describe('keydock which', () => {
     it('warns that MaxAuthTries (6) would be reached before the IdentityFile key', async () => {
       const r = await which(['many'], { SSH_AUTH_SOCK: agent.socket });
       expect(r.code).toBe(0);
-      const j = r.json as { agent: { state: string; keycount: number }; offers: Array<{ source: string; path: string | null }>; warnings: string[]; identityfiles: Array<{ loaded: boolean; exists: boolean }> };
+      const j = r.json as unknown as { agent: { state: string; keycount: number }; offers: Array<{ source: string; path: string | null }>; warnings: string[]; identityfiles: Array<{ loaded: boolean; exists: boolean }> };
       expect(j.agent).toMatchObject({ state: 'running', keycount: 7 });
       expect(j.offers).toHaveLength(8);
       expect(j.offers[7]).toMatchObject({ source: 'file', path: keys[7] });
