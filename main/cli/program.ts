@@ -9,6 +9,7 @@ import { registerKeysCommands } from './commands/keys';
 import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerPublishCommands } from './commands/publish';
 import { registerServeCommands } from './commands/serve';
+import { registerHostsCommands } from './commands/hosts';
 import { registerUiCommands } from './commands/ui';
 import { registerWhichCommand } from './commands/which';
 
@@ -86,6 +87,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }, parserOutpu
 
   registerAgentCommands(program, env);
   registerServeCommands(program, env);
+  registerHostsCommands(program, env);
   registerKeysCommands(program, env);
   registerConnectCommands(program, env);
   registerLifecycleCommands(program, env);

@@ -8,6 +8,7 @@ import type { LockState } from './lock-state';
 import { fingerprintOf, verifySshSignature } from './public-key';
 import type { EngineReply, EngineRequest } from './requests';
 import { createSigner } from '../../keys/sign';
+import { orderForHost, type HostPairingSource } from '../host-pairings';
 
 /** Extensions this agent answers (the `query` reply lists them). */
 export const SUPPORTED_EXTENSIONS = ['query', 'session-bind@openssh.com'];
@@ -31,6 +32,8 @@ export interface EngineDeps {
   now?: () => number;
   /** Called after the set of keys or the lock changed (status in the UI). */
   onChange?: () => void;
+  /** Which keys opened which hosts: known keys are listed first to a bound host, and signatures in bound sessions are recorded (main/agent/host-pairings.ts). */
+  pairings?: HostPairingSource;
 }
 
 const FAILURE: EngineReply = { kind: 'failure' };
@@ -86,9 +89,11 @@ export class AgentEngine {
 
   private list(conn: ConnectionState, locked: boolean): EngineReply {
     if (locked) return this.log(conn, 'list', null, 'allowed', 'agent is locked: no keys shown', { kind: 'identities', keys: [] });
-    const keys = this.deps.keystore
+    const permitted = this.deps.keystore
       .list()
-      .filter((id) => identityPermitted(id, conn, null).ok)
+      .filter((id) => identityPermitted(id, conn, null).ok);
+    const bound = conn.bindings[conn.bindings.length - 1];
+    const keys = (bound && this.deps.pairings ? orderForHost(permitted, fingerprintOf(bound.hostKey), this.deps.pairings) : permitted)
       .map((id) => ({ blob: id.publicBlob, comment: id.comment }));
     return this.log(conn, 'list', null, 'allowed', `${keys.length} key(s)`, { kind: 'identities', keys });
   }
@@ -121,10 +126,20 @@ export class AgentEngine {
     }
     try {
       const signature = await id.signer.sign(req.data, req.flags);
+      this.recordPairing(id, req.data, conn);
       return this.log(conn, 'sign', id.fingerprint, 'allowed', null, { kind: 'signature', signature }, destination);
     } catch {
       return this.log(conn, 'sign', id.fingerprint, 'failed', 'signing failed', FAILURE, destination);
     }
+  }
+
+  /** A login signature in a session bound for authentication: this key opens that host (the last hop, for a forwarded agent). */
+  private recordPairing(id: StoredIdentity, data: Buffer, conn: ConnectionState): void {
+    const last = conn.bindings[conn.bindings.length - 1];
+    if (!this.deps.pairings || !last || last.forwarded) return;
+    const ua = parseUserauthRequest(data, id.publicBlob);
+    if (!ua || !ua.sessionId.equals(last.sessionId) || (ua.hostKey !== null && !ua.hostKey.equals(last.hostKey))) return;
+    this.deps.pairings.record(id.fingerprint, fingerprintOf(last.hostKey));
   }
 
   private add(req: Extract<EngineRequest, { kind: 'add' }>, conn: ConnectionState): EngineReply {

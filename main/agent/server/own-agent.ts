@@ -73,6 +73,8 @@ export async function startOwnAgent(options: {
       stopped ??= (async () => {
         await listener.close();
         server.close();
+        // Pairings learnt in the last moments reach the disk before the process goes.
+        await options.server?.pairings?.flush?.();
         if (target.tempDir) await rm(target.tempDir, { recursive: true, force: true });
       })();
       return stopped;

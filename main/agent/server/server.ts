@@ -7,6 +7,7 @@ import { AgentEngine, type ConnectionState } from './engine';
 import { Keystore } from './keystore';
 import { LockState } from './lock-state';
 import { wipeNumbers } from './private-fields';
+import type { HostPairingSource } from '../host-pairings';
 import { decodeEngineRequest, encodeEngineReply, failureFrame } from './protocol';
 import type { EngineRequest } from './requests';
 import type { AgentConnectionHandler, ClientInfo } from './types';
@@ -22,6 +23,8 @@ export interface AgentServerOptions {
   activityCapacity?: number;
   /** Called when keys are added/removed/expire or the lock changes. */
   onChange?: () => void;
+  /** Key ↔ host pairings: known keys listed first to a bound host (main/agent/host-pairings.ts). */
+  pairings?: HostPairingSource;
   /** Test hook: monotonic clock in ms. */
   now?: () => number;
   /** Test hook: how the unlock delay waits. */
@@ -60,6 +63,7 @@ export class AgentServer implements AgentConnectionHandler {
       defaultLifetimeSeconds: options.defaultLifetimeSeconds,
       now: options.now,
       onChange: options.onChange,
+      pairings: options.pairings,
     });
   }
 
