@@ -70,6 +70,7 @@ interface ServeOptions {
   verbose?: boolean;
   pageant?: boolean;
   opensshPipe?: boolean;
+  onlyKnownKeys?: boolean;
   daemonChild?: boolean;
 }
 
@@ -174,6 +175,7 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
     .option('-P <allowlist>', 'accepted for ssh-agent compatibility (KeyDock loads no PKCS#11/FIDO providers)')
     .option('-O <option>', 'accepted for ssh-agent compatibility: allow-remote-pkcs11, no-restrict-websafe, websafe-allow=LIST', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-v, --verbose', 'log every request (client, operation, key fingerprint, outcome) to stderr')
+    .option('--only-known-keys', 'to a host some keys are known to open (keydock hosts), offer only those keys')
     .option('--pageant', 'Windows: also answer PuTTY, WinSCP and TortoiseGit (Pageant window + Pageant pipe)')
     .option('--openssh-pipe', `Windows: also serve ${OPENSSH_AGENT_PIPE} for ssh.exe and Git`)
     .addOption(new Option(DAEMON_FLAG).hideHelp())
@@ -210,11 +212,17 @@ async function startAgent(io: CliIo, opts: ServeOptions, socketPath: string | un
     import('../../agent/transports/peer-cred'),
   ]);
   const confirmer = new AskpassConfirmer(io.env);
+  const { HostPairingStore, pairingsFiles } = await import('../../agent/host-pairings');
+  const { userPaths } = await import('../../util/paths');
+  const pairings = new HostPairingStore(pairingsFiles(io.env, userPaths(io.env)).serve, {
+    onlyKnownKeys: Boolean(opts.onlyKnownKeys),
+    onError: (message) => io.stderr.write(`keydock serve: ${message}\n`),
+  });
   const agent = await startOwnAgent({
     env: io.env,
     socketPath,
     privateSocket: true,
-    server: { confirmer, ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}) },
+    server: { confirmer, pairings, ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}) },
     // Always said, like ssh-agent's error(): who was turned away, with uid and pid.
     onRefused: (reason) => io.stderr.write(`keydock serve: refused a connection: ${reason}\n`),
   });
@@ -346,6 +354,7 @@ async function startInBackground(io: CliIo, out: CommandOutput, opts: ServeOptio
     ...(lifetime ? ['-t', String(lifetime)] : []),
     ...(opts.pageant ? ['--pageant'] : []),
     ...(opts.opensshPipe ? ['--openssh-pipe'] : []),
+    ...(opts.onlyKnownKeys ? ['--only-known-keys'] : []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: '/', env: io.env, windowsHide: true });
   let report: DaemonReport;
