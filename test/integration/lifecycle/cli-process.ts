@@ -44,7 +44,7 @@ export function runKeydock(bin: string, args: string[], env: NodeJS.ProcessEnv, 
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin?.on('error', () => undefined);
   child.stdin?.end(input);
-  const guard = setTimeout(() => child.kill('SIGKILL'), 170_000);
+  const guard = setTimeout(() => child.kill('SIGKILL'), 380_000);
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(guard);

@@ -95,7 +95,7 @@ describe('keydock git-signing', () => {
     expect(after.code).toBe(1);
     expect(after.json).toMatchObject({ ok: false, works: false });
     expect((after.json?.problems as Array<{ code: string }>).map((p) => p.code)).toContain('key-not-in-agent');
-  }, 120_000);
+  }, 240_000);
 
   it('with the key in OpenSSH’s agent and only its .pub on disk: the .pub is the signing key', async () => {
     const agent = await startOpenSshAgent();
@@ -112,7 +112,7 @@ describe('keydock git-signing', () => {
     } finally {
       await agent.stop();
     }
-  }, 120_000);
+  }, 240_000);
 
   it('with the key on disk and no agent, for one repository only (--repo), with --email', async () => {
     const key = await keygen('id_disk');
@@ -135,7 +135,7 @@ describe('keydock git-signing', () => {
     } finally {
       await rm(repo, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 240_000);
 
   it('refuses to guess: no key named and none to choose from; a bad e-mail; nothing set up says what is missing', async () => {
     const none = await runKeydock(cli.bin, ['git-signing', 'setup', '--json'], env);
@@ -147,5 +147,5 @@ describe('keydock git-signing', () => {
     const status = await runKeydock(cli.bin, ['git-signing', 'status', '--json'], env);
     expect(status.code).toBe(1);
     expect((status.json?.problems as Array<{ code: string }>).map((p) => p.code)).toEqual(expect.arrayContaining(['format-not-ssh', 'no-signing-key', 'no-allowed-signers']));
-  }, 120_000);
+  }, 240_000);
 });

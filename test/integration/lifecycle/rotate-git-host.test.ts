@@ -75,7 +75,7 @@ describe('keydock rotate with a Git host', () => {
     expect((done.json?.todo as string[]).join('\n')).toContain('https://github.com/settings/keys');
     expect(await readFile(join(home.sshDir, 'config'), 'utf8')).toBe(configBefore.replace(oldKey, newKey.path));
     expect(await readdir(join(home.sshDir, 'keydock-archive', DAY))).toEqual(expect.arrayContaining(['id_ed25519_github.com-work', 'id_ed25519_github.com-work.pub']));
-  }, 170_000);
+  }, 400_000);
 
   it('names the deploy-key page of the repository the old key opens; --rollback gives back the start', async () => {
     await sshd.addKey(`${oldKey}.pub`, 'acme/widgets');
@@ -89,5 +89,5 @@ describe('keydock rotate with a Git host', () => {
     expect((back.json?.todo as string[]).join('\n')).toContain('remove it there');
     expect(await readFile(join(home.sshDir, 'config'), 'utf8')).toBe(configBefore);
     expect((await readdir(home.sshDir)).sort()).toEqual(['config', 'id_ed25519_github.com-work', 'id_ed25519_github.com-work.pub', 'keydock-archive', 'known_hosts']);
-  }, 170_000);
+  }, 400_000);
 });

@@ -236,7 +236,7 @@ describe('keydock rotate', () => {
     } finally {
       await dropWorld(w);
     }
-  }, 170_000);
+  }, 400_000);
 
   it.each(['generate', 'server1-add', 'server1-remove-old', 'config:started', 'config', 'archive'])(
     'SIGKILLed after %s, --resume reaches the same end state',
@@ -253,7 +253,7 @@ describe('keydock rotate', () => {
         await dropWorld(w);
       }
     },
-    170_000,
+    400_000,
   );
 
   it.each(['server1-add', 'server1-prove', 'server1-remove-old', 'config', 'agents', 'git-signing', 'archive'])(
@@ -273,7 +273,7 @@ describe('keydock rotate', () => {
         await dropWorld(w);
       }
     },
-    170_000,
+    400_000,
   );
 
   it('a finished rotation can be rolled back too, and a rollback killed halfway finishes on the next --rollback', async () => {
@@ -290,5 +290,5 @@ describe('keydock rotate', () => {
     } finally {
       await dropWorld(w);
     }
-  }, 170_000);
+  }, 400_000);
 });
