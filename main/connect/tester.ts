@@ -17,6 +17,7 @@ import { decodeSignature, SIGN_FLAGS, type ListedIdentity } from '../agent/codec
 import { probeAgent, type AgentProbe } from '../agent/probe';
 import { withAgent } from '../agent/session';
 import { fingerprintSha256 } from '../keys/format';
+import { pairingsFiles, recordHostPairing } from '../agent/host-pairings';
 import { inspectIdentityFile, type IdentityFileInfo } from '../keys/identity-file';
 import { plainTypeOf } from '../keys/public-blob';
 import { signerForKey } from '../keys/sign';
@@ -384,16 +385,21 @@ export async function runConnectionTest(ctx: Runtime, targetText: string, option
   const rec = new StepRecorder(ctx, runId, options.onStep);
   const target: ParsedTarget = parseTarget(targetText);
 
+  const presetFor = (hostname: string) => (options.preset ? presetById(options.preset) : (target.preset ?? presetForHost(target.host, hostname)));
   const resolved = await rec.run(
     'Read SSH config',
-    () => resolveTarget(ctx, target, options),
+    async () => {
+      const r = await resolveTarget(ctx, target, options);
+      // `keydock test github.com` means git@github.com, as every provider's docs say, unless
+      // the user or their config named someone; the step shows the user the test will use.
+      const p = presetFor(r.hostname);
+      if (p && !target.user && !r.sources.user) r.user = gitUser(ctx, p) ?? r.user;
+      return r;
+    },
     (r) => ({ ok: true, detail: `${r.user}@${r.hostname}:${r.port}${r.unsupported.length ? ` (${r.unsupported.join(' ')})` : ''}` }),
   );
 
-  const preset = options.preset ? presetById(options.preset) : (target.preset ?? presetForHost(target.host, resolved.hostname));
-  // `keydock test github.com` means git@github.com, as every provider's docs say, unless
-  // the user or their config named someone.
-  if (preset && !target.user && !resolved.sources.user) resolved.user = gitUser(ctx, preset) ?? resolved.user;
+  const preset = presetFor(resolved.hostname);
   const providerEndpoint = !!preset && isProviderEndpoint(preset, resolved.hostname, resolved.port);
   const timeoutMs = options.timeoutMs ?? (resolved.connectTimeout ? resolved.connectTimeout * 1000 : 15_000);
 
@@ -473,6 +479,10 @@ export async function runConnectionTest(ctx: Runtime, targetText: string, option
   base.account = g.account;
   base.deployKeyRepo = g.deployKeyRepo;
   base.ok = attempt.accepted !== null && (base.hostKey?.status === 'known' || base.hostKey?.status === 'provider-verified');
+  // A key that opened a verified host is worth offering first there next time (main/agent/host-pairings.ts).
+  if (base.ok && attempt.accepted && attempt.hostKeyBlob) {
+    await recordHostPairing(pairingsFiles(ctx.env, ctx.paths).app, attempt.accepted.fingerprint, fingerprintSha256(attempt.hostKeyBlob)).catch(() => undefined);
+  }
 
   // Too many keys: find the key that would have worked by offering only the ones ssh never got to.
   let probeFound: OfferCandidate | null = null;

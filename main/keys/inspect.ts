@@ -14,7 +14,7 @@ import { KeyDockError } from '../util/errors';
 import { readUserFile, readUserFileHead } from '../util/read-file';
 import { describePublicBlob, fingerprintSha256, parsePublicKeyLine, publicKeyLine } from './format';
 import { keyHealth } from './health';
-import { decryptKeyFile, openKeyData, readCertificateBeside, readKeyFile } from './load';
+import { certificateInFile, decryptKeyFile, openKeyData, readCertificateBeside, readKeyFile } from './load';
 import { publicBlob } from './material';
 import type { InspectRequest, InspectWorkerMessage } from './inspect-worker';
 import { KeyErrorCode, type PassphraseProvider } from './types';
@@ -56,7 +56,10 @@ export async function inspectKeyFileHere(path: string, opts: InspectOptions = {}
   const mode = platform === 'win32' ? null : st.mode & 0o777;
   const reader = openKeyData(data, path);
   const h = reader.header;
-  let blob = h.publicBlob;
+  // A PPK holding a certificate shows the certified key, with the certificate as this file's own.
+  const headerInfo = h.publicBlob ? describePublicBlob(h.publicBlob) : null;
+  let inside = headerInfo?.isCertificate ? h.publicBlob : null;
+  let blob = inside ? (headerInfo!.certifiedKeyBlob ?? null) : h.publicBlob;
   let comment = h.comment ?? '';
   let warnings: string[] = [];
   if (!h.encrypted || opts.passphrase) {
@@ -64,13 +67,14 @@ export async function inspectKeyFileHere(path: string, opts: InspectOptions = {}
     blob = publicBlob(parsed.material);
     comment = parsed.comment;
     warnings = parsed.warnings ?? [];
+    inside = certificateInFile(parsed) ?? inside;
   }
   const side = await sidePublic(path);
   if (!blob && side) blob = side.blob;
   if (!comment && side) comment = side.comment;
   const info = blob ? describePublicBlob(blob) : null;
   const fingerprint = blob ? fingerprintSha256(blob) : '';
-  const cert = blob ? await readCertificateBeside(path, blob) : null;
+  const cert = inside ? { blob: inside, path } : blob ? await readCertificateBeside(path, blob) : null;
   const certInfo = cert ? describePublicBlob(cert.blob).certificate! : null;
   const findings = keyHealth({
     path,

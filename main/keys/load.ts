@@ -38,6 +38,9 @@ export async function loadPrivateKeyFile(path: string, passphrase: PassphrasePro
   const comment = parsed.comment || (await sideComment(path)) || path;
   const key = toPrivateKey(parsed.material, comment, { path, format: reader.header.format, encrypted: reader.header.encrypted });
   if (opts.certificate === false) return key;
+  // A PuTTY file may carry the certificate itself; it wins over a -cert.pub beside it.
+  const inside = certificateInFile(parsed);
+  if (inside) return withCertificate(key, inside, path);
   const cert = await readCertificateBeside(path, key.publicBlob);
   return cert ? withCertificate(key, cert.blob, cert.path) : key;
 }
@@ -65,6 +68,11 @@ export async function decryptKeyFile(
       if (!(e instanceof KeyDockError) || e.code !== KeyErrorCode.wrongPassphrase || attempt + 1 >= maxAttempts) throw e;
     }
   }
+}
+
+/** The certificate a key file holds itself (a PPK saved by PuTTYgen --certificate), else null. */
+export function certificateInFile(parsed: ParsedKey): Buffer | null {
+  return (parsed as ParsedKey & { certificate?: Buffer }).certificate ?? null;
 }
 
 /** Detects the format of key bytes and opens them without a passphrase. */
@@ -121,6 +129,8 @@ export function materialOf(key: PrivateKey): KeyMaterial {
 const KEY_FILE_READ = {
   maxBytes: MAX_KEY_FILE_BYTES,
   what: 'key file',
+  // A key file far too large to be a key is bad content (exit 1), like small garbage; a missing one stays 2.
+  tooLargeExitCode: 1 as const,
   codes: { notFound: KeyErrorCode.notFound, notRegular: KeyErrorCode.notAKey, tooLarge: KeyErrorCode.notAKey, unreadable: KeyErrorCode.unreadable },
   hints: {
     notFound: 'Check the path; keydock inspect FILE describes a key, and the window\'s Keys view lists every key in ~/.ssh.',

@@ -44,7 +44,7 @@ export function keyBits(m: KeyMaterial): number {
     case 'ed25519':
       return 256;
     case 'ed448':
-      return 456;
+      return 448;
     case 'ecdsa':
       return CURVE_BITS[m.curve];
     case 'rsa':

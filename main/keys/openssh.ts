@@ -2,13 +2,13 @@
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual, type DecipherGCM } from 'node:crypto';
 import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
-import bcryptPbkdf from 'bcrypt-pbkdf';
 import type { KeyDockError } from '../util/errors';
 import { corruptKey, unsupportedKey, wrongPassphrase } from './errors';
 import { checkConsistency, privateFields, publicBlob, readPrivateFields, sshType, type KeyMaterial } from './material';
 import type { KeyFileReader, ParsedKey } from './parsed';
 import { WireError, WireReader, sshString, u32 } from './wire';
 import { describePublicBlob } from './format';
+import { BcryptPbkdfError, bcryptPbkdf } from './bcrypt-pbkdf';
 
 const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 /** Above this, bcrypt would take minutes: refuse instead of hanging (ssh-keygen default is 24). */
@@ -42,6 +42,7 @@ const CIPHERS: Record<string, CipherSpec> = {
 /** Strips the armor and base64 of an OpenSSH private key file. */
 export function openSshBinary(text: string): Buffer {
   const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
+  // Whitespace anywhere in the armour (trailing spaces, CRLF) is dropped with the line breaks below.
   if (!m) throw corruptKey('The OpenSSH private key has no END line; the file is cut short.');
   const b64 = (m[1] as string).replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw corruptKey('The OpenSSH private key contains characters that are not base64.');
@@ -120,7 +121,9 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
             'Lower the cost with ssh-keygen -p -a 24 -f FILE.',
           );
         }
-        const secret = await bcrypt(Buffer.from(passphrase ?? '', 'utf8'), salt, rounds, cipher.keyLen + cipher.ivLen);
+        // Like OpenSSH (sshkey.c): an empty passphrase on an encrypted key is a wrong passphrase.
+        if (!passphrase) throw wrongPassphrase(path);
+        const secret = await bcrypt(Buffer.from(passphrase, 'utf8'), salt, rounds, cipher.keyLen + cipher.ivLen);
         if (cipherName === CHACHA_POLY) plain = decryptChachaPoly(secret, encrypted, tag, path);
         else {
           const key = secret.subarray(0, cipher.keyLen);
@@ -138,7 +141,7 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
           }
         }
       }
-      return parsePrivateSection(plain, pub, cipher.block, isEncrypted, path);
+      return parsePrivateSection(plain, pub, isEncrypted, path);
     },
   };
 }
@@ -175,7 +178,7 @@ function decryptChachaPoly(secret: Buffer, encrypted: Buffer, tag: Buffer, path:
   return Buffer.from(chacha20orig(key, nonce, encrypted, undefined, 1));
 }
 
-function parsePrivateSection(plain: Buffer, pub: Buffer, block: number, encrypted: boolean, path: string | null): ParsedKey {
+function parsePrivateSection(plain: Buffer, pub: Buffer, encrypted: boolean, path: string | null): ParsedKey {
   const r = new WireReader(plain);
   let check1: number, check2: number;
   try {
@@ -192,9 +195,10 @@ function parsePrivateSection(plain: Buffer, pub: Buffer, block: number, encrypte
     const type = r.text();
     const material = readPrivateFields(type, r);
     const comment = r.text();
+    // OpenSSH checks only that the padding counts 1, 2, 3, … (mod 256) to the end, not its length:
+    // PuTTYgen pads its exports by a whole extra block (docs/agent-protocol.md §3.1).
     const pad = r.rest();
-    if (pad.length >= block) throw corruptKey('The private part of the OpenSSH key has too much padding.');
-    for (let i = 0; i < pad.length; i++) if (pad[i] !== i + 1) throw corruptKey('The padding of the OpenSSH key is wrong; the file was changed.');
+    for (let i = 0; i < pad.length; i++) if (pad[i] !== ((i + 1) & 0xff)) throw corruptKey('The padding of the OpenSSH key is wrong; the file was changed.');
     if (!publicBlob(material).equals(pub)) throw corruptKey('The public key in the file header does not match the private key.');
     checkConsistency(material);
     return { material, comment };
@@ -205,13 +209,14 @@ function parsePrivateSection(plain: Buffer, pub: Buffer, block: number, encrypte
 }
 
 function bcrypt(pass: Buffer, salt: Buffer, rounds: number, len: number): Promise<Buffer> {
-  const out = Buffer.alloc(len);
-  // bcrypt-pbkdf is synchronous pure JS; yield first so callers' UI/IPC events are not starved before it runs.
+  // bcrypt_pbkdf is synchronous; yield first so callers' UI/IPC events are not starved before it runs.
   return new Promise((resolve, reject) => {
     setImmediate(() => {
-      const rc = bcryptPbkdf.pbkdf(pass, pass.length, salt, salt.length, out, len, rounds);
-      if (rc !== 0) reject(corruptKey('The bcrypt parameters of the key are invalid.'));
-      else resolve(out);
+      try {
+        resolve(bcryptPbkdf(pass, salt, rounds, len));
+      } catch (e) {
+        reject(e instanceof BcryptPbkdfError ? corruptKey('The bcrypt parameters of the key are invalid.') : e);
+      }
     });
   });
 }

@@ -49,9 +49,10 @@ export const PKCS8_KDF_LIMITS = { maxPbkdf2Iterations: 10_000_000, maxScryptMemo
 /** Splits PEM text into its blocks (label, RFC 1421 headers, DER). */
 export function pemBlocks(text: string): PemBlock[] {
   const out: PemBlock[] = [];
-  const re = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
+  // Trailing spaces or tabs after a line and CRLF endings are tolerated, as OpenSSL and ssh-keygen do.
+  const re = /-----BEGIN ([A-Z0-9 ]+)-----[ \t]*\r?\n([\s\S]*?)-----END \1-----/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const lines = (m[2] as string).split(/\r?\n/);
+    const lines = (m[2] as string).split(/\r?\n/).map((l) => l.replace(/[ \t]+$/, ''));
     const headers = new Map<string, string>();
     let i = 0;
     if (lines.some((l) => /^[A-Za-z-]+:/.test(l))) {

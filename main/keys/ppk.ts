@@ -75,12 +75,28 @@ export function openPpk(text: string, path: string | null): KeyFileReader {
         if (encrypted) throw wrongPassphrase(path);
         throw corruptKey('The PuTTY key fails its integrity check (Private-MAC); the file was changed or damaged.');
       }
-      const material = readPpkPrivate(f.algorithm, f.publicBlob, priv, encrypted);
+      // A PPK may hold a certificate (PuTTYgen --certificate): the public part is then the whole
+      // certificate, the private part that of the certified key (docs/agent-protocol.md §3.3).
+      const cert = certifiedKey(f.publicBlob);
+      const material = cert ? readPpkPrivate(cert.type, cert.blob, priv, encrypted) : readPpkPrivate(f.algorithm, f.publicBlob, priv, encrypted);
       checkConsistency(material);
       const warnings = material.kind === 'dsa' ? ['DSA keys are deprecated and refused by current OpenSSH servers; replace this key.'] : [];
-      return { material, comment: f.comment, warnings };
+      const parsed: ParsedPpkKey = { material, comment: f.comment, warnings };
+      if (cert) parsed.certificate = f.publicBlob;
+      return parsed;
     },
   };
+}
+
+/** A key read from a PPK; `certificate` is the certificate blob when the file holds one. */
+export interface ParsedPpkKey extends ParsedKey {
+  certificate?: Buffer;
+}
+
+/** The certified key of a certificate blob, or null when the blob is a plain key. */
+function certifiedKey(blob: Buffer): { type: string; blob: Buffer } | null {
+  const info = describePublicBlob(blob);
+  return info.isCertificate && info.certifiedKeyBlob ? { type: info.keyType, blob: info.certifiedKeyBlob } : null;
 }
 
 function parsePpkText(text: string): PpkFile {

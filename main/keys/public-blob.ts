@@ -133,7 +133,7 @@ function readKeyFields(plainType: string, r: WireReader): { key: PublicKeyFields
     case 'ssh-ed25519':
       return { key: { kind: 'ed25519', pub: fixedString(r, 32, 'an Ed25519 public key') }, bits: 256 };
     case 'ssh-ed448':
-      return { key: { kind: 'ed448', pub: fixedString(r, 57, 'an Ed448 public key') }, bits: 456 };
+      return { key: { kind: 'ed448', pub: fixedString(r, 57, 'an Ed448 public key') }, bits: 448 };
     case 'ssh-rsa': {
       const e = r.mpint();
       const n = r.mpint();

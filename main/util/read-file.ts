@@ -24,6 +24,12 @@ export interface ReadUserFileOptions {
   codes?: Partial<Record<keyof typeof FileErrorCode, string>>;
   /** Hints to use instead of the generic ones. */
   hints?: Partial<Record<keyof typeof FileErrorCode, string>>;
+  /**
+   * Exit code of the too-large error (default 2). A reader for which size is a fact of the file's
+   * content (a key file: bad content is exit 1) says 1; for ssh_config and known_hosts, files
+   * that shape the command's environment, the default 2 stays.
+   */
+  tooLargeExitCode?: 1 | 2;
 }
 
 /**
@@ -32,7 +38,7 @@ export interface ReadUserFileOptions {
  * O_NONBLOCK (so opening a FIFO that slipped in between never waits for a writer), checks the
  * opened file again with fstat, and stops reading at the limit even if the file grows.
  * /dev/null reads as an empty file, as `ssh -F /dev/null` expects. Every error is a KeyDockError
- * with exit code 2 (a bad path, not a failed operation).
+ * with exit code 2 (a bad path, not a failed operation), but a too-large file may be 1 (`tooLargeExitCode`).
  */
 export async function readUserFile(path: string, opts: ReadUserFileOptions): Promise<Buffer> {
   let st: Stats;
@@ -142,7 +148,7 @@ function tooLarge(path: string, size: number | null, opts: ReadUserFileOptions):
     opts.codes?.tooLarge ?? FileErrorCode.tooLarge,
     `${path} is ${size === null ? 'larger than' : `${size} bytes, more than`} the ${opts.maxBytes} bytes KeyDock reads from ${a(what)}.`,
     opts.hints?.tooLarge ?? `Check that this is the ${what} you meant.`,
-    { exitCode: 2 },
+    { exitCode: opts.tooLargeExitCode ?? 2 },
   );
 }
 

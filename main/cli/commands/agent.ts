@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { AgentInfo, Identity } from '../../../shared/models';
-import { KeyDockError } from '../../util/errors';
+import type { AppError } from '../../../shared/result';
+import { KeyDockError, toAppError } from '../../util/errors';
 import { isMissingFileError, readUserFile } from '../../util/read-file';
 import type { PassphraseProvider } from '../../keys/types';
 import { promptHidden, readStdinLine } from '../io';
-import { oneLine, table } from '../output';
+import { oneLine, table, terminalSafe } from '../output';
 import type { CommandEnv } from '../program';
 
 // Services load when a command runs, so `keydock --help` and each command start with only what they use.
@@ -88,27 +89,53 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
         const ctx = await env.context();
         const lifetimeSeconds = opts.lifetime ? parseLifetime(opts.lifetime) : undefined;
         const added: Identity[] = [];
+        const failed: { path: string; error: AppError; exitCode: 1 | 2 }[] = [];
         const notices: string[] = [];
         for (const file of files) {
-          added.push(
-            await ctx.agents.addFile(
-              file,
-              {
-                passphrase: passphraseFrom(opts.passphraseStdin),
-                // A passphrase given on stdin is the one to use: a wrong one is an error, even when the keychain knows the right one.
-                keychain: !opts.passphraseStdin,
-                remember: opts.remember,
-                lifetimeSeconds,
-                confirm: opts.confirm,
-                onNotice: (e) => notices.push(`${e.message} ${e.hint}`.trim()),
-              },
-              opts.agent,
-            ),
-          );
+          try {
+            added.push(
+              await ctx.agents.addFile(
+                file,
+                {
+                  passphrase: passphraseFrom(opts.passphraseStdin),
+                  // A passphrase given on stdin is the one to use: a wrong one is an error, even when the keychain knows the right one.
+                  keychain: !opts.passphraseStdin,
+                  remember: opts.remember,
+                  lifetimeSeconds,
+                  confirm: opts.confirm,
+                  onNotice: (e) => notices.push(`${e.message} ${e.hint}`.trim()),
+                },
+                opts.agent,
+              ),
+            );
+          } catch (e) {
+            // One file's failure does not hide the others: each file is reported, loaded or not.
+            if (files.length === 1) throw e;
+            failed.push({ path: file, error: toAppError(e), exitCode: e instanceof KeyDockError ? e.exitCode : 1 });
+          }
         }
         // A missing keychain matters only to someone who asked to remember.
         if (opts.remember) for (const n of new Set(notices)) io.stderr.write(`keydock: note: ${n}\n`);
-        out.success({ added }, () => added.map((i) => `Added ${i.fingerprint} ${oneLine(i.comment)} (${i.type})`).join('\n'));
+        const addedText = () => added.map((i) => `Added ${i.fingerprint} ${oneLine(i.comment)} (${i.type})`).join('\n');
+        const first = failed[0];
+        if (!first) {
+          out.success({ added }, addedText);
+          return;
+        }
+        // Exit 1 when any file failed; 2 only when nothing was added and every failure was usage or environment.
+        out.setExitCode(added.length === 0 && failed.every((f) => f.exitCode === 2) ? 2 : 1);
+        const failedOut = failed.map((f) => ({ path: f.path, error: f.error }));
+        if (out.json) {
+          io.stdout.write(JSON.stringify({ ok: false, error: first.error, added, failed: failedOut }, null, 2) + '\n');
+          return;
+        }
+        const text = addedText();
+        if (text) io.stdout.write(terminalSafe(text) + '\n');
+        for (const f of failed) {
+          io.stderr.write(`keydock: ${terminalSafe(f.path)}: ${terminalSafe(f.error.message)}\n`);
+          if (f.error.hint) io.stderr.write(`  hint: ${terminalSafe(f.error.hint)}\n`);
+        }
+        io.stderr.write(`keydock: ${added.length} of ${files.length} key files added; ${failed.length} failed.\n`);
       }),
     );
 

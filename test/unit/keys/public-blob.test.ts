@@ -302,7 +302,7 @@ describe('malformed blobs', () => {
 
   it('reads Ed448 keys for display, but the agent refuses them as OpenSSH would', () => {
     const blob = Buffer.concat([sshString('ssh-ed448'), sshString(randomBytes(57))]);
-    expect(parsePublicBlob(blob)).toMatchObject({ plainType: 'ssh-ed448', bits: 456 });
+    expect(parsePublicBlob(blob)).toMatchObject({ plainType: 'ssh-ed448', bits: 448 });
     expect(() => parsePublicKey(blob)).toThrow(WireError);
   });
 });
