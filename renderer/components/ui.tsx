@@ -148,6 +148,8 @@ export function CopyButton({ text, label = 'Copy', what, variant = 'ghost' }: { 
   );
 }
 
+const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])';
+
 /**
  * A modal built on <dialog>: the browser traps focus and handles Escape; we move focus to
  * the element marked autoFocus (or the first control) and give it back on close.
@@ -175,6 +177,21 @@ export function Dialog({ title, onClose, children, footer, className, labelledBy
       onCancel={(e) => {
         e.preventDefault();
         onClose();
+      }}
+      onKeyDown={(e) => {
+        // Tab and Shift+Tab go round inside the dialog; focus never leaves a modal.
+        if (e.key !== 'Tab' || !ref.current) return;
+        const items = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => !el.hasAttribute('disabled') && el.offsetParent !== null);
+        const first = items[0];
+        const last = items[items.length - 1];
+        if (!first || !last) return;
+        if (e.shiftKey && (document.activeElement === first || !ref.current.contains(document.activeElement))) {
+          e.preventDefault();
+          last.focus();
+        } else if (!e.shiftKey && document.activeElement === last) {
+          e.preventDefault();
+          first.focus();
+        }
       }}
     >
       <div className="dialog-head">

@@ -6,7 +6,7 @@ import type { AppError } from '../../shared/result';
 // other text loses the sentences or asides that name a command.
 
 /** What looks like a terminal command or a command-line flag in a sentence. */
-export const TERMINAL_COMMAND = /`[^`]*`|\bkeydock\s+[a-z][a-z-]*|\bssh-add\b|\bssh-keygen\b|\bssh-agent\b|(?:^|[\s(])--[a-z][a-z-]*|\beval\s*["'$(]|\bchmod\s+\d|\bgit\s+config\b|\$\(/i;
+export const TERMINAL_COMMAND = /`[^`]*`|\bkeydock\s+[a-z][a-z-]*|\bssh-add\b|\bssh-keygen\b|\bssh-agent\b|(?:^|[\s(])--[a-z][a-z-]*|\beval\s*["'$(]|\bchmod\s+\d|\bgit\s+config\b|\$\(/;
 
 /** Window replacements for the hints of error codes main can send, by code. */
 export const ERROR_HINTS: Record<string, string> = {
@@ -28,6 +28,47 @@ export const ERROR_HINTS: Record<string, string> = {
   'picker-unavailable': 'Choose the key from the list of keys found in your .ssh folder.',
   'ui-no-token': 'Open KeyDock again from its menu or from the full address it printed (it ends with #code=…).',
   'ui-drop-no-path': 'Pick the key from the Keys list or use "Choose files…".',
+  'agent-already-running': "Another agent already uses that place. Turn KeyDock's own agent off and on again in Settings, or stop the other agent first.",
+  'socket-path-too-long': "The folder for KeyDock's agent has too long a path. Restart KeyDock from a shorter home or runtime folder.",
+  'socket-path-taken': "Something that is not an agent is in the place KeyDock's agent uses. Remove it if you know it is not needed, then try again.",
+  'socket-permission-denied': "KeyDock may not create its agent there. Check that your runtime folder belongs to you, then try again.",
+  'socket-listen-failed': "KeyDock's agent could not start. Try again, or choose another agent in Settings.",
+  'pageant-running': "Quit Pageant (after loading its keys into KeyDock), then turn KeyDock's own agent on in Settings.",
+  'needs-admin': 'Stop the Windows OpenSSH agent service from the Services window as an administrator, then try again.',
+  'service-control-failed': 'Stop the Windows OpenSSH agent service from the Services window instead.',
+  'server-unreachable': "KeyDock's agent is not answering. Turn it off and on again in Settings.",
+  'file-not-found': 'The file is gone. Refresh the Keys list and pick the file again.',
+  'file-locked': 'Another KeyDock window or command is changing the same file. Wait a moment and try again.',
+  'passphrase-required': 'Type the passphrase in the field above.',
+  'ssh-dir-unreadable': 'KeyDock cannot read your .ssh folder. Open Doctor: it can make the folder yours and private again.',
+  'ssh-config-invalid': 'Your ssh configuration has a line KeyDock cannot read. Open Doctor to see which one.',
+  'ssh-config-edit-ineffective': 'An earlier line in your ssh configuration wins over this one. Open Doctor to see which one.',
+  'key-inspect-failed': 'Check that the file is an SSH private key; the Keys list shows what KeyDock could read.',
+  'key-changed': 'The file now holds a different key. Forget the old passphrase in the key\'s details, then load the new key and remember its passphrase.',
+  'keygen-bad-options': 'Choose a key type and size from the list in "Set up a key".',
+  'keygen-unavailable': 'Make the key in "Set up a key" first, then choose it here.',
+  'setup-target-needed': 'Say what the key is for: a repository or an account name.',
+  'new-key-refused': 'The server did not take the new key. Add its public key there by hand (the key\'s details have a Copy button), then try again.',
+  'new-key-not-accepted': 'The server did not accept the new key yet. Add its public key there (the key\'s details have a Copy button), then test again.',
+  'invalid-email': 'Type a plain e-mail address such as you@example.com.',
+  'email-needed': 'Type the e-mail address your commits use.',
+  'git-config-failed': 'Git could not save the setting. Check that your Git configuration file can be written, then try again.',
+  'git-too-old': 'Install a newer Git (2.34 or later), then try again.',
+  'not-a-repository': 'Choose the folder of a Git repository.',
+  'signing-key-needed': 'Choose a key in the Keys list first.',
+  'rotation-not-found': 'Choose the key again in the Keys list.',
+  'rotation-rolling-back': 'KeyDock is putting the old key back. Wait for it to finish, then try again.',
+  'rotation-state-damaged': 'KeyDock kept a copy of every file it changed. Open Doctor to check the key files.',
+  'rotation-unfinished': 'Finish or undo the earlier key change first.',
+  'publish-bad-api-url': 'Type the address of your own GitHub, GitLab or Bitbucket server, starting with https://.',
+  'publish-username-required': 'Type your user name or e-mail in the sign-in form.',
+  'publish-refused': 'The host refused. Check that your account may add keys there, then try again.',
+  'publish-unreachable': 'KeyDock could not reach the host. Check your network, then try again.',
+  'publish-unsupported': 'This host cannot do that; add the key on its keys page instead (the key\'s details have a Copy button).',
+  'publish-bad-answer': 'The host answered in a way KeyDock did not expect. Check the server address in the "Add it for me" dialog, then try again.',
+  'publish-no-admin-rights': 'Check the repository name and that your account may manage its deploy keys, then try again.',
+  'ui-not-built': 'Reinstall KeyDock; its window files are missing.',
+  'ui-port-unavailable': 'Another program uses that port. Close it, or start KeyDock again to pick a free one.',
 };
 
 /** Window replacements for key health findings and doctor / tester fixes, by code or id. */
@@ -43,8 +84,10 @@ export const FINDING_FIXES: Record<string, string> = {
   'ssh-dir-permissions': 'Use "Fix" to make the folder private.',
   agent: "Start KeyDock's own agent with the button here or in Settings.",
   'agent-unreachable': "Start KeyDock's own agent with the button here, then load your key from the Keys list.",
+  'git-ssh': 'Git runs another ssh program than the one KeyDock tested. Remove that setting from your Git configuration unless you meant it.',
   'agent-empty': 'Load your key from the Keys list, then test again.',
-  'key-not-loaded': 'Load the key from the Keys list, then test again.',
+  'key-not-loaded': 'Load the key from the Keys list (one click on Load).',
+  'key-permissions': 'Use "Fix" to make the key file private.',
 };
 
 /** A sentence without the asides and sentences that name a command; `fallback` when nothing is left. */
@@ -63,5 +106,7 @@ export function windowHint(error: Pick<AppError, 'code' | 'hint'>): string {
 /** The window's words for a fix that came with a finding or diagnosis. */
 export function windowFix(code: string, fix: string | null | undefined): string {
   if (!fix) return '';
-  return TERMINAL_COMMAND.test(fix) ? (FINDING_FIXES[code] ?? withoutCommands(fix, 'Open Doctor: it can check and fix this.')) : fix;
+  // Doctor ids may carry the file they are about: `key-permissions:/home/me/.ssh/id_ed25519`.
+  const own = FINDING_FIXES[code] ?? FINDING_FIXES[code.split(':')[0] ?? ''];
+  return TERMINAL_COMMAND.test(fix) ? (own ?? withoutCommands(fix, 'Open Doctor: it can check and fix this.')) : fix;
 }

@@ -21,6 +21,9 @@ export const AppInfo = z.object({
   platform: z.string(),
   transport: z.enum(['electron', 'bridge']),
   home: z.string(),
+  /** The login name and this computer's name: the walkthrough's default key comment (`user@host`). */
+  user: z.string().optional(),
+  hostname: z.string().optional(),
 });
 
 export const appChannels = {

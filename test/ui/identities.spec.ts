@@ -40,10 +40,15 @@ async function agentList(): Promise<string> {
 }
 
 function keyRow(page: Page, comment: string) {
-  return page.getByRole('list', { name: 'Loaded keys' }).getByRole('listitem').filter({ hasText: comment });
+  return page.getByRole('table', { name: 'Keys' }).getByRole('row').filter({ hasText: comment });
+}
+
+function loadedRow(page: Page, comment: string) {
+  return page.getByRole('table', { name: 'Keys' }).locator('tr[data-state="loaded"]').filter({ hasText: comment });
 }
 
 test('add an encrypted key with "remember", restart, and it loads again without a prompt', async ({ page }) => {
+  test.setTimeout(180_000);
   const key = await makeKey('id_ed25519', PASSPHRASE, 'laptop@work');
   const fp = await fingerprintOf(key);
   await openWindow(page, services.url);
@@ -58,7 +63,7 @@ test('add an encrypted key with "remember", restart, and it loads again without 
   await pass.fill(PASSPHRASE);
   await page.getByRole('checkbox', { name: /Remember the passphrase/ }).check();
   await page.getByRole('button', { name: 'Add to agent' }).click();
-  await expect(keyRow(page, 'laptop@work')).toBeVisible();
+  await expect(loadedRow(page, 'laptop@work')).toBeVisible();
   expect(await agentList()).toContain(fp);
   // Loaded and remembered: nothing to offer loading again.
   await expect(page.getByRole('button', { name: 'Load saved keys' })).toHaveCount(0);
@@ -69,7 +74,7 @@ test('add an encrypted key with "remember", restart, and it loads again without 
   services = await services.restart();
   await openWindow(page, services.url);
   await page.getByRole('button', { name: 'Load saved keys' }).click();
-  await expect(keyRow(page, 'laptop@work')).toBeVisible();
+  await expect(loadedRow(page, 'laptop@work')).toBeVisible();
   await expect(page.getByLabel(/Passphrase for/)).toHaveCount(0);
   expect(await agentList()).toContain(fp);
 });
@@ -79,16 +84,14 @@ test('remove one key, remove all, and lock/unlock reach the real agent', async (
   const b = await makeKey('id_b', '', 'key-b');
   expect((await services.agent!.sshAdd([a, b])).code).toBe(0);
   await openWindow(page, services.url);
-  await expect(keyRow(page, 'key-a')).toBeVisible();
-  await expect(keyRow(page, 'key-b')).toBeVisible();
+  await expect(loadedRow(page, 'key-a')).toBeVisible();
+  await expect(loadedRow(page, 'key-b')).toBeVisible();
 
-  // Remove with the keyboard: focus the row's button, Enter, then confirm.
-  await keyRow(page, 'key-a').getByRole('button', { name: 'Remove key-a from the agent' }).focus();
+  // Unload with the keyboard: focus the row's button and press Enter; the file stays listed.
+  await keyRow(page, 'key-a').getByRole('button', { name: 'Unload key-a' }).focus();
   await page.keyboard.press('Enter');
-  const confirm = page.getByRole('dialog', { name: 'Remove this key from the agent?' });
-  await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
-  await confirm.getByRole('button', { name: 'Remove' }).click();
-  await expect(keyRow(page, 'key-a')).toHaveCount(0);
+  await expect(loadedRow(page, 'key-a')).toHaveCount(0);
+  await expect(keyRow(page, 'key-a')).toContainText('Not loaded');
   expect(await agentList()).not.toContain(await fingerprintOf(a));
   expect(await agentList()).toContain(await fingerprintOf(b));
 
@@ -98,14 +101,17 @@ test('remove one key, remove all, and lock/unlock reach the real agent', async (
   await page.getByLabel('Repeat password').fill('hunter22');
   await page.getByRole('dialog').getByRole('button', { name: 'Lock', exact: true }).click();
   await expect(page.getByText('The agent is locked.')).toBeVisible();
+  await expect(keyRow(page, 'key-b')).toContainText('Agent locked');
   expect(await agentList()).not.toContain(await fingerprintOf(b));
   await page.getByRole('button', { name: 'Unlock…' }).click();
   await page.getByLabel('Password', { exact: true }).fill('hunter22');
   await page.getByRole('dialog').getByRole('button', { name: 'Unlock', exact: true }).click();
-  await expect(keyRow(page, 'key-b')).toBeVisible();
+  await expect(loadedRow(page, 'key-b')).toBeVisible();
 
   await page.getByRole('button', { name: 'Remove all…' }).click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Remove all' }).click();
+  const confirm = page.getByRole('dialog', { name: /Remove all 1 keys/ });
+  await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await confirm.getByRole('button', { name: 'Remove all' }).click();
   await expect(page.getByText('No keys are loaded.')).toBeVisible();
   expect(await agentList()).toContain('no identities');
 });
@@ -116,7 +122,7 @@ test('keys added outside KeyDock appear live, and dropping a file in a browser e
   await expect(page.getByText('No keys are loaded.')).toBeVisible();
   const c = await makeKey('id_c', '', 'added-by-ssh-add');
   expect((await services.agent!.sshAdd([c])).code).toBe(0);
-  await expect(keyRow(page, 'added-by-ssh-add')).toBeVisible({ timeout: 20_000 });
+  await expect(loadedRow(page, 'added-by-ssh-add')).toBeVisible({ timeout: 20_000 });
 
   await page.getByRole('button', { name: 'Add key…' }).first().click();
   const dialog = page.getByRole('dialog', { name: 'Add keys' });

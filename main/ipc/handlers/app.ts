@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { AppContext } from '../../context';
 import type { Handlers } from '../router';
 
@@ -11,6 +12,8 @@ export function createAppHandlers(ctx: AppContext): AppHandlers {
       platform: ctx.platform,
       transport: ctx.transport === 'electron' ? 'electron' : 'bridge',
       home: ctx.paths.home,
+      user: ctx.env.USER || ctx.env.USERNAME || 'you',
+      hostname: hostname(),
     }),
     'settings:get-settings': () => ctx.settings.get(),
     'settings:update-settings': async (patch) => {

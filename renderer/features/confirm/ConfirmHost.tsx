@@ -38,10 +38,10 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
       onClose={() => void answer(false)}
       footer={
         <>
-          <Button variant="primary" onClick={() => void answer(false)} busy={busy} data-autofocus>
+          <Button onClick={() => void answer(false)} busy={busy} data-autofocus>
             Deny
           </Button>
-          <Button onClick={() => void answer(true)} disabled={busy}>
+          <Button variant="primary" onClick={() => void answer(true)} disabled={busy}>
             Allow
           </Button>
         </>

@@ -3,6 +3,7 @@ import type { Settings } from '../../../shared/contract/app';
 import { invoke } from '../../api';
 import { useAppState } from '../../app-state';
 import { Button, CopyButton, ErrorNotice, Field, Loading, Notice, PageHeader, Term } from '../../components/ui';
+import { baseName } from '../../lib/format';
 import { useAction, useChannel } from '../../lib/hooks';
 import { windowHint } from '../../lib/window-hints';
 import { passphraseStrength } from '../../lib/strength';
@@ -14,6 +15,22 @@ import { INSTRUCTIONS, deployKeyUrl } from './instructions';
 const STEPS = ['Choose where', 'Make a key', 'Load it', 'Add it to the site', 'Test'];
 
 type Progress = NonNullable<Settings['setupProgress']>;
+
+interface Finished {
+  providerName: string;
+  host: string;
+  keyPath: string;
+  /** The Host entry written to ~/.ssh/config, if any. */
+  hostEntry: string | null;
+}
+
+/** The names ssh tries by itself; any other key needs a Host entry (or the agent) to be found. */
+const DEFAULT_KEY_NAMES = new Set(['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa']);
+
+function tildePath(path: string): string {
+  const m = /^(\/home\/[^/]+|\/Users\/[^/]+|\/root|[A-Za-z]:\\Users\\[^\\]+)(?=[\\/])/.exec(path);
+  return m ? '~' + path.slice(m[1]!.length).replaceAll('\\', '/') : path;
+}
 
 /**
  * First-time setup: provider → new ed25519 key → load it → paste the public key on the
@@ -27,12 +44,34 @@ export function SetupView() {
   const [saveError, setSaveError] = useState<string | null>(null);
   const passphrase = useRef('');
   const started = useRef(false);
+  // The step a saved walkthrough was resumed at; null on a fresh start.
+  const resumedAt = useRef<number | null>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  const [finished, setFinished] = useState<Finished | null>(null);
+  const [hostEntry, setHostEntry] = useState<string | null>(null);
 
   useEffect(() => {
     if (started.current || !settings) return;
     started.current = true;
-    setProgress(settings.setupProgress ?? { provider: null, step: 0, keyPath: null });
+    const saved = settings.setupProgress;
+    if (saved && saved.step > 0) resumedAt.current = saved.step;
+    setProgress(saved ?? { provider: null, step: 0, keyPath: null });
   }, [settings]);
+
+  // Each new step takes focus at its first field (or its heading when it has none).
+  const shownStep = progress?.step;
+  const firstStep = useRef(true);
+  useEffect(() => {
+    if (shownStep === undefined) return;
+    if (firstStep.current) {
+      firstStep.current = false;
+      return;
+    }
+    const root = panel.current;
+    if (!root) return;
+    const target = root.querySelector<HTMLElement>('[data-autofocus], input:not([type="hidden"]), select, textarea, button') ?? root.querySelector<HTMLElement>('h2');
+    target?.focus();
+  }, [shownStep, finished]);
 
   const go = async (next: Progress | null) => {
     setProgress(next ?? { provider: null, step: 0, keyPath: null });
@@ -42,7 +81,7 @@ export function SetupView() {
 
   if (!progress) return <Loading label="Loading…" />;
   const preset = presets.data?.find((p) => p.id === progress.provider) ?? null;
-  const resumed = settings?.setupProgress && settings.setupProgress.step > 0;
+  const resumed = resumedAt.current !== null && progress.step === resumedAt.current;
 
   return (
     <section className="view" aria-labelledby="view-title">
@@ -70,16 +109,21 @@ export function SetupView() {
         ))}
       </ol>
       {saveError && <Notice kind="warning" title="Your progress could not be saved.">{saveError}</Notice>}
-      {resumed && progress.step > 0 && progress.step === settings?.setupProgress?.step && <p className="muted">Welcome back: you are at step {progress.step + 1}.</p>}
+      {resumed && !finished && (
+        <p className="muted" role="status">
+          You left the walkthrough at step {progress.step + 1}, {STEPS[progress.step]?.toLowerCase()}: carry on from here.
+        </p>
+      )}
 
-      <div className="wizard-panel">
-        {progress.step === 0 && (
+      <div className="wizard-panel" ref={panel}>
+        {finished && <FinishPanel done={finished} onKeys={() => navigate('identities')} onAgain={() => setFinished(null)} />}
+        {!finished && progress.step === 0 && (
           <ChooseProvider
             presets={presets}
             onChoose={(id) => void go({ provider: id, step: 1, keyPath: null })}
           />
         )}
-        {progress.step === 1 && progress.provider && (
+        {!finished && progress.step === 1 && progress.provider && (
           <GenerateStep
             provider={progress.provider}
             onGenerated={(path, pass) => {
@@ -88,7 +132,7 @@ export function SetupView() {
             }}
           />
         )}
-        {progress.step === 2 && progress.keyPath && (
+        {!finished && progress.step === 2 && progress.keyPath && (
           <section aria-labelledby="load-title">
             <h2 id="load-title" className="section-title">
               Load the key into your agent
@@ -105,20 +149,30 @@ export function SetupView() {
             />
           </section>
         )}
-        {progress.step === 3 && progress.keyPath && (
-          <PublishStep provider={progress.provider ?? ''} providerName={preset?.name ?? progress.provider ?? 'the site'} addKeyUrl={preset?.addKeyUrl ?? null} keyPath={progress.keyPath} onNext={() => void go({ ...progress, step: 4 })} onBack={() => void go({ ...progress, step: 2 })} />
+        {!finished && progress.step === 3 && progress.keyPath && (
+          <PublishStep
+            provider={progress.provider ?? ''}
+            providerName={preset?.name ?? progress.provider ?? 'the site'}
+            host={preset?.host ?? progress.provider ?? ''}
+            addKeyUrl={preset?.addKeyUrl ?? null}
+            keyPath={progress.keyPath}
+            onHostEntry={setHostEntry}
+            onNext={() => void go({ ...progress, step: 4 })}
+            onBack={() => void go({ ...progress, step: 2 })}
+          />
         )}
-        {progress.step === 4 && progress.provider && (
+        {!finished && progress.step === 4 && progress.provider && (
           <TestStep
             host={preset?.host ?? progress.provider}
             providerName={preset?.name ?? progress.provider}
             onBack={() => void go({ ...progress, step: 3 })}
             onFinish={() => {
-              void go(null).then(() => navigate('identities'));
+              setFinished({ providerName: preset?.name ?? progress.provider ?? '', host: preset?.host ?? progress.provider ?? '', keyPath: progress.keyPath ?? '', hostEntry });
+              void go(null);
             }}
           />
         )}
-        {progress.step > 0 && !progress.provider && (
+        {!finished && progress.step > 0 && !progress.provider && (
           <ErrorNotice error={{ code: 'ui-setup-state', message: 'The saved setup progress is incomplete.', hint: 'Start over to pick a provider again.' }} onRetry={() => void go(null)} />
         )}
       </div>
@@ -149,8 +203,14 @@ function ChooseProvider({ presets, onChoose }: { presets: ReturnType<typeof useC
 }
 
 function GenerateStep({ provider, onGenerated }: { provider: string; onGenerated: (path: string, passphrase: string) => void }) {
+  const info = useChannel('app:get-info', {});
   const [fileName, setFileName] = useState(`id_ed25519_${provider}`);
-  const [comment, setComment] = useState(`${provider} key made by KeyDock`);
+  const [comment, setComment] = useState<string | null>(null);
+  const [replace, setReplace] = useState<string | null>(null);
+  const [replaced, setReplaced] = useState<string | null>(null);
+  // You and this computer, the way ssh-keygen names a key unless told otherwise.
+  const defaultComment = info.data ? `${info.data.user ?? 'you'}@${info.data.hostname ?? 'this-computer'}` : '';
+  const label = comment ?? defaultComment;
   const [pass, setPass] = useState('');
   const [repeat, setRepeat] = useState('');
   const [remember, setRemember] = useState(true);
@@ -158,12 +218,19 @@ function GenerateStep({ provider, onGenerated }: { provider: string; onGenerated
   const gen = useAction();
   const strength = passphraseStrength(pass);
 
-  const submit = async () => {
+  const submit = async (overwrite = false) => {
     if (!/^[A-Za-z0-9._-]{1,128}$/.test(fileName)) return setFormError({ field: 'file', text: 'Use only letters, digits, dots, dashes and underscores.' });
     if (pass !== repeat) return setFormError({ field: 'repeat', text: 'The two passphrases differ.' });
     setFormError(null);
-    const r = await gen.run(() => invoke('keys:generate-key', { type: 'ed25519', fileName, comment, passphrase: pass, remember: remember && pass.length > 0 }));
-    if (r) onGenerated(r.path, pass);
+    setReplace(null);
+    const r = await gen.run(() => invoke('keys:generate-key', { type: 'ed25519', fileName, comment: label, passphrase: pass, remember: remember && pass.length > 0, overwrite }));
+    if (r) {
+      if (r.previous) setReplaced(r.previous);
+      onGenerated(r.path, pass);
+    } else if (!overwrite) {
+      // The file exists: ask, instead of telling anyone to pass a flag.
+      setReplace(fileName);
+    }
   };
 
   return (
@@ -184,7 +251,7 @@ function GenerateStep({ provider, onGenerated }: { provider: string; onGenerated
         {(p) => <input {...p} type="text" spellCheck={false} value={fileName} onChange={(e) => setFileName(e.target.value)} />}
       </Field>
       <Field label="Label" hint="Shown next to the key on the site, so you recognise it later.">
-        {(p) => <input {...p} type="text" value={comment} onChange={(e) => setComment(e.target.value)} />}
+        {(p) => <input {...p} type="text" value={label} onChange={(e) => setComment(e.target.value)} />}
       </Field>
       <Field label="Passphrase" hint="Protects the key file if someone copies it. With the keychain option you rarely need to type it.">
         {(p) => <input {...p} type="password" autoComplete="new-password" value={pass} onChange={(e) => setPass(e.target.value)} data-autofocus />}
@@ -207,7 +274,20 @@ function GenerateStep({ provider, onGenerated }: { provider: string; onGenerated
         <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} disabled={!pass} />
         <span>Remember the passphrase in my keychain (so KeyDock can load the key without asking)</span>
       </label>
-      {gen.error && <ErrorNotice error={gen.error} />}
+      {gen.error && (gen.error.code === 'key-file-exists' || gen.error.code === 'file-exists') && replace ? (
+        <Notice kind="warning" title={`${replace} already exists in your .ssh folder.`}>
+          <p>Replace the existing file? KeyDock keeps the old key as a backup, which you can restore from the key's details in the Keys list.</p>
+          <div className="form-actions">
+            <Button onClick={() => setReplace(null)}>Keep it</Button>
+            <Button variant="danger" busy={gen.busy} onClick={() => void submit(true)}>
+              Replace it
+            </Button>
+          </div>
+        </Notice>
+      ) : (
+        gen.error && <ErrorNotice error={gen.error} />
+      )}
+      {replaced && <Notice kind="info" role="status" title={`The old key was kept as ${replaced}.`} />}
       <div className="form-actions">
         <Button variant="primary" type="submit" busy={gen.busy}>
           Make key
@@ -217,7 +297,7 @@ function GenerateStep({ provider, onGenerated }: { provider: string; onGenerated
   );
 }
 
-function PublishStep({ provider, providerName, addKeyUrl, keyPath, onNext, onBack }: { provider: string; providerName: string; addKeyUrl: string | null; keyPath: string; onNext: () => void; onBack: () => void }) {
+function PublishStep({ provider, providerName, host, addKeyUrl, keyPath, onHostEntry, onNext, onBack }: { provider: string; providerName: string; host: string; addKeyUrl: string | null; keyPath: string; onHostEntry: (entry: string | null) => void; onNext: () => void; onBack: () => void }) {
   const pub = useChannel('keys:read-public-key', { path: keyPath }, [keyPath]);
   const [kind, setKind] = useState<'account' | 'deploy'>('account');
   const [repo, setRepo] = useState('');
@@ -261,6 +341,7 @@ function PublishStep({ provider, providerName, addKeyUrl, keyPath, onNext, onBac
           {(p) => <input {...p} type="text" spellCheck={false} placeholder="octocat/hello-world" value={repo} onChange={(e) => setRepo(e.target.value)} />}
         </Field>
       )}
+      {kind === 'account' && !DEFAULT_KEY_NAMES.has(baseName(keyPath)) && host && <HostEntry host={host} keyPath={keyPath} onWritten={onHostEntry} />}
       <ol className="instructions">
         {(ins ? (kind === 'account' ? ins.account : ins.deploy) : [`Open ${providerName}'s SSH key settings and paste the public key.`]).map((line) => (
           <li key={line}>{line}</li>
@@ -276,6 +357,72 @@ function PublishStep({ provider, providerName, addKeyUrl, keyPath, onNext, onBac
         )}
         <Button variant="primary" onClick={onNext}>
           I added it, test now
+        </Button>
+      </div>
+    </section>
+  );
+}
+
+/** Offers the `Host` entry that makes ssh (and git) use this key for the host, with a preview. */
+function HostEntry({ host, keyPath, onWritten }: { host: string; keyPath: string; onWritten: (entry: string) => void }) {
+  const write = useAction();
+  const [done, setDone] = useState(false);
+  const entry = `Host ${host}\n  IdentityFile ${tildePath(keyPath)}\n  IdentitiesOnly yes`;
+  return (
+    <section className="host-entry" aria-labelledby="host-entry-title">
+      <h3 id="host-entry-title" className="sub-title">
+        Tell ssh to use this key for {host}
+      </h3>
+      <p>
+        ssh looks for keys with standard names by itself; <code>{baseName(keyPath)}</code> is not one of them. KeyDock can add this entry to your ssh configuration (the old file is kept as a backup):
+      </p>
+      <pre className="config-preview" aria-label="Preview of the Host entry">{entry}</pre>
+      {done ? (
+        <Notice kind="success" role="status" title={`Added to your ssh configuration: ${host} now uses ${baseName(keyPath)}.`} />
+      ) : (
+        <Button
+          busy={write.busy}
+          onClick={async () => {
+            if (await write.run(() => invoke('tester:apply-fix', { target: host, kind: 'add-identities-only', keyPath }))) {
+              setDone(true);
+              onWritten(entry);
+            }
+          }}
+        >
+          Add this entry
+        </Button>
+      )}
+      {write.error && <ErrorNotice error={write.error} />}
+    </section>
+  );
+}
+
+/** The end of the walkthrough: what was done, and the command git users run next. */
+function FinishPanel({ done, onKeys, onAgain }: { done: Finished; onKeys: () => void; onAgain: () => void }) {
+  const clone = `git clone git@${done.host}:OWNER/REPO.git`;
+  return (
+    <section aria-labelledby="finish-title">
+      <h2 id="finish-title" className="section-title" tabIndex={-1}>
+        All set: {done.providerName} accepts your key
+      </h2>
+      <ul className="summary-list">
+        <li>
+          Key file: <code>{tildePath(done.keyPath)}</code> (and its <code>.pub</code>)
+        </li>
+        <li>Loaded in your SSH agent</li>
+        <li>Added to {done.providerName}, and the test logged in</li>
+        {done.hostEntry && <li>ssh uses it for {done.host} (Host entry in your ssh configuration)</li>}
+      </ul>
+      <h3 className="sub-title">Next: clone a repository</h3>
+      <p>In a terminal, replace OWNER/REPO with the repository's path on {done.providerName}:</p>
+      <div className="fact-copy">
+        <code className="next-command">{clone}</code>
+        <CopyButton text={clone} what="the git clone command" />
+      </div>
+      <div className="form-actions">
+        <Button onClick={onAgain}>Set up another key</Button>
+        <Button variant="primary" onClick={onKeys} data-autofocus>
+          Go to Keys
         </Button>
       </div>
     </section>

@@ -13,11 +13,14 @@ export function TesterView() {
   const [host, setHost] = useState('');
   const [hostError, setHostError] = useState<string | null>(null);
   const resultRef = useRef<HTMLDivElement>(null);
+  const hostRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     if (route.view === 'test' && route.target) {
       setHost(route.target);
       if (route.run) void test.run(route.target);
+      // Sent here to test with a host ("Test with…" on a key): the field is ready to change.
+      else window.setTimeout(() => hostRef.current?.select(), 0);
     }
   }, [route.seq]);
 
@@ -40,7 +43,7 @@ export function TesterView() {
         <div className="preset-buttons">
           {presets.data.map((p) => (
             // The host name, not the preset id: ~/.ssh/config (User, HostName, Port) applies to it as it does for git.
-            <Button key={p.id} variant="primary" busy={test.running && test.target === p.host} disabled={test.running} onClick={() => void test.run(p.host)}>
+            <Button key={p.id} busy={test.running && test.target === p.host} disabled={test.running} onClick={() => void test.run(p.host)}>
               Test {p.name}
             </Button>
           ))}
@@ -54,9 +57,9 @@ export function TesterView() {
         }}
       >
         <Field label="Or any host" hint="A host name, optionally with user@ before it and :port after it." error={hostError}>
-          {(p) => <input {...p} type="text" spellCheck={false} autoCapitalize="off" placeholder="git@git.example.com:22" value={host} onChange={(e) => setHost(e.target.value)} />}
+          {(p) => <input {...p} ref={hostRef} type="text" spellCheck={false} autoCapitalize="off" placeholder="git@git.example.com:22" value={host} onChange={(e) => setHost(e.target.value)} />}
         </Field>
-        <Button type="submit" disabled={test.running}>
+        <Button type="submit" variant="primary" disabled={test.running}>
           Test
         </Button>
       </form>
