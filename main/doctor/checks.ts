@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { chmod, readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Runtime } from '../config/runtime';
 import type { ListedIdentity } from '../agent/codec';
 import { probeAgent } from '../agent/probe';
@@ -14,7 +14,7 @@ import { resolveSshConfig, expandGlob, expandTilde } from '../openssh/ssh-config
 import { setHostIdentity } from '../openssh/ssh-config-edit';
 import { hostPatternsMatch, parseConfigBlocks, type ConfigBlock } from '../openssh/ssh-config-parse';
 import { fingerprintSha256 } from '../keys/format';
-import { finding, privateKeyFiles, sshDirMissing, type CheckedFinding } from './findings';
+import { finding, privateKeyFiles, sshDirMissing, type CheckedFinding, type FixChange } from './findings';
 import { checkWindowsPermissions, type WindowsAclAccess } from './windows-permissions';
 
 export type { CheckedFinding } from './findings';
@@ -62,6 +62,11 @@ async function modeOf(path: string): Promise<{ mode: number; uid: number } | nul
 
 const octal = (m: number) => `0${m.toString(8).padStart(3, '0')}`;
 
+async function chmodChange(path: string, from: number, to: number): Promise<FixChange[]> {
+  await chmod(path, to);
+  return [{ file: path, change: `permissions ${octal(from)} → ${octal(to)}`, backup: null }];
+}
+
 /** ~/.ssh must be 0700 and private keys 0600: OpenSSH refuses keys others can read. */
 export async function checkPermissions(facts: DoctorFacts): Promise<CheckedFinding[]> {
   const { ctx } = facts;
@@ -81,7 +86,9 @@ export async function checkPermissions(facts: DoctorFacts): Promise<CheckedFindi
         title: '~/.ssh is open to other users',
         message: `${dir} has permissions ${octal(dm.mode)}; it should be 0700 (only you).`,
         fix: `chmod 700 ${dir}`,
-        apply: () => chmod(dir, 0o700),
+        fixAction: 'fix-permissions',
+        fixPath: dir,
+        apply: () => chmodChange(dir, dm.mode, 0o700),
       }),
     );
   } else {
@@ -99,7 +106,9 @@ export async function checkPermissions(facts: DoctorFacts): Promise<CheckedFindi
           title: `Private key ${name} is readable by others`,
           message: `${path} has permissions ${octal(m.mode)}; ssh refuses to use a private key others can read ("UNPROTECTED PRIVATE KEY FILE").`,
           fix: `chmod 600 ${path}`,
-          apply: () => chmod(path, 0o600),
+          fixAction: 'fix-permissions',
+          fixPath: path,
+          apply: () => chmodChange(path, m.mode, 0o600),
         }),
       );
     }
@@ -130,11 +139,11 @@ export async function checkAgent(facts: DoctorFacts): Promise<CheckedFinding[]> 
   const out: CheckedFinding[] = [];
   const via = facts.agentSource === 'config' ? 'IdentityAgent in your SSH config' : 'SSH_AUTH_SOCK';
   if (facts.agentPath === 'none') {
-    out.push(finding({ id: 'agent', severity: 'warning', title: 'ssh is told not to use an agent', message: 'Your SSH config sets "IdentityAgent none", so keys loaded in any agent are ignored.', fix: 'Remove "IdentityAgent none" unless you meant it.' }));
+    out.push(finding({ id: 'agent', severity: 'warning', title: 'ssh is told not to use an agent', message: 'Your SSH config sets "IdentityAgent none", so keys loaded in any agent are ignored.', fix: `Remove "IdentityAgent none" from ${facts.configFile} unless you meant it.`, fixAction: 'edit-ssh-config', fixPath: facts.configFile }));
     return out;
   }
   if (!facts.agentPath) {
-    out.push(finding({ id: 'agent', severity: 'error', title: 'No SSH agent', message: 'SSH_AUTH_SOCK is not set and no IdentityAgent is configured, so ssh cannot use loaded keys.', fix: 'Start KeyDock\'s agent (or "eval $(ssh-agent)") and make sure your session exports SSH_AUTH_SOCK.' }));
+    out.push(finding({ id: 'agent', severity: 'error', title: 'No SSH agent', message: 'SSH_AUTH_SOCK is not set and no IdentityAgent is configured, so ssh cannot use loaded keys.', fix: 'Start an agent: keydock serve prints the SSH_AUTH_SOCK line to set in your session (or run "eval $(ssh-agent)").', fixAction: 'start-agent' }));
     return out;
   }
   if (!facts.agentReachable) {
@@ -144,7 +153,8 @@ export async function checkAgent(facts: DoctorFacts): Promise<CheckedFinding[]> 
         severity: 'error',
         title: 'The SSH agent does not answer',
         message: `ssh uses the agent at ${facts.agentPath} (from ${via}), but it does not answer (${facts.agentError ?? 'error'}).`,
-        fix: 'Start the agent again, or point SSH_AUTH_SOCK at a running one (KeyDock\'s agent, ssh-agent, your desktop\'s keyring).',
+        fix: 'Start the agent again, or point SSH_AUTH_SOCK at a running one (keydock agents lists the agents KeyDock finds; keydock serve starts KeyDock\'s own).',
+        fixAction: 'start-agent',
       }),
     );
     return out;
@@ -160,7 +170,8 @@ export async function checkAgent(facts: DoctorFacts): Promise<CheckedFinding[]> 
         severity: 'warning',
         title: 'ssh uses a different agent than KeyDock',
         message: `KeyDock manages its own agent at ${own}, but ssh uses ${facts.agentPath}; keys you load in KeyDock are not seen by ssh.`,
-        fix: `Set SSH_AUTH_SOCK=${own} in your session, or add "IdentityAgent ${own}" under "Host *" in ~/.ssh/config.`,
+        fix: `Set SSH_AUTH_SOCK=${own} in your session, or add "IdentityAgent ${own}" under "Host *" in ${facts.configFile}.`,
+        fixAction: 'choose-agent',
       }),
     );
   } else if (settings?.managedAgentId && !settings.managedAgentId.includes(facts.agentPath) && settings.managedAgentId !== 'keydock') {
@@ -170,7 +181,8 @@ export async function checkAgent(facts: DoctorFacts): Promise<CheckedFinding[]> 
         severity: 'info',
         title: 'KeyDock shows another agent than ssh uses',
         message: `KeyDock is set to manage "${settings.managedAgentId}", while ssh uses ${facts.agentPath}.`,
-        fix: 'Select the agent ssh uses in KeyDock, so what you see is what ssh offers.',
+        fix: `Choose the agent ssh uses (${facts.agentPath}) as the one KeyDock manages, so what you see is what ssh offers (keydock agents lists them).`,
+        fixAction: 'choose-agent',
       }),
     );
   }
@@ -197,7 +209,9 @@ export async function checkUnloadedKeys(facts: DoctorFacts): Promise<CheckedFind
         severity: 'info',
         title: `${name.slice(0, -4)} is not loaded`,
         message: `${priv} (${fp}) is on disk but not in the agent${info.encrypted ? '; it has a passphrase, so ssh asks for it every time' : ''}.`,
-        fix: `Load it in KeyDock (Keys → Load) or run "ssh-add ${priv}".`,
+        fix: `keydock add ${priv}`,
+        fixAction: 'load-key',
+        fixPath: priv,
         canFix: false,
       }),
     );
@@ -227,6 +241,58 @@ async function readConfigTree(file: string, home: string, depth = 0): Promise<Ar
         let p = expandTilde(pattern, home);
         if (!p.startsWith('/')) p = join(home, '.ssh', p);
         for (const f of await expandGlob(p)) out.push(...(await readConfigTree(f, home, depth + 1)));
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * IdentityFile lines that name a file that is not there: ssh says "no such identity" and goes on
+ * without it (and with IdentitiesOnly the host gets no key at all). Paths whose %-tokens depend
+ * on the host (%h, %r, %n, ...) are not checked; `~`, %d, %u, %% and set `${VAR}`s are expanded.
+ */
+export async function checkIdentityFiles(facts: DoctorFacts): Promise<CheckedFinding[]> {
+  const { ctx } = facts;
+  const home = ctx.paths.home;
+  const localUser = ctx.env.USER ?? ctx.env.LOGNAME ?? ctx.env.USERNAME ?? '';
+  const tree = await readConfigTree(facts.configFile, home);
+  const out: CheckedFinding[] = [];
+  for (const { file, blocks } of tree) {
+    for (const b of blocks) {
+      for (const e of b.entries) {
+        if (e.keyword !== 'identityfile' || e.args.length !== 1) continue;
+        const raw = e.args[0] as string;
+        if (raw.toLowerCase() === 'none') continue;
+        let unknown = false;
+        const path = expandTilde(raw, home)
+          .replace(/\$\{([^}]*)\}/g, (_m, name: string) => {
+            const v = ctx.env[name];
+            if (v === undefined) unknown = true;
+            return v ?? '';
+          })
+          .replace(/%(.)/g, (_m, t: string) => {
+            if (t === '%') return '%';
+            if (t === 'd') return home;
+            if (t === 'u' && localUser) return localUser;
+            unknown = true;
+            return '';
+          });
+        if (unknown || !isAbsolute(path)) continue;
+        if (await modeOf(path)) continue;
+        const where = b.kind === 'global' ? 'before any Host line' : `${b.kind === 'host' ? 'Host' : 'Match'} ${b.patterns.join(' ')}`;
+        out.push(
+          finding({
+            id: `identity-file-missing:${file}:${e.line}`,
+            severity: 'warning',
+            title: `IdentityFile ${raw} does not exist`,
+            message: `${file}:${e.line} (${where}) names ${path}, which does not exist; ssh skips it ("no such identity"), so it never offers that key.`,
+            fix: `Correct the path at ${file}:${e.line} (or remove the line); keydock which HOST shows the key files ssh would use.`,
+            fixAction: 'edit-ssh-config',
+            fixPath: file,
+            canFix: false,
+          }),
+        );
       }
     }
   }
@@ -300,8 +366,20 @@ export async function checkIdentitiesOnly(facts: DoctorFacts): Promise<CheckedFi
         severity: 'warning',
         title: `${alias} may see too many keys`,
         message: `Your agent holds ${facts.agentKeys.length} keys and "Host ${alias}" does not set IdentitiesOnly, so ssh offers them all; servers stop after 6 tries.`,
-        fix: keyFile ? `Add "IdentitiesOnly yes" to "Host ${alias}" (it already names ${keyFile}).` : `Add "IdentityFile <the key for ${alias}>" and "IdentitiesOnly yes" to "Host ${alias}".`,
-        ...(keyFile ? { apply: async () => void (await setHostIdentity(facts.configFile, alias, keyFile, { home: ctx.paths.home, env: ctx.env, platform: ctx.platform })) } : {}),
+        fix: keyFile
+          ? `Add "IdentitiesOnly yes" to "Host ${alias}" (it already names ${keyFile}): keydock doctor --fix does it, with a backup.`
+          : `Add "IdentityFile <the key for ${alias}>" and "IdentitiesOnly yes" to "Host ${alias}" in ${facts.configFile}.`,
+        fixAction: keyFile ? 'add-identities-only' : 'edit-ssh-config',
+        fixPath: facts.configFile,
+        ...(keyFile
+          ? {
+              apply: async (): Promise<FixChange[]> => {
+                const r = await setHostIdentity(facts.configFile, alias, keyFile, { home: ctx.paths.home, env: ctx.env, platform: ctx.platform });
+                const at = r.linesAdded.length > 1 ? `lines ${r.linesAdded[0]}–${r.linesAdded[r.linesAdded.length - 1]}` : `line ${r.linesAdded[0]}`;
+                return [{ file: r.configFile, change: `added "IdentityFile ${keyFile}" and "IdentitiesOnly yes" for Host ${alias} at ${at}`, backup: r.backupFile }];
+              },
+            }
+          : {}),
       }),
     );
   }

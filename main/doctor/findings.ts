@@ -6,9 +6,18 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DoctorFinding } from '../../shared/contract/connect';
 
+/** One change a fix made, as `keydock doctor --fix` reports it. */
+export interface FixChange {
+  file: string;
+  /** What changed, in words ("permissions 0755 → 0700", "added IdentitiesOnly yes at line 4"). */
+  change: string;
+  /** Where the previous version is kept; null when nothing was kept (only permissions changed). */
+  backup: string | null;
+}
+
 export interface CheckedFinding extends DoctorFinding {
-  /** Applies the fix; only present when canFix. */
-  apply?: () => Promise<void>;
+  /** Applies the fix and says what it changed; only present when canFix. */
+  apply?: () => Promise<FixChange[]>;
 }
 
 export function finding(f: Omit<CheckedFinding, 'canFix'> & { canFix?: boolean }): CheckedFinding {
@@ -16,7 +25,7 @@ export function finding(f: Omit<CheckedFinding, 'canFix'> & { canFix?: boolean }
 }
 
 export const sshDirMissing = (dir: string): CheckedFinding =>
-  finding({ id: 'ssh-dir-missing', severity: 'info', title: 'No ~/.ssh folder', message: `${dir} does not exist yet; you have no SSH keys or config.`, fix: 'Create a key with KeyDock to get started.' });
+  finding({ id: 'ssh-dir-missing', severity: 'info', title: 'No ~/.ssh folder', message: `${dir} does not exist yet; you have no SSH keys or config.`, fix: 'Create a key: keydock keygen' });
 
 /** Private keys in ~/.ssh (PEM/OpenSSH "PRIVATE KEY" blocks and PuTTY .ppk files), sorted by name. */
 export async function privateKeyFiles(dir: string): Promise<Array<{ name: string; path: string }>> {

@@ -112,7 +112,12 @@ export async function checkWindowsPermissions(input: { sshDir: string; env: Node
           title: '~/.ssh is open to other users',
           message: `${dir} ${who}; it should be only ${TRUSTED_WORDS} (like 0700 on Unix). Keys created in it get the same access.`,
           fix: formatIcacls(args),
-          apply: () => access.icacls(args),
+          fixAction: 'fix-permissions',
+          fixPath: dir,
+          apply: async () => {
+            await access.icacls(args);
+            return [{ file: dir, change: `access limited to ${TRUSTED_WORDS} (icacls)`, backup: null }];
+          },
         }),
       );
     } else {
@@ -133,7 +138,12 @@ export async function checkWindowsPermissions(input: { sshDir: string; env: Node
           title: `Private key ${name} is readable by others`,
           message: `${path} ${who}; Windows OpenSSH refuses a private key that anyone besides ${TRUSTED_WORDS} can open ("UNPROTECTED PRIVATE KEY FILE").`,
           fix: formatIcacls(args),
-          apply: () => access.icacls(args),
+          fixAction: 'fix-permissions',
+          fixPath: path,
+          apply: async () => {
+            await access.icacls(args);
+            return [{ file: path, change: `access limited to ${TRUSTED_WORDS} (icacls)`, backup: null }];
+          },
         }),
       );
     }

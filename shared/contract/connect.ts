@@ -61,6 +61,14 @@ export const DoctorFinding = z.object({
   message: z.string(),
   fix: z.string().nullable(),
   canFix: z.boolean(),
+  /**
+   * What the window offers for this finding (the CLI prints `fix`, a keydock command or an exact
+   * edit): load-key (the key named in `fixPath`), fix-permissions, add-identities-only (both the
+   * "Fix" button), start-agent, choose-agent, edit-ssh-config (open the file at `fixPath`).
+   */
+  fixAction: z.enum(['load-key', 'fix-permissions', 'add-identities-only', 'start-agent', 'choose-agent', 'edit-ssh-config']).optional(),
+  /** The file the fix is about (a key to load, a config file to open), when there is one. */
+  fixPath: z.string().optional(),
 });
 export type DoctorFinding = z.infer<typeof DoctorFinding>;
 

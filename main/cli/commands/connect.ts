@@ -139,23 +139,29 @@ export function registerConnectCommands(program: Command, env: CommandEnv): void
     .option('-F, --config <file>', 'check this SSH config file instead of ~/.ssh/config')
     .action(
       env.run(async (out, opts: { fix?: boolean; config?: string }) => {
-        const { applyDoctorFix, publicFinding, runDoctor } = await import('../../doctor/doctor');
+        const { applyDoctorFixWithChanges, publicFinding, runDoctor } = await import('../../doctor/doctor');
         const ctx = await env.context();
         const dopts = opts.config ? { configFile: opts.config } : {};
         let findings = await runDoctor(ctx, dopts);
         const applied: string[] = [];
+        const changes: Array<{ finding: string; file: string; change: string; backup: string | null }> = [];
         if (opts.fix) {
           for (const f of findings.filter((x) => x.canFix && x.severity !== 'ok')) {
-            await applyDoctorFix(ctx, f.id, dopts);
+            const r = await applyDoctorFixWithChanges(ctx, f.id, dopts);
             applied.push(f.id);
+            for (const c of r.changes) changes.push({ finding: f.id, ...c });
           }
           if (applied.length) findings = await runDoctor(ctx, dopts);
         }
         const list = findings.map(publicFinding);
         const problems = list.filter((f) => f.severity === 'error' || f.severity === 'warning');
-        out.success({ ok: problems.length === 0, findings: list, fixed: applied }, () => {
-          const lines = list.map((f) => `${f.severity.toUpperCase().padEnd(7)} ${f.title}\n        ${f.message}${f.fix && f.severity !== 'ok' ? `\n        fix: ${f.fix}${f.canFix ? ' (keydock doctor --fix)' : ''}` : ''}`);
-          if (applied.length) lines.unshift(`Fixed ${applied.length} problem(s).`);
+        out.success({ ok: problems.length === 0, findings: list, fixed: applied, changes }, () => {
+          const lines = list.map((f) => `${f.severity.toUpperCase().padEnd(7)} ${f.title}\n        ${f.message}${f.fix && f.severity !== 'ok' ? `\n        fix: ${f.fix}${f.canFix && !f.fix.includes('keydock doctor --fix') ? ' (keydock doctor --fix)' : ''}` : ''}`);
+          if (applied.length) {
+            // One line per change: the file, what changed, and where the previous version is.
+            const changed = changes.map((c) => `Changed ${c.file}: ${c.change}; ${c.backup ? `backup: ${c.backup}` : 'no backup (only permissions changed)'}`);
+            lines.unshift(`Fixed ${applied.length} problem(s):`, ...changed, '');
+          }
           lines.push('', problems.length ? `${problems.length} problem(s) found.` : 'No problems found.');
           return lines.join('\n');
         });
