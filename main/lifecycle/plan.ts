@@ -33,6 +33,8 @@ export interface PlanRequest {
   keyPath: string;
   type?: NewKeyType;
   servers?: string[];
+  /** Servers to leave alone (a config alias or a --server value), e.g. one that is gone for good. */
+  skipServers?: string[];
   /** Like ssh -F (tests, or a config kept elsewhere); default ~/.ssh/config. */
   configFile?: string;
   now?: Date;
@@ -122,9 +124,15 @@ export async function planRotation(rt: LifecycleRuntime, req: PlanRequest): Prom
   const servers: RotationPlan['servers'] = [];
   const gitHosts: RotationPlan['gitHosts'] = [];
   const seen = new Set<string>();
+  const skip = new Set(req.skipServers ?? []);
   const addServer = (s: Omit<RotationPlan['servers'][number], 'id'>) => {
     const k = `${s.user}@${s.hostname}:${s.port}`;
     if (seen.has(k)) return;
+    if (skip.has(s.label) || skip.has(s.alias)) {
+      notes.push(`${s.label} is left out (--skip-server): add the new key there yourself, and remove the old one.`);
+      seen.add(k);
+      return;
+    }
     seen.add(k);
     servers.push({ id: `server${servers.length + 1}`, ...s });
   };

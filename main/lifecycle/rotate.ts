@@ -72,6 +72,7 @@ export interface RotateRequest extends PlanRequest {
   authorizedKeysFile?: string;
 }
 
+
 export interface RotationResult extends RotationReport {
   mode: 'dry-run' | 'cancelled' | 'rotate' | 'rollback';
   plan: RotationPlan;
@@ -109,11 +110,26 @@ async function findRotation(rt: LifecycleRuntime, keyPath: string, forRollback: 
   );
 }
 
+/** --resume --skip-server NAME: the server's steps not done yet are skipped, and the user told what is left. */
+function skipServers(state: RotationState, names: string[]): void {
+  for (const server of state.plan.servers.filter((s) => names.includes(s.label) || names.includes(s.alias))) {
+    let skipped = false;
+    for (const s of state.steps) {
+      if (!s.id.startsWith(`${server.id}-`) || s.status === 'done' || s.status === 'skipped') continue;
+      Object.assign(s, { status: 'skipped', detail: 'left out with --skip-server' });
+      skipped = true;
+    }
+    const text = `${server.label}: left out (--skip-server); add the new key there yourself and remove the old one.`;
+    if (skipped && !state.todo.includes(text)) state.todo.push(text);
+  }
+}
+
 /** Runs, resumes or rolls back a rotation (see the file comment). */
 export async function rotateKey(rt: LifecycleRuntime, req: RotateRequest, io: RotationIo): Promise<RotationResult> {
   const keyPath = resolve(expandTilde(req.keyPath, rt.paths.home));
   if (req.resume || req.rollback) {
     const state = await findRotation(rt, keyPath, !!req.rollback);
+    if (req.resume) skipServers(state, req.skipServers ?? []);
     return withRotation(rt, state, io, (r) => (req.rollback ? r.rollback() : r.run()), req.rollback ? 'rollback' : 'rotate');
   }
   const unfinished = (await listStates(rt.paths.configDir)).find((s) => s.plan.oldKey.path === keyPath && s.status !== 'done' && s.status !== 'rolled-back');
@@ -408,7 +424,7 @@ class Rotation {
     const r = await runRemote(this.rt, host, login, ADD_COMMAND, addInput(file, this.newRef, k.publicKey, this.oldRef));
     if (isSshFailure(r)) {
       const why = describeFailure(host, r);
-      if (!/refused the key/.test(why)) throw new KeyDockError('server-unreachable', `Could not log in to ${server.label} with the old key: ${why}.`, `Fix that, then run keydock rotate ${this.plan.oldKey.path} --resume (or --rollback).`);
+      if (!/refused the key/.test(why)) throw new KeyDockError('server-unreachable', `Could not log in to ${server.label} with the old key: ${why}.`, `Fix that and run keydock rotate ${this.plan.oldKey.path} --resume; to leave this server out, add --skip-server ${server.alias}; or undo everything with --rollback.`);
       this.skipRest(server.id, 'the old key does not open this server');
       this.todo(`${server.label}: the old key does not open it (${why}); if the new key should, add it there yourself: ${k.publicKey}`);
       return { status: 'skipped', detail: why };

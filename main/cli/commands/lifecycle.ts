@@ -51,6 +51,7 @@ export function registerLifecycleCommands(program: Command, env: CommandEnv): vo
     .argument('<key>', 'the private key file to replace')
     .option('--type <type>', 'type of the new key: ed25519, ecdsa or rsa (default: same, or ed25519 when the old one is weak)')
     .option('--server <user@host[:port]>', 'also a server the old key opens (repeatable)', collect, [])
+    .option('--skip-server <name>', 'leave this server (config alias or --server value) alone, e.g. one that is gone (repeatable)', collect, [])
     .option('--authorized-keys-file <path>', 'authorized_keys on the servers, relative to the account home (default .ssh/authorized_keys)')
     .option('-F, --config <file>', 'read and edit this SSH config file instead of ~/.ssh/config')
     .option('--dry-run', 'show the plan only; change nothing')
@@ -64,7 +65,7 @@ export function registerLifecycleCommands(program: Command, env: CommandEnv): vo
         async (
           out,
           key: string,
-          opts: { type?: string; server: string[]; authorizedKeysFile?: string; config?: string; dryRun?: boolean; resume?: boolean; rollback?: boolean; yes?: boolean; passphraseStdin?: boolean },
+          opts: { type?: string; server: string[]; skipServer: string[]; authorizedKeysFile?: string; config?: string; dryRun?: boolean; resume?: boolean; rollback?: boolean; yes?: boolean; passphraseStdin?: boolean },
         ) => {
           if ([opts.dryRun, opts.resume, opts.rollback].filter(Boolean).length > 1) {
             throw new KeyDockError('invalid-options', 'Use only one of --dry-run, --resume and --rollback.', 'See keydock rotate --help.', { exitCode: 2 });
@@ -120,6 +121,7 @@ export function registerLifecycleCommands(program: Command, env: CommandEnv): vo
               keyPath: key,
               ...(type ? { type } : {}),
               servers: opts.server,
+              skipServers: opts.skipServer,
               ...(opts.authorizedKeysFile ? { authorizedKeysFile: opts.authorizedKeysFile } : {}),
               ...(opts.config ? { configFile: opts.config } : {}),
               dryRun: !!opts.dryRun,

@@ -144,7 +144,7 @@ async function expectRotated(w: World): Promise<void> {
   const config = join(w.home.sshDir, 'config');
   expect((await lstat(config)).isSymbolicLink()).toBe(true);
   expect(await readlink(config)).toBe('../dotfiles/ssh_config');
-  expect(await readFile(config, 'utf8')).toBe(w.configBefore.replace('IdentityFile ~/.ssh/id_old', `IdentityFile ~/.ssh/${NEW_NAME}`));
+  expect(await readFile(config, 'utf8')).toBe(w.configBefore.split('IdentityFile ~/.ssh/id_old\n').join(`IdentityFile ~/.ssh/${NEW_NAME}\n`));
 
   // The agent holds the new key instead of the old one.
   const blobs = await agentBlobs(w);
@@ -275,6 +275,24 @@ describe('keydock rotate', () => {
     },
     400_000,
   );
+
+  it('stops at a server it cannot reach (nothing after it changed); --resume --skip-server leaves that one out', async () => {
+    const w = await makeWorld();
+    try {
+      w.configBefore += 'Host gone\n  HostName 127.0.0.1\n  Port 1\n  IdentityFile ~/.ssh/id_old\n';
+      await writeFile(join(w.home.dir, 'dotfiles', 'ssh_config'), w.configBefore);
+      const stopped = await rotate(w);
+      expect(stopped.code).toBe(1);
+      expect(stopped.json).toMatchObject({ ok: false, error: { code: 'server-unreachable', hint: expect.stringContaining('--skip-server gone') } });
+      expect(await readFile(join(w.home.sshDir, 'config'), 'utf8')).toBe(w.configBefore);
+      const done = await rotate(w, ['--resume', '--skip-server', 'gone']);
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      expect((done.json?.todo as string[]).join('\n')).toContain('gone: left out (--skip-server)');
+      await expectRotated(w);
+    } finally {
+      await dropWorld(w);
+    }
+  }, 400_000);
 
   it('a finished rotation can be rolled back too, and a rollback killed halfway finishes on the next --rollback', async () => {
     const w = await makeWorld();
