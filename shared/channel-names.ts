@@ -21,6 +21,8 @@ export const CHANNEL_NAMES = [
   'server:remove-all-keys',
   'server:list-activity',
   'server:answer-confirm',
+  'server:list-pairings',
+  'server:forget-pairing',
   'keys:list-files',
   'keys:pick-files',
   'keys:inspect-file',

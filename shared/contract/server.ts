@@ -11,6 +11,8 @@ export const ActivityEntry = z.object({
   destination: z.string().nullable(),
   outcome: z.enum(['allowed', 'denied', 'failed']),
   detail: z.string().nullable().optional(),
+  /** The entry in plain words, built in main ("ssh asked to sign for github.com with work key — allowed"). */
+  summary: z.string().optional(),
 });
 export type ActivityEntry = z.infer<typeof ActivityEntry>;
 
@@ -33,6 +35,19 @@ export const ServerStatus = z.object({
 });
 export type ServerStatus = z.infer<typeof ServerStatus>;
 
+/** A key ↔ host pairing KeyDock's agent remembers (fingerprints; names from known_hosts when found). */
+export const HostPairingEntry = z.object({
+  key: z.string(),
+  host: z.string(),
+  hostNames: z.array(z.string()),
+  firstSeen: z.number(),
+  lastUsed: z.number(),
+  source: z.enum(['agent', 'tester']),
+});
+export type HostPairingEntry = z.infer<typeof HostPairingEntry>;
+
+const Fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/);
+
 export const serverChannels = {
   'server:get-status': channel(Empty, ServerStatus),
   'server:start-agent': channel(z.object({ socketPath: z.string().max(4096).optional() }).strict(), ServerStatus),
@@ -41,6 +56,9 @@ export const serverChannels = {
   'server:remove-all-keys': channel(z.object({ reason: z.enum(['user', 'screen-locked', 'sleep', 'idle']).default('user') }).strict(), z.object({ removed: z.number().int().nonnegative() })),
   'server:list-activity': channel(z.object({ fingerprint: z.string().max(200).optional() }).strict(), z.array(ActivityEntry)),
   'server:answer-confirm': channel(z.object({ requestId: z.string().max(200), allow: z.boolean() }).strict(), Done),
+  'server:list-pairings': channel(Empty, z.array(HostPairingEntry)),
+  /** Forgets every pairing of `key`, of `host`, or the one pair when both are given. */
+  'server:forget-pairing': channel(z.object({ key: Fingerprint.optional(), host: Fingerprint.optional() }).strict().refine((r) => r.key !== undefined || r.host !== undefined, 'name a key or a host'), z.object({ forgotten: z.number().int().nonnegative() })),
 } as const;
 
 export const serverEvents = {

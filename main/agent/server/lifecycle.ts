@@ -49,7 +49,9 @@ export class OwnAgentService {
     }
     // Loaded on first start: the CLI's other commands never pay for the server and its transports.
     const { startOwnAgent } = await import('./own-agent');
-    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer } });
+    const { HostPairingStore, pairingsFiles } = await import('../host-pairings');
+    const pairings = new HostPairingStore(pairingsFiles(this.rt.env, this.rt.paths).app);
+    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer, pairings } });
     try {
       const agent = await this.starting;
       this.agent = agent;

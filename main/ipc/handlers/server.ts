@@ -17,5 +17,24 @@ export function createServerHandlers(ctx: AppContext): ServerHandlers {
       own.answerConfirm(req.requestId, req.allow);
       return { done: true as const };
     },
+    'server:list-pairings': async () => {
+      const [{ listHostPairings, pairingsFiles }, { namesForHostFingerprint, defaultKnownHostsFiles, displayHostName }, { GIT_HOST_PRESETS }] = await Promise.all([
+        import('../../agent/host-pairings'),
+        import('../../openssh/host-names'),
+        import('../../connect/git-hosts'),
+      ]);
+      const { pairings } = await listHostPairings(pairingsFiles(ctx.env, ctx.paths).app);
+      const candidates = GIT_HOST_PRESETS.flatMap((p) => [p.host, ...p.alternates.map((a) => (a.port === 22 ? a.host : `[${a.host}]:${a.port}`))]);
+      const files = defaultKnownHostsFiles(ctx.paths.sshDir);
+      const names = new Map<string, string[]>();
+      for (const p of pairings) if (!names.has(p.host)) names.set(p.host, (await namesForHostFingerprint(p.host, files, candidates)).map(displayHostName));
+      return pairings.map((p) => ({ ...p, hostNames: names.get(p.host) ?? [] }));
+    },
+    'server:forget-pairing': async (req) => {
+      const { forgetHostPairings, pairingsFiles } = await import('../../agent/host-pairings');
+      const file = pairingsFiles(ctx.env, ctx.paths).app;
+      const forgotten = req.key !== undefined ? await forgetHostPairings(file, req.key, req.host) : await forgetHostPairings(file, req.host as string);
+      return { forgotten };
+    },
   };
 }
