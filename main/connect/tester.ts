@@ -18,7 +18,6 @@ import { probeAgent, type AgentProbe } from '../agent/probe';
 import { withAgent } from '../agent/session';
 import { fingerprintSha256 } from '../keys/format';
 import { pairingsFiles, recordHostPairing } from '../agent/host-pairings';
-import { pairingsFiles, recordHostPairing } from '../agent/host-pairings';
 import { inspectIdentityFile, type IdentityFileInfo } from '../keys/identity-file';
 import { plainTypeOf } from '../keys/public-blob';
 import { signerForKey } from '../keys/sign';
@@ -480,10 +479,6 @@ export async function runConnectionTest(ctx: Runtime, targetText: string, option
   base.account = g.account;
   base.deployKeyRepo = g.deployKeyRepo;
   base.ok = attempt.accepted !== null && (base.hostKey?.status === 'known' || base.hostKey?.status === 'provider-verified');
-  // A key that opened a verified host is worth offering first there next time (main/agent/host-pairings.ts).
-  if (base.ok && attempt.accepted && attempt.hostKeyBlob) {
-    await recordHostPairing(pairingsFiles(ctx.env, ctx.paths).app, attempt.accepted.fingerprint, fingerprintSha256(attempt.hostKeyBlob)).catch(() => undefined);
-  }
   // A key that opened a verified host is worth offering first there next time (main/agent/host-pairings.ts).
   if (base.ok && attempt.accepted && attempt.hostKeyBlob) {
     await recordHostPairing(pairingsFiles(ctx.env, ctx.paths).app, attempt.accepted.fingerprint, fingerprintSha256(attempt.hostKeyBlob)).catch(() => undefined);
