@@ -1,4 +1,4 @@
-import { copyFile, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,6 +228,14 @@ describe('keydock rotate', () => {
         'report:done',
       ]);
       await expectRotated(w);
+      // The saved state and the report are private and hold no secret.
+      for (const f of [r.json?.stateFile as string, r.json?.reportFile as string]) {
+        expect((await stat(f)).mode & 0o777).toBe(0o600);
+        const text = await readFile(f, 'utf8');
+        expect(text).not.toContain(PASS);
+        expect(text).not.toContain('PRIVATE KEY');
+      }
+      expect(await readFile((r.json?.reportFile as string).replace(/\.json$/, '.txt'), 'utf8')).toContain('What changed:');
       const report = JSON.parse(await readFile(r.json?.reportFile as string, 'utf8')) as { changes: unknown[]; todo: string[] };
       expect(report.changes.length).toBeGreaterThan(5);
       expect(report.todo.join('\n')).toMatch(/signing key/);
