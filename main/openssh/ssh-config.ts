@@ -152,6 +152,15 @@ export async function resolveSshConfig(host: string, opts: ResolveOptions): Prom
       { exitCode: 2 },
     );
   }
+  if (opts.user !== undefined && !validRemoteUser(opts.user)) {
+    // ssh refuses these in a user name given on its command line ("remote username contains invalid characters").
+    throw new KeyDockError(
+      'invalid-user',
+      `"${opts.user}" is not a user name ssh accepts (it starts with "-", ends with "\\", has "-" after a space, or contains any of ' \` " ; & < > | ( ) { }).`,
+      'Give the login name only, e.g. git.',
+      { exitCode: 2 },
+    );
+  }
   const platform = opts.platform ?? process.platform;
   // ssh matches `Host` lines against the name as typed (case-sensitive) and lowercases
   // only the final HostName.
@@ -199,6 +208,13 @@ export async function resolveSshConfig(host: string, opts: ResolveOptions): Prom
     await readAll();
   }
   return finish(state, platform);
+}
+
+/** ssh's valid_ruser: the checks ssh makes on `-l USER` / `USER@host`. */
+function validRemoteUser(user: string): boolean {
+  if (user === '' || user.startsWith('-') || user.endsWith('\\')) return false;
+  if (/['`";&<>|(){}]/.test(user)) return false;
+  return !/\s-/.test(user);
 }
 
 function safeLocalUser(): string {
