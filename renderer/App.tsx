@@ -70,8 +70,10 @@ export function App() {
       firstRoute.current = false;
       return;
     }
+    // A route that opens a dialog (Ctrl+O, tray "Lock") leaves focus to the dialog and gives it back to where it was.
+    if (route.action) return;
     requestHeadingFocus();
-  }, [route.view, route.seq]);
+  }, [route.view, route.seq, route.action]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

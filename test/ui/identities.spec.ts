@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import { run } from '../support/processes';
 import { startUiServices, type UiServices } from '../support/ui-services';
-import { checkAndCapture, openWindow } from './ui-helpers';
+import { checkAndCapture, checkAxeBothThemes, openWindow } from './ui-helpers';
 import { startKeyring, type TestKeyring } from '../support/keyring';
 
 // The keys view against a real OpenSSH ssh-agent, real key files and a real gnome-keyring.
@@ -67,7 +67,7 @@ test('add an encrypted key with "remember", restart, and it loads again without 
   expect(await agentList()).toContain(fp);
   // Loaded and remembered: nothing to offer loading again.
   await expect(page.getByRole('button', { name: 'Load saved keys' })).toHaveCount(0);
-  await checkAndCapture(page, 'identities');
+  await checkAxeBothThemes(page, 'keys after adding one');
 
   // Empty the agent behind KeyDock's back and restart the services: the passphrase is in the keychain.
   expect((await services.agent!.sshAdd(['-D'])).code).toBe(0);

@@ -28,6 +28,10 @@ test('walkthrough from nothing to a green test, resumable half-way', async ({ pa
   await expect(page.getByRole('heading', { level: 1, name: 'Set up a key' })).toBeVisible();
   await page.getByRole('button', { name: /^GitHub/ }).click();
 
+  // A fresh run says nothing about coming back; the step's first field has focus; the label names you and this computer.
+  await expect(page.getByLabel('Passphrase', { exact: true })).toBeFocused();
+  await expect(page.getByText(/You left the walkthrough/)).toHaveCount(0);
+  await expect(page.getByLabel('Label')).toHaveValue(/^[^@\s]+@[^@\s]+$/);
   await page.getByLabel('Passphrase', { exact: true }).fill('abc');
   await expect(page.getByText('Strength: Weak.')).toBeVisible();
   await page.getByLabel('Passphrase', { exact: true }).fill('orbit lantern pepper canyon');
@@ -42,25 +46,41 @@ test('walkthrough from nothing to a green test, resumable half-way', async ({ pa
 
   // Load: the passphrase typed a moment ago is still in memory (never saved).
   await expect(page.getByRole('heading', { name: 'Load the key into your agent' })).toBeVisible();
+  await expect(page.getByLabel('Passphrase for id_ed25519_github')).toBeFocused();
   await page.getByRole('button', { name: 'Load key' }).click();
   await expect(page.getByRole('heading', { name: 'Add the public key to GitHub' })).toBeVisible();
+  await expect.poll(() => page.evaluate(() => !!document.querySelector('.wizard-panel')?.contains(document.activeElement))).toBe(true);
   const pubFile = join(services.home.sshDir, 'id_ed25519_github.pub');
   await expect(page.getByLabel('Your public key (safe to share)')).toHaveValue((await readFile(pubFile, 'utf8')).trim());
   await page.getByRole('radio', { name: /One repository only/ }).check();
   await expect(page.getByText('Allow write access')).toBeVisible();
   await page.getByRole('radio', { name: /My account/ }).check();
+  // Not a name ssh tries by itself: the Host entry is offered, previewed and written.
+  await expect(page.getByLabel('Preview of the Host entry')).toContainText('IdentitiesOnly yes');
+  await page.getByRole('button', { name: 'Add this entry' }).click();
+  await expect(page.getByText(/Added to your ssh configuration/)).toBeVisible();
+  const config = await readFile(join(services.home.sshDir, 'config'), 'utf8');
+  expect(config).toMatch(/IdentityFile .*id_ed25519_github/);
+  expect(config).toContain('IdentitiesOnly yes');
   await checkAndCapture(page, 'setup-publish');
 
   // Close the window half-way and come back: same step.
   await openWindow(page, services.url);
   await page.getByRole('button', { name: 'Continue setup' }).click();
   await expect(page.getByRole('heading', { name: 'Add the public key to GitHub' })).toBeVisible();
+  await expect(page.getByText('You left the walkthrough at step 4')).toBeVisible();
 
   // The user pastes the key on "GitHub".
   await sshd.addKey(pubFile, 'new-octocat');
   await page.getByRole('button', { name: 'I added it, test now' }).click();
   await expect(page.locator('[data-verdict="ok"]')).toContainText('logged you in as new-octocat');
   await page.getByRole('button', { name: 'Finish' }).click();
+  // Finish: what was done, and the next step.
+  await expect(page.getByRole('heading', { name: 'All set: GitHub accepts your key' })).toBeVisible();
+  await expect(page.getByText('git clone git@github.com:OWNER/REPO.git')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Go to Keys' })).toBeFocused();
+  await checkAndCapture(page, 'setup-finish');
+  await page.getByRole('button', { name: 'Go to Keys' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Keys' })).toBeVisible();
   await expect(page.getByText('id_ed25519_github').or(page.getByText('github key made by KeyDock')).first()).toBeVisible();
 });

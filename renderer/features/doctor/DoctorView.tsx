@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import type { DoctorFinding } from '../../../shared/contract/connect';
 import { invoke } from '../../api';
 import { Badge, Button, EmptyState, ErrorNotice, Loading, PageHeader } from '../../components/ui';
@@ -15,12 +16,21 @@ const ORDER: DoctorFinding['severity'][] = ['error', 'warning', 'info', 'ok'];
 /** Health checks of keys, permissions, agent and ssh config, each with its fix. */
 export function DoctorView() {
   const checks = useChannel('doctor:run-checks', {});
+  // Fixed items stay where they were (sorted by how they were found) and say "Fixed: …".
+  const [fixed, setFixed] = useState<Record<string, DoctorFinding>>({});
   const findings = [...(checks.data ?? [])].sort((a, b) => ORDER.indexOf(a.severity) - ORDER.indexOf(b.severity));
-  const problems = findings.filter((f) => f.severity === 'error' || f.severity === 'warning').length;
+  const shown = findings.map((f) => fixed[f.id] ?? f);
+  const problems = shown.filter((f) => f.severity === 'error' || f.severity === 'warning').length;
   return (
     <section className="view" aria-labelledby="view-title">
       <PageHeader title="Doctor" lead="Checks file permissions, your agent and your ssh settings, and fixes what it safely can.">
-        <Button onClick={() => void checks.reload()} busy={checks.status === 'loading'}>
+        <Button
+          onClick={() => {
+            setFixed({});
+            void checks.reload();
+          }}
+          busy={checks.status === 'loading'}
+        >
           Check again
         </Button>
       </PageHeader>
@@ -33,8 +43,8 @@ export function DoctorView() {
             {problems === 0 ? 'Everything looks healthy.' : `${problems} thing${problems === 1 ? '' : 's'} to look at.`}
           </p>
           <ul className="findings">
-            {findings.map((f) => (
-              <FindingRow key={f.id} finding={f} onFixed={(next) => checks.set((checks.data ?? []).map((x) => (x.id === next.id ? next : x)))} />
+            {shown.map((f) => (
+              <FindingRow key={f.id} finding={f} wasFixed={!!fixed[f.id]} onFixed={(next) => setFixed((m) => ({ ...m, [f.id]: next }))} />
             ))}
           </ul>
         </>
@@ -43,7 +53,7 @@ export function DoctorView() {
   );
 }
 
-function FindingRow({ finding, onFixed }: { finding: DoctorFinding; onFixed: (f: DoctorFinding) => void }) {
+function FindingRow({ finding, wasFixed, onFixed }: { finding: DoctorFinding; wasFixed: boolean; onFixed: (f: DoctorFinding) => void }) {
   const fix = useAction();
   const sev = SEVERITY[finding.severity];
   return (
@@ -53,7 +63,7 @@ function FindingRow({ finding, onFixed }: { finding: DoctorFinding; onFixed: (f:
         {sev.label}
       </Badge>
       <div className="finding-body">
-        <p className="finding-title">{finding.title}</p>
+        <p className="finding-title">{wasFixed && finding.severity === 'ok' ? `Fixed: ${finding.title}` : finding.title}</p>
         <p>{finding.message}</p>
         {finding.fix && <p className="finding-fix">{windowFix(finding.id, finding.fix)}</p>}
         {fix.error && <ErrorNotice error={fix.error} />}

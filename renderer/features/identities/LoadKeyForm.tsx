@@ -30,7 +30,8 @@ export function LoadKeyForm({ path, agentId, onLoaded, onCancel, submitLabel = '
 
   // The form appears once the file is read: its first field takes focus then.
   useEffect(() => {
-    if (info) formRef.current?.querySelector<HTMLElement>('[data-autofocus], input, select')?.focus();
+    const form = formRef.current;
+    if (info && form) (form.querySelector<HTMLElement>('[data-autofocus]') ?? form.querySelector<HTMLElement>('input, select'))?.focus();
   }, [info]);
 
   useEffect(() => {

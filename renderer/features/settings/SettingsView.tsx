@@ -143,9 +143,14 @@ export function SettingsView() {
           }}
         >
           <Field label="Lock the agent after this many idle minutes" hint="0 means never." error={idleError}>
-            {(p) => <input {...p} type="text" inputMode="numeric" value={idle} onChange={(e) => setIdle(e.target.value)} onBlur={saveIdle} className="narrow" />}
+            {(p) => (
+              // Save sits right beside the field it saves.
+              <span className="input-row">
+                <input {...p} type="text" inputMode="numeric" value={idle} onChange={(e) => setIdle(e.target.value)} onBlur={saveIdle} className="narrow" />
+                <Button type="submit">Save</Button>
+              </span>
+            )}
           </Field>
-          <Button type="submit">Save</Button>
         </form>
       </section>
 

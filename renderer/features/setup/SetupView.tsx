@@ -69,7 +69,10 @@ export function SetupView() {
     }
     const root = panel.current;
     if (!root) return;
-    const target = root.querySelector<HTMLElement>('[data-autofocus], input:not([type="hidden"]), select, textarea, button') ?? root.querySelector<HTMLElement>('h2');
+    const target =
+      root.querySelector<HTMLElement>('[data-autofocus]') ??
+      root.querySelector<HTMLElement>('input:not([type="hidden"]):not([readonly]), select, textarea:not([readonly]), button') ??
+      root.querySelector<HTMLElement>('h2');
     target?.focus();
   }, [shownStep, finished]);
 
