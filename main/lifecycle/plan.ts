@@ -6,8 +6,10 @@
  *   GitHub / GitLab / Bitbucket hosts among them are handled through the provider's page;
  * - agents holding the key, a passphrase remembered in the keychain;
  * - Git's `user.signingkey` (and allowed-signers entries for the key).
- * KeyDock keeps no record of past connection tests, so the plan says so and takes the servers
- * from the config blocks that name the key.
+ * - hosts KeyDock's records say the key opened (host pairings: its agent's bound sessions and
+ *   successful connection tests), named from known_hosts; hosts the plan does not cover
+ *   otherwise are named with a hint. Without such records the plan says so, and the servers
+ *   come from the config blocks that name the key.
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -17,7 +19,10 @@ import type { AgentManager } from '../agent/manager';
 import { parseTarget, presetForHost } from '../connect/target';
 import { inspectKeyFileHere } from '../keys/inspect';
 import type { RememberedKeys } from '../keys/remembered-keys';
+import { listHostPairings, pairingsFiles, type HostPairing } from '../agent/host-pairings';
+import { candidateNamesFromSshConfig, defaultKnownHostsFiles, displayHostName, namesForHostFingerprint } from '../openssh/host-names';
 import { expandTilde, resolveSshConfig } from '../openssh/ssh-config';
+import { readUserFileIfExists } from '../util/read-file';
 import { KeyDockError } from '../util/errors';
 import { signerEntries } from './allowed-signers';
 import { keyRefOf } from './authorized-keys';
@@ -125,6 +130,9 @@ export async function planRotation(rt: LifecycleRuntime, req: PlanRequest): Prom
   const gitHosts: RotationPlan['gitHosts'] = [];
   const seen = new Set<string>();
   const skip = new Set(req.skipServers ?? []);
+  /** host or host:port of every server and Git host the plan reaches (to tell which recorded hosts it covers). */
+  const reached: string[] = [];
+  const reach = (hostname: string, port: number) => reached.push(port === 22 ? hostname : `${hostname}:${port}`);
   const addServer = (s: Omit<RotationPlan['servers'][number], 'id'>) => {
     const k = `${s.user}@${s.hostname}:${s.port}`;
     if (seen.has(k)) return;
@@ -143,6 +151,7 @@ export async function planRotation(rt: LifecycleRuntime, req: PlanRequest): Prom
     const r = await resolveSshConfig(t.host, { ...resolveOpts, ...(t.user ? { user: t.user } : {}), ...(t.port ? { port: t.port } : {}) });
     if (presetForHost(t.host, r.hostname)) throw new KeyDockError('invalid-server', `${spec} is ${r.hostname}, a Git host: add keys there on its web page.`, 'Leave it out: KeyDock finds Git hosts in your SSH config.', { exitCode: 2 });
     addServer({ label: spec, alias: t.host, user: r.user, hostname: r.hostname, port: r.port, source: 'option' });
+    reach(r.hostname, r.port);
   }
   const aliases = [...new Set(found.usages.flatMap((u) => concreteHosts(u.block)))];
   for (const alias of aliases) {
@@ -159,12 +168,18 @@ export async function planRotation(rt: LifecycleRuntime, req: PlanRequest): Prom
       continue;
     }
     const preset = presetForHost(alias, r.hostname);
+    reach(r.hostname, r.port);
     if (preset) {
       gitHosts.push({ id: `githost${gitHosts.length + 1}`, alias, provider: preset.id, name: preset.name, hostname: r.hostname, addKeyUrl: preset.addKeyUrl, deployKeyUrl: preset.deployKeyUrl });
       continue;
     }
     if (r.proxyJump || r.proxyCommand) notes.push(`Host ${alias} is reached through ${r.proxyJump ? `ProxyJump ${r.proxyJump}` : 'a ProxyCommand'}: KeyDock passes that on, but reads no config for the jump host itself.`);
     addServer({ label: alias, alias, user: r.user, hostname: r.hostname, port: r.port, source: 'config' });
+  }
+
+  const knownHosts = await hostsFromRecords(rt, info.fingerprint, found.files, reached);
+  for (const h of knownHosts.hosts.filter((x) => !x.covered)) {
+    notes.push(`KeyDock's records show the old key opened ${h.names.length ? h.names.join(', ') : `a host with key ${h.hostKey}`} (last ${h.lastUsed.slice(0, 10)}); if that is a server, add --server USER@${h.names[0] ?? 'HOST'} so it gets the new key.`);
   }
 
   // Agents
@@ -241,12 +256,48 @@ export async function planRotation(rt: LifecycleRuntime, req: PlanRequest): Prom
     agents,
     remembered,
     gitSigning,
-    knownHosts: {
-      source: 'config',
-      note: 'KeyDock keeps no record of past connection tests, so the servers come from the SSH config blocks that name the key and from --server.',
-    },
+    knownHosts,
     archiveDir: join(rt.paths.sshDir, 'keydock-archive', day(now)),
     notes,
     steps,
+  };
+}
+
+/**
+ * The hosts KeyDock's records say the key opened (host pairings of `keydock serve` and of the
+ * app / connection tests), with their known_hosts names; COVERED says the plan already reaches
+ * them (`host` or `host:port` in SEEN).
+ */
+async function hostsFromRecords(rt: Runtime, fingerprint: string, configFiles: string[], seen: string[]): Promise<RotationPlan['knownHosts']> {
+  const files = pairingsFiles(rt.env, rt.paths);
+  const pairings: HostPairing[] = [];
+  for (const f of [files.serve, files.app]) {
+    const listed = await listHostPairings(f).catch(() => ({ pairings: [] as HostPairing[] }));
+    pairings.push(...listed.pairings.filter((p) => p.key === fingerprint));
+  }
+  if (pairings.length === 0) {
+    return {
+      source: 'config',
+      note: "KeyDock has no record of this key opening a host (its agent's bound sessions, connection tests), so the servers come from the SSH config blocks that name the key and from --server.",
+      hosts: [],
+    };
+  }
+  const candidates: string[] = [];
+  for (const f of configFiles) {
+    const text = await readUserFileIfExists(f, { maxBytes: 4 * 1024 * 1024 }).catch(() => null);
+    if (text) candidates.push(...candidateNamesFromSshConfig(text.toString('utf8')));
+  }
+  const byHost = new Map<string, number>();
+  for (const p of pairings) byHost.set(p.host, Math.max(byHost.get(p.host) ?? 0, p.lastUsed));
+  const known = new Set(seen.map((s) => s.toLowerCase()));
+  const hosts: RotationPlan['knownHosts']['hosts'] = [];
+  for (const [hostKey, lastUsed] of [...byHost].sort((a, b) => b[1] - a[1])) {
+    const names = (await namesForHostFingerprint(hostKey, defaultKnownHostsFiles(rt.paths.sshDir), candidates).catch(() => [] as string[])).map(displayHostName);
+    hosts.push({ hostKey, names, lastUsed: new Date(lastUsed).toISOString(), covered: names.some((n) => known.has(n.toLowerCase())) });
+  }
+  return {
+    source: 'test-history',
+    note: `KeyDock's records (its agent's bound sessions and successful connection tests) show this key opened ${hosts.length} host(s); the plan covers ${hosts.filter((h) => h.covered).length} of them.`,
+    hosts,
   };
 }

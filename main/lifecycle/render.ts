@@ -35,6 +35,7 @@ export function renderPlan(plan: RotationPlan): string {
   lines.push(`  Passphrase remembered in the keychain: ${plan.remembered ? 'yes (the new one will be too)' : 'no'}`);
   lines.push(`  Git signing key: ${plan.gitSigning ? `${plan.gitSigning.current} → ${plan.gitSigning.replacement}` : 'not this key'}`);
   lines.push(`  Known hosts: ${plan.knownHosts.note}`);
+  for (const h of plan.knownHosts.hosts) lines.push(`    ${h.names.length ? h.names.join(', ') : h.hostKey} (last ${h.lastUsed.slice(0, 10)})${h.covered ? '' : ' — not covered by this plan'}`);
   lines.push(`  The old key pair goes to ${plan.archiveDir} (never deleted).`);
   if (plan.notes.length) {
     lines.push('', 'Notes:');

@@ -90,8 +90,16 @@ export const RotationPlan = z.object({
       allowedSignerEntries: z.number().int().nonnegative(),
     })
     .nullable(),
-  /** Where the list of servers came from (KeyDock's test history, or the config blocks). */
-  knownHosts: z.object({ source: z.enum(['test-history', 'config']), note: z.string() }),
+  /**
+   * Hosts the key is known to have opened: KeyDock's records (its agent's bound sessions and
+   * successful connection tests, docs/architecture.md §7.6), named from known_hosts; when there
+   * are none, the servers come from the config blocks naming the key.
+   */
+  knownHosts: z.object({
+    source: z.enum(['test-history', 'config']),
+    note: z.string(),
+    hosts: z.array(z.object({ hostKey: z.string(), names: z.array(z.string()), lastUsed: z.string(), covered: z.boolean() })),
+  }),
   archiveDir: z.string(),
   notes: z.array(z.string()),
   steps: z.array(RotationStepInfo),

@@ -2,6 +2,7 @@ import { copyFile, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordHostPairing } from '../../../main/agent/host-pairings';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { startSshd, type Sshd } from '../../support/sshd';
@@ -203,8 +204,37 @@ describe('keydock rotate', () => {
       expect(plan.servers).toEqual([expect.objectContaining({ alias: 'box', hostname: '127.0.0.1', port: sshd.port, source: 'config' })]);
       expect(plan.agents).toEqual([expect.objectContaining({ agentId: w.agent.socket })]);
       expect(plan.gitSigning).toMatchObject({ current: '~/.ssh/id_old.pub', replacement: `~/.ssh/${NEW_NAME}.pub`, allowedSignerEntries: 1 });
-      expect((plan.knownHosts as { note: string }).note).toMatch(/no record of past connection tests/);
+      expect(plan.knownHosts).toMatchObject({ source: 'config', hosts: [], note: expect.stringContaining('no record of this key opening a host') });
       await expectStart(w);
+    } finally {
+      await dropWorld(w);
+    }
+  }, 120_000);
+
+  it('--dry-run lists the hosts KeyDock’s records say the key opened (a connection test), and names the ones the plan does not reach', async () => {
+    const w = await makeWorld();
+    try {
+      const tested = await runKeydock(cli.bin, ['test', 'box', '--json'], w.env);
+      expect(tested.json, tested.stderr).toMatchObject({ ok: true });
+      // A host the key opened earlier that no config line names (its pairing and its known_hosts line).
+      const legacy = join(w.home.dir, 'legacy_host_key');
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', legacy]);
+      const legacyPub = (await readFile(`${legacy}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+      await writeFile(join(w.home.sshDir, 'known_hosts'), `${await readFile(join(w.home.sshDir, 'known_hosts'), 'utf8')}legacy.example.net ${legacyPub}\n`);
+      const fp = (p: string) => run('ssh-keygen', ['-l', '-E', 'sha256', '-f', p]).then((r) => r.stdout.split(' ')[1] as string);
+      await recordHostPairing(join(w.home.env.XDG_CONFIG_HOME as string, 'keydock', 'host-pairings.json'), await fp(`${w.oldPriv}.pub`), await fp(`${legacy}.pub`), 'tester', Date.now() - 86_400_000);
+
+      const r = await runKeydock(cli.bin, ['rotate', w.oldPriv, '--dry-run', '--json'], w.env);
+      const known = (r.json?.plan as { knownHosts: { source: string; hosts: Array<{ names: string[]; covered: boolean }> } }).knownHosts;
+      expect(known.source).toBe('test-history');
+      expect(known.hosts).toEqual([
+        expect.objectContaining({ names: [`127.0.0.1:${sshd.port}`], covered: true }),
+        expect.objectContaining({ names: ['legacy.example.net'], covered: false }),
+      ]);
+      expect((r.json?.plan as { notes: string[] }).notes.join('\n')).toContain('add --server USER@legacy.example.net');
+      const human = await runKeydock(cli.bin, ['rotate', w.oldPriv, '--dry-run'], w.env);
+      expect(human.stdout).toContain('legacy.example.net (last');
+      expect(human.stdout).toContain('not covered by this plan');
     } finally {
       await dropWorld(w);
     }
