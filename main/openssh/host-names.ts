@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fingerprintSha256 } from '../keys/format';
 import { entryMatchesName, readKnownHosts, type KnownHostsEntry } from './known-hosts';
 import { parseConfigBlocks } from './ssh-config-parse';
+import { readUserFileIfExists } from '../util/read-file';
 
 /** The files ssh reads by default: ~/.ssh/known_hosts, ~/.ssh/known_hosts2 and the global ones. */
 export function defaultKnownHostsFiles(sshDir: string): string[] {
@@ -98,6 +99,16 @@ export function describeHost(names: string[], blob: Buffer): string {
   return shown.length > 1 ? `${shown[0]} (also: ${shown.slice(1, 3).join(', ')})` : (shown[0] as string);
 }
 
+/** candidateNamesFromSshConfig() of ~/.ssh/config (nothing when it cannot be read). */
+export async function sshConfigCandidates(sshDir: string): Promise<string[]> {
+  try {
+    const buf = await readUserFileIfExists(join(sshDir, 'config'), { maxBytes: 4 * 1024 * 1024 });
+    return buf ? candidateNamesFromSshConfig(buf.toString('utf8')) : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Names worth trying against hashed known_hosts entries, from an ssh_config text: literal `Host`
  * names and `HostName` values, each also as `[name]:port` when the block sets a Port.
@@ -120,4 +131,37 @@ export function candidateNamesFromSshConfig(text: string): string[] {
     }
   }
   return [...out];
+}
+
+/**
+ * Names for session-bind host keys, for prompts and logs: looked up in known_hosts (hashed
+ * entries tried with `candidates()`), cached per key for a minute so a busy agent reads the
+ * files once in a while, not on every request.
+ */
+export class HostNameResolver {
+  private readonly cache = new Map<string, { at: number; text: string }>();
+
+  constructor(
+    private readonly files: string[],
+    private readonly candidates: () => Promise<Iterable<string>> | Iterable<string> = () => [],
+    private readonly ttlMs = 60_000,
+  ) {}
+
+  /** "github.com", "github.com (also: gh)" or "unknown host SHA256:…"; never throws. */
+  async describe(blob: Buffer): Promise<string> {
+    const k = blob.toString('base64');
+    const hit = this.cache.get(k);
+    const now = Date.now();
+    if (hit && now - hit.at < this.ttlMs) return hit.text;
+    let names: string[] = [];
+    try {
+      names = await namesForHostKey(blob, this.files, await this.candidates());
+    } catch {
+      names = [];
+    }
+    const text = describeHost(names, blob);
+    if (this.cache.size > 1000) this.cache.clear();
+    this.cache.set(k, { at: now, text });
+    return text;
+  }
 }

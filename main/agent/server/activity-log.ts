@@ -48,3 +48,50 @@ export class ActivityLog {
     return () => this.listeners.delete(listener);
   }
 }
+
+/** The program's name out of `ssh (pid 1234, /usr/bin/ssh)`. */
+function programName(client: string): string {
+  const i = client.indexOf(' (');
+  return i > 0 ? client.slice(0, i) : client;
+}
+
+/**
+ * One activity entry in plain words, for the window and the tray: "ssh asked to sign for
+ * github.com with work key — allowed", "ssh-add asked to add work key — denied: agent is locked".
+ */
+export function activitySummary(e: { client: string; operation: string; destination: string | null; outcome: ActivityEntry['outcome']; detail: string | null; keyName?: string | null }): string {
+  const who = programName(e.client);
+  const key = e.keyName ? ` ${e.keyName}` : ' a key';
+  const where = e.destination ? ` for ${e.destination}` : '';
+  let what: string;
+  switch (e.operation) {
+    case 'sign':
+      what = `asked to sign${where} with${key}`;
+      break;
+    case 'list':
+      what = 'asked which keys the agent holds';
+      break;
+    case 'add':
+      what = `asked to add${e.keyName ? key : ' a key'}`;
+      break;
+    case 'remove':
+      what = `asked to remove${key}`;
+      break;
+    case 'remove-all':
+      what = 'asked to remove every key';
+      break;
+    case 'lock':
+    case 'unlock':
+      what = `asked to ${e.operation} the agent`;
+      break;
+    case 'session-bind':
+      what = `connected to ${e.destination ?? 'a host'}${e.detail === 'forwarding hop' ? ' (forwarding the agent)' : ''}`;
+      break;
+    default:
+      what = `asked for ${e.operation}${where}`;
+  }
+  let result: string = e.outcome;
+  if (e.outcome !== 'allowed' && e.detail) result += `: ${e.detail}`;
+  else if (e.operation === 'list' && e.detail) result += ` (${e.detail})`;
+  return `${who} ${what} — ${result}`;
+}

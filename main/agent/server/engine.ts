@@ -1,5 +1,5 @@
 import type { ActivityEntry } from '../../../shared/contract/server';
-import type { ActivityLog } from './activity-log';
+import { activitySummary, type ActivityLog } from './activity-log';
 import { confirmWithTimeout, denyAll, type Confirmer } from './confirm';
 import { identityPermitted, destinationConstraintProblem, parseUserauthRequest, recordSessionBind, type ConnectionBindings } from './destination';
 import { InvalidKeyError } from '../../keys/key-objects';
@@ -34,6 +34,8 @@ export interface EngineDeps {
   onChange?: () => void;
   /** Which keys opened which hosts: known keys are listed first to a bound host, and signatures in bound sessions are recorded (main/agent/host-pairings.ts). */
   pairings?: HostPairingSource;
+  /** Host names for a bound host key ("github.com", "unknown host SHA256:…"), from known_hosts (main/openssh/host-names.ts); fingerprints without it. */
+  hostNames?: (hostKey: Buffer) => Promise<string>;
 }
 
 const FAILURE: EngineReply = { kind: 'failure' };
@@ -101,7 +103,7 @@ export class AgentEngine {
   private async sign(req: Extract<EngineRequest, { kind: 'sign' }>, conn: ConnectionState): Promise<EngineReply> {
     const id = this.deps.keystore.get(req.keyBlob);
     if (!id) return this.refuse(conn, 'sign', fingerprintOf(req.keyBlob), 'key not in the agent');
-    let destination = lastBoundHost(conn);
+    let destination = await this.boundHostLabel(conn);
     if (id.destinations.length > 0) {
       if (conn.bindings.length === 0) return this.refuse(conn, 'sign', id.fingerprint, 'destination-constrained key used on a connection without session-bind', destination);
       const ua = parseUserauthRequest(req.data, id.publicBlob);
@@ -230,9 +232,20 @@ export class AgentEngine {
     return this.log(conn, 'unlock', null, ok ? 'allowed' : 'denied', ok ? null : wasLocked ? 'wrong passphrase' : 'not locked', ok ? SUCCESS : FAILURE);
   }
 
-  private sessionBind(req: Extract<EngineRequest, { kind: 'session-bind' }>, conn: ConnectionState): EngineReply {
+  /** The last bound host in words, or null on a connection without session-bind. */
+  private async boundHostLabel(conn: ConnectionState): Promise<string | null> {
+    const last = conn.bindings[conn.bindings.length - 1];
+    return last ? this.hostLabel(last.hostKey) : null;
+  }
+
+  private async hostLabel(hostKey: Buffer): Promise<string> {
+    if (!this.deps.hostNames) return `host key ${fingerprintOf(hostKey)}`;
+    return this.deps.hostNames(hostKey).catch(() => `host key ${fingerprintOf(hostKey)}`);
+  }
+
+  private async sessionBind(req: Extract<EngineRequest, { kind: 'session-bind' }>, conn: ConnectionState): Promise<EngineReply> {
     const problem = recordSessionBind(conn, req, verifySshSignature);
-    const host = `host key ${fingerprintOf(req.hostKey)}`;
+    const host = problem ? `host key ${fingerprintOf(req.hostKey)}` : await this.hostLabel(req.hostKey);
     if (problem) return this.log(conn, 'session-bind', null, 'denied', problem, { kind: 'extension-failure' }, host);
     return this.log(conn, 'session-bind', null, 'allowed', req.forwarded ? 'forwarding hop' : 'authentication', SUCCESS, host);
   }
@@ -243,16 +256,13 @@ export class AgentEngine {
 
   private log(conn: ConnectionState, operation: string, fingerprint: string | null, outcome: Outcome, detail: string | null, reply: EngineReply, destination: string | null = null): EngineReply {
     if (conn.ownProcess && operation === 'list') return reply;
-    this.deps.activity.record({ client: conn.client, operation, fingerprint, destination, outcome, detail });
+    const keyName = fingerprint ? this.deps.keystore.list().find((k) => k.fingerprint === fingerprint)?.comment : undefined;
+    const summary = activitySummary({ client: conn.client, operation, destination, outcome, detail, keyName: keyName || fingerprint });
+    this.deps.activity.record({ client: conn.client, operation, fingerprint, destination, outcome, detail, summary });
     return reply;
   }
 }
 
-/** What we know of where this connection leads without constraints: the last bound host key. */
-function lastBoundHost(conn: ConnectionState): string | null {
-  const last = conn.bindings[conn.bindings.length - 1];
-  return last ? `host key ${fingerprintOf(last.hostKey)}` : null;
-}
 
 /** `string[]` of names (query reply body). */
 function encodeNames(names: string[]): Buffer {

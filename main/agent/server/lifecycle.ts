@@ -51,7 +51,10 @@ export class OwnAgentService {
     const { startOwnAgent } = await import('./own-agent');
     const { HostPairingStore, pairingsFiles } = await import('../host-pairings');
     const pairings = new HostPairingStore(pairingsFiles(this.rt.env, this.rt.paths).app);
-    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer, pairings } });
+    const { HostNameResolver, defaultKnownHostsFiles, sshConfigCandidates } = await import('../../openssh/host-names');
+    const sshDir = this.rt.paths.sshDir;
+    const names = new HostNameResolver(defaultKnownHostsFiles(sshDir), () => sshConfigCandidates(sshDir));
+    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer, pairings, hostNames: (k) => names.describe(k) } });
     try {
       const agent = await this.starting;
       this.agent = agent;

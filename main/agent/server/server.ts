@@ -25,6 +25,8 @@ export interface AgentServerOptions {
   onChange?: () => void;
   /** Key ↔ host pairings: known keys listed first to a bound host (main/agent/host-pairings.ts). */
   pairings?: HostPairingSource;
+  /** Names a bound host key for prompts and the activity log (main/openssh/host-names.ts HostNameResolver). */
+  hostNames?: (hostKey: Buffer) => Promise<string>;
   /** Test hook: monotonic clock in ms. */
   now?: () => number;
   /** Test hook: how the unlock delay waits. */
@@ -64,6 +66,7 @@ export class AgentServer implements AgentConnectionHandler {
       now: options.now,
       onChange: options.onChange,
       pairings: options.pairings,
+      hostNames: options.hostNames,
     });
   }
 

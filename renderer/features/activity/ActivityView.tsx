@@ -67,10 +67,7 @@ export function ActivityView() {
             <thead>
               <tr>
                 <th scope="col">Time</th>
-                <th scope="col">Program</th>
-                <th scope="col">Request</th>
-                <th scope="col">Key</th>
-                <th scope="col">Destination</th>
+                <th scope="col">What happened</th>
                 <th scope="col">Result</th>
               </tr>
             </thead>
@@ -78,10 +75,15 @@ export function ActivityView() {
               {rows.map((e) => (
                 <tr key={e.id}>
                   <td>{clockTime(e.at)}</td>
-                  <td>{e.client}</td>
-                  <td>{e.operation}</td>
-                  <td>{e.fingerprint ? (names.get(e.fingerprint) ?? <code>{shortFingerprint(e.fingerprint)}</code>) : '—'}</td>
-                  <td>{e.destination ?? '—'}</td>
+                  <td style={{ whiteSpace: 'normal', overflowWrap: 'anywhere' }}>
+                    {e.summary ?? `${e.client} ${e.operation}${e.destination ? ` for ${e.destination}` : ''}`}
+                    {e.fingerprint && (
+                      <span className="muted">
+                        {' '}
+                        ({names.get(e.fingerprint) ?? <code>{shortFingerprint(e.fingerprint)}</code>})
+                      </span>
+                    )}
+                  </td>
                   <td>
                     <Badge tone={OUTCOME_TONE[e.outcome]}>{e.outcome}</Badge>
                     {e.detail && <span className="muted"> {e.detail}</span>}
