@@ -1,0 +1,89 @@
+/**
+ * CLI start-up benchmark: `keydock --help`, `list` (against a real OpenSSH ssh-agent holding one
+ * key), `agents` and `fingerprint FILE`, each against `node -e 0` (what any Node program pays to
+ * start on this machine). The bundle is built first (scripts/build-cli.mjs); the commands run it
+ * directly (out/cli/keydock.mjs), because in a checkout others are editing, bin/keydock.js would
+ * fall back to tsx whenever a source is newer; `node bin/keydock.js --help` is measured too, with
+ * the launcher's freshness check. Runs alternate between the commands to spread
+ * machine noise; medians of 10 runs each are reported, with the ratio to `node -e 0`.
+ * Run: `npx tsx bench/cli.ts` (or through `npm run bench cli`).
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+export interface CliBenchRow {
+  label: string;
+  ms: number;
+  /** This command / `node -e 0`. */
+  ratio: number;
+}
+
+export interface CliBenchResult {
+  rows: CliBenchRow[];
+  table: string;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function timeRun(args: string[], env: NodeJS.ProcessEnv): number {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${String(r.stderr)}`);
+  return ms;
+}
+
+export async function runCliBench(opts: { runs?: number; log?: (line: string) => void } = {}): Promise<CliBenchResult> {
+  const runs = opts.runs ?? 10;
+  const log = opts.log ?? (() => {});
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build-cli.mjs')], { stdio: 'inherit' });
+  const dir = mkdtempSync(join(tmpdir(), 'kd-bench-cli-'));
+  const socket = join(dir, 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
+    const key = join(dir, 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bench', '-f', key]);
+    execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+    const home = join(dir, 'home');
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), SSH_AUTH_SOCK: socket, LANG: 'C.UTF-8' };
+    const bin = join(ROOT, 'out/cli/keydock.mjs');
+    const cases: { label: string; args: string[] }[] = [
+      { label: '`node -e 0`', args: ['-e', '0'] },
+      { label: '`node bin/keydock.js --help`', args: [join(ROOT, 'bin/keydock.js'), '--help'] },
+      { label: '`keydock --help`', args: [bin, '--help'] },
+      { label: '`keydock list` (ssh-agent, 1 key)', args: [bin, 'list'] },
+      { label: '`keydock agents`', args: [bin, 'agents'] },
+      { label: '`keydock fingerprint FILE`', args: [bin, 'fingerprint', key] },
+    ];
+    const times = cases.map(() => [] as number[]);
+    for (const c of cases) timeRun(c.args, env); // warm the file cache
+    for (let i = 0; i < runs; i++) cases.forEach((c, k) => times[k]!.push(timeRun(c.args, env)));
+    const base = median(times[0]!);
+    const rows = cases.map((c, k) => ({ label: c.label, ms: median(times[k]!), ratio: median(times[k]!) / base }));
+    for (const r of rows) log(`${r.label}: ${r.ms.toFixed(0)} ms (${r.ratio.toFixed(2)}×)`);
+    const table = [
+      `| command | median of ${runs} (ms) | ratio to \`node -e 0\` |`,
+      '|---|---:|---:|',
+      ...rows.map((r) => `| ${r.label} | ${r.ms.toFixed(0)} | ${r.ratio.toFixed(2)}× |`),
+    ].join('\n');
+    return { rows, table };
+  } finally {
+    agent.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  void runCliBench({ log: (l) => process.stderr.write(`  ${l}\n`) }).then((r) => process.stdout.write(`${r.table}\n`));
+}
