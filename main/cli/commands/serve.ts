@@ -218,11 +218,16 @@ async function startAgent(io: CliIo, opts: ServeOptions, socketPath: string | un
     onlyKnownKeys: Boolean(opts.onlyKnownKeys),
     onError: (message) => io.stderr.write(`keydock serve: ${message}\n`),
   });
+  const { HostNameResolver, defaultKnownHostsFiles, sshConfigCandidates } = await import('../../openssh/host-names');
+  const { GIT_HOST_PRESETS } = await import('../../connect/git-hosts');
+  const sshDir = userPaths(io.env).sshDir;
+  const presetNames = GIT_HOST_PRESETS.flatMap((p) => [p.host, ...p.alternates.map((a) => (a.port === 22 ? a.host : `[${a.host}]:${a.port}`))]);
+  const hostNames = new HostNameResolver(defaultKnownHostsFiles(sshDir), async () => [...(await sshConfigCandidates(sshDir)), ...presetNames]);
   const agent = await startOwnAgent({
     env: io.env,
     socketPath,
     privateSocket: true,
-    server: { confirmer, pairings, ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}) },
+    server: { confirmer, pairings, hostNames: (k) => hostNames.describe(k), ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}) },
     // Always said, like ssh-agent's error(): who was turned away, with uid and pid.
     onRefused: (reason) => io.stderr.write(`keydock serve: refused a connection: ${reason}\n`),
   });
