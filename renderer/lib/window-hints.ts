@@ -26,7 +26,7 @@ export const ERROR_HINTS: Record<string, string> = {
   'publish-scope-missing': 'Sign out of that account in the "Add it for me" dialog, sign in again allowing the permissions asked for, then try again.',
   'publish-key-in-use': 'Use a different key for this account (make one in "Set up a key"), or remove this key from the account or repository that has it, then try again.',
   'picker-unavailable': 'Choose the key from the list of keys found in your .ssh folder.',
-  'ui-no-token': 'Open KeyDock again from its menu or from the full address it printed (it ends with #code=…).',
+  'ui-no-token': 'Open the full address KeyDock printed: it ends with #code=… (an address ending with #token=… is from an older KeyDock). For a new address, open KeyDock again from its menu.',
   'ui-drop-no-path': 'Pick the key from the Keys list or use "Choose files…".',
   'agent-already-running': "Another agent already uses that place. Turn KeyDock's own agent off and on again in Settings, or stop the other agent first.",
   'socket-path-too-long': "The folder for KeyDock's agent has too long a path. Restart KeyDock from a shorter home or runtime folder.",
