@@ -29,6 +29,8 @@ export interface DoctorFacts {
   agentReachable: boolean;
   agentError: string | null;
   agentKeys: ListedIdentity[];
+  /** Why ssh would refuse the config (its message names file:line), or null. */
+  configError?: string | null;
   /** How the Windows permission check reads ACLs (tests inject one; default: Win32, loaded lazily). */
   windowsAcl?: WindowsAclAccess;
 }
@@ -37,10 +39,14 @@ export interface DoctorFacts {
 export async function gatherFacts(ctx: Runtime, configFile?: string, deps: { windowsAcl?: WindowsAclAccess } = {}): Promise<DoctorFacts> {
   const file = configFile ?? join(ctx.paths.sshDir, 'config');
   // A host name no config block targets: what ssh does for "any" host.
-  const r = await resolveSshConfig('keydock-doctor.invalid', { home: ctx.paths.home, env: ctx.env, configFile: file, platform: ctx.platform }).catch(() => null);
+  let configError: string | null = null;
+  const r = await resolveSshConfig('keydock-doctor.invalid', { home: ctx.paths.home, env: ctx.env, configFile: file, platform: ctx.platform }).catch((e: unknown) => {
+    configError = e instanceof Error ? e.message : String(e);
+    return null;
+  });
   const agentPath = r ? r.identityAgent : (ctx.env.SSH_AUTH_SOCK ?? null);
   const agentSource = r ? r.identityAgentSource : 'env';
-  const facts: DoctorFacts = { ctx, configFile: file, agentPath, agentSource, agentReachable: false, agentError: null, agentKeys: [], windowsAcl: deps.windowsAcl };
+  const facts: DoctorFacts = { ctx, configFile: file, agentPath, agentSource, agentReachable: false, agentError: null, agentKeys: [], configError, windowsAcl: deps.windowsAcl };
   if (agentPath && agentPath !== 'none') {
     // Unreachable: the errno (ENOENT, ECONNREFUSED, …); reachable but not listing: the words why.
     const p = await probeAgent(agentPath, 3000, 10_000);
@@ -245,6 +251,23 @@ async function readConfigTree(file: string, home: string, depth = 0): Promise<Ar
     }
   }
   return out;
+}
+
+/** A config ssh itself would refuse (bad port, unknown keyword, ...): every ssh command fails with it. */
+export function checkConfigValid(facts: DoctorFacts): CheckedFinding[] {
+  if (!facts.configError) return [];
+  return [
+    finding({
+      id: 'ssh-config-invalid',
+      severity: 'error',
+      title: 'ssh would refuse your SSH config',
+      message: facts.configError,
+      fix: `Correct that line in ${facts.configFile}; keydock which HOST checks it again the way ssh -G does.`,
+      fixAction: 'edit-ssh-config',
+      fixPath: facts.configFile,
+      canFix: false,
+    }),
+  ];
 }
 
 /**

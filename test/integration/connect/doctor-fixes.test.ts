@@ -109,4 +109,14 @@ describe('keydock doctor: fixes that name real things', () => {
     const j = JSON.parse((await cli(['--json', 'doctor', '--fix'])).stdout);
     expect(j.changes).toEqual([{ finding: 'ssh-dir-permissions', file: home.sshDir, change: 'permissions 0755 → 0700', backup: null }]);
   });
+
+  it('a config ssh would refuse is an error naming file:line', async () => {
+    const config = join(home.sshDir, 'config');
+    await writeFile(config, 'Host a\n  Port 70000\n', { mode: 0o600 });
+    const r = await cli(['--json', 'doctor']);
+    expect(r.code).toBe(1);
+    const f = (JSON.parse(r.stdout).findings as Finding[]).find((x) => x.id === 'ssh-config-invalid');
+    expect(f).toMatchObject({ severity: 'error', fixAction: 'edit-ssh-config', fixPath: config });
+    expect(f?.message).toContain(`${config}:2`);
+  });
 });
