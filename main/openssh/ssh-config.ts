@@ -5,6 +5,13 @@
  * keywords that accumulate (`IdentityFile`, `CertificateFile`, ...), a second "final" pass
  * when a `Match final` asks for it, then ssh's defaults and %-token expansion.
  * The tests compare the result with `ssh -G` over a corpus of configs.
+ *
+ * Like ssh, it refuses what ssh refuses, as a usage error (exit 2) naming file:line: unknown
+ * keywords (unless IgnoreUnknown lists them), bad ports, flag values and argument counts, an
+ * unset `${VAR}` in IdentityAgent, and destinations or `-l` users with shell metacharacters.
+ * `Match exec` is never run (running commands from a config file is not KeyDock's call): the
+ * criterion counts as false, so `exec` blocks do not apply and `!exec` ones do, and
+ * `unsupported` says so. `Match localnetwork` is treated the same way.
  */
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';

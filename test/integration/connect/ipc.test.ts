@@ -75,4 +75,13 @@ describe('tester and doctor over IPC', () => {
     const again = await router.dispatch('doctor:apply-fix', { id: 'no-such-finding' }, sender);
     expect(!again.ok && again.error.code).toBe('finding-gone');
   });
+
+  it('tester:which answers what ssh would do (response checked against the contract), and refuses what ssh refuses', async () => {
+    const r = await router.dispatch('tester:which', { target: 'bitbucket.org' }, sender);
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    expect(r.ok && r.value).toMatchObject({ host: 'bitbucket.org', hostname: '127.0.0.1', port: sshd.port, identityagent: agent.socket, agent: { state: 'running', keycount: 1 } });
+    expect(r.ok && (r.value as { offers: unknown[] }).offers).toHaveLength(1);
+    const bad = await router.dispatch('tester:which', { target: 'a,b' }, sender);
+    expect(!bad.ok && bad.error.code).toBe('invalid-host');
+  });
 });
