@@ -1,7 +1,5 @@
 // Reader and writer for openssh-key-v1 (docs/agent-protocol.md §3.1), the default of ssh-keygen.
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual, type DecipherGCM } from 'node:crypto';
-import { chacha20orig } from '@noble/ciphers/chacha.js';
-import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import type { KeyDockError } from '../util/errors';
 import { corruptKey, unsupportedKey, wrongPassphrase } from './errors';
 import { checkConsistency, privateFields, publicBlob, readPrivateFields, sshType, type KeyMaterial } from './material';
@@ -124,7 +122,7 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
         // Like OpenSSH (sshkey.c): an empty passphrase on an encrypted key is a wrong passphrase.
         if (!passphrase) throw wrongPassphrase(path);
         const secret = await bcrypt(Buffer.from(passphrase, 'utf8'), salt, rounds, cipher.keyLen + cipher.ivLen);
-        if (cipherName === CHACHA_POLY) plain = decryptChachaPoly(secret, encrypted, tag, path);
+        if (cipherName === CHACHA_POLY) plain = await decryptChachaPoly(secret, encrypted, tag, path);
         else {
           const key = secret.subarray(0, cipher.keyLen);
           const iv = secret.subarray(cipher.keyLen);
@@ -168,7 +166,9 @@ function tagFailure(checkBytes: Buffer, mac: 'GCM' | 'Poly1305', path: string | 
  * @noble/ciphers does the ChaCha20 and Poly1305: Node has no Poly1305 on its own, and the
  * BoringSSL inside Electron has no 'chacha20' cipher for createDecipheriv.
  */
-function decryptChachaPoly(secret: Buffer, encrypted: Buffer, tag: Buffer, path: string | null): Buffer {
+async function decryptChachaPoly(secret: Buffer, encrypted: Buffer, tag: Buffer, path: string | null): Promise<Buffer> {
+  // Loaded on first use: commands that never decrypt such a key (list, agents) do not pay for it.
+  const [{ chacha20orig }, { poly1305 }] = await Promise.all([import('@noble/ciphers/chacha.js'), import('@noble/ciphers/_poly1305.js')]);
   const key = secret.subarray(0, 32);
   const nonce = new Uint8Array(8);
   const polyKey = chacha20orig(key, nonce, new Uint8Array(32));
