@@ -204,7 +204,7 @@ export async function whichHost(rt: Runtime, destination: string, opts: WhichOpt
   for (const f of identityfiles) {
     if (f.configured && !f.exists) {
       const src = resolved.sources.identityfile;
-      warnings.push(`IdentityFile ${f.path} does not exist${src ? ` (set in ${src.file}:${src.line} or after)` : ''}; ssh skips it.`);
+      warnings.push(`IdentityFile ${f.path} does not exist${src ? ` (this host's IdentityFile lines start at ${src.file}:${src.line})` : ''}; ssh skips it.`);
     }
   }
   if (resolved.identitiesOnly && offers.length === 0) warnings.push('IdentitiesOnly is set but no IdentityFile key can be read: ssh would offer no key.');
