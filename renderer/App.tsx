@@ -6,6 +6,7 @@ import { AppStateContext, parseRoute, type AppState, type Route, type View } fro
 import { ConfirmHost } from './features/confirm/ConfirmHost';
 import { IdentitiesView } from './features/identities/IdentitiesView';
 import { Loading, requestHeadingFocus } from './components/ui';
+import { invokeShared } from './lib/shared-invoke';
 import { windowHint } from './lib/window-hints';
 
 const NAV: Array<{ view: View; label: string; route: string }> = [
@@ -52,7 +53,7 @@ export function App() {
   useEffect(() => {
     let live = true;
     void (async () => {
-      const [ids, files] = await Promise.all([invoke('agent:list-identities', {}), invoke('keys:list-files', {})]);
+      const [ids, files] = await Promise.all([invokeShared('agent:list-identities', {}), invokeShared('keys:list-files', {})]);
       if (!live) return;
       const empty = ids.ok && ids.value.identities.length === 0 && files.ok && files.value.length === 0;
       if (empty) setRoute((r) => (r.view === 'identities' && !r.action && r.seq === 1 ? parseRoute('setup') : r));

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Channel, EventName, EventPayload, Req, Res } from '../../shared/ipc-contract';
 import type { AppError } from '../../shared/result';
 import { invoke, on, onConnection } from '../api';
+import { invokeShared } from './shared-invoke';
 
 export type Loadable<T> =
   | { status: 'loading'; data: T | null; error: null }
@@ -21,7 +22,8 @@ export function useChannel<C extends Channel>(channel: C, payload: Req<C>, deps:
   const reload = useCallback(async () => {
     const gen = ++generation.current;
     setState((s) => ({ status: 'loading', data: s.data, error: null }));
-    const result = await invoke(channel, payloadRef.current);
+    // Only the first load joins a request already on its way; a reload always asks afresh.
+    const result = gen === 1 ? await invokeShared(channel, payloadRef.current) : await invoke(channel, payloadRef.current);
     if (gen !== generation.current) return;
     if (result.ok) setState({ status: 'ready', data: result.value, error: null });
     else setState((s) => ({ status: 'error', data: s.data, error: result.error }));
