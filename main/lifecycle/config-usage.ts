@@ -10,7 +10,6 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { KeyDockError } from '../util/errors';
 import { withFileLock } from '../util/file-lock';
 import { readUserFileIfExists } from '../util/read-file';
 import { safeWriteFile } from '../util/safe-write';
@@ -252,9 +251,4 @@ export async function undoConfigEdit(edit: FileEdit): Promise<'restored' | 'line
     await safeWriteFile(edit.file, lines.join(''), { backup: backup });
     return 'lines-reverted';
   });
-}
-
-/** Throws when an edit left a file KeyDock cannot read back (never expected). */
-export function editFailed(file: string, why: string): KeyDockError {
-  return new KeyDockError('ssh-config-edit-ineffective', `The change to ${file} did not take effect: ${why}.`, `Open ${file} and check the IdentityFile lines; the previous file is ${file}.keydock-backup.`);
 }

@@ -52,12 +52,6 @@ export async function gitConfigSet(env: NodeJS.ProcessEnv, scope: GitScope, key:
   if (r.code !== 0) throw gitFailed(`set ${key}`, r.stderr, scope);
 }
 
-/** Removes one setting from the scope's own file (nothing to do when it is not set). */
-export async function gitConfigUnset(env: NodeJS.ProcessEnv, scope: GitScope, key: string): Promise<void> {
-  const r = await execTool('git', [...scopeArgs(scope, true), '--unset', key], { env: gitEnv(env), timeoutMs: 15_000 });
-  if (r.code !== 0 && r.code !== 5) throw gitFailed(`unset ${key}`, r.stderr, scope);
-}
-
 /** Checks that PATH is inside a Git working tree (for --repo). */
 export async function checkRepository(env: NodeJS.ProcessEnv, path: string): Promise<void> {
   const r = await execTool('git', ['-C', path, 'rev-parse', '--git-dir'], { env: gitEnv(env), timeoutMs: 15_000 });

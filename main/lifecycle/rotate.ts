@@ -128,9 +128,10 @@ function skipServers(state: RotationState, names: string[]): void {
 export async function rotateKey(rt: LifecycleRuntime, req: RotateRequest, io: RotationIo): Promise<RotationResult> {
   const keyPath = resolve(expandTilde(req.keyPath, rt.paths.home));
   if (req.resume || req.rollback) {
-    const state = await findRotation(rt, keyPath, !!req.rollback);
-    if (req.resume) skipServers(state, req.skipServers ?? []);
-    return withRotation(rt, state, io, (r) => (req.rollback ? r.rollback() : r.run()), req.rollback ? 'rollback' : 'rotate');
+    const found = await findRotation(rt, keyPath, !!req.rollback);
+    return withRotation(rt, found, io, (r) => (req.rollback ? r.rollback() : r.run()), req.rollback ? 'rollback' : 'rotate', (s) => {
+      if (req.resume) skipServers(s, req.skipServers ?? []);
+    });
   }
   const unfinished = (await listStates(rt.paths.configDir)).find((s) => s.plan.oldKey.path === keyPath && s.status !== 'done' && s.status !== 'rolled-back');
   if (unfinished && !req.dryRun) {
@@ -157,15 +158,26 @@ export async function rotateKey(rt: LifecycleRuntime, req: RotateRequest, io: Ro
   return withRotation(rt, state, io, (r) => r.run(), 'rotate');
 }
 
-async function withRotation(rt: LifecycleRuntime, state: RotationState, io: RotationIo, body: (r: Rotation) => Promise<void>, mode: 'rotate' | 'rollback'): Promise<RotationResult> {
-  const unlock = await lockRotation(rt.paths.configDir, state.id);
-  const r = new Rotation(rt, state, io);
+async function withRotation(
+  rt: LifecycleRuntime,
+  found: RotationState,
+  io: RotationIo,
+  body: (r: Rotation) => Promise<void>,
+  mode: 'rotate' | 'rollback',
+  prepare: (s: RotationState) => void = () => undefined,
+): Promise<RotationResult> {
+  const unlock = await lockRotation(rt.paths.configDir, found.id);
+  let r: Rotation | null = null;
   try {
+    // Read again under the lock: another process may have moved it on since it was found.
+    const state = await loadState(stateFile(rt.paths.configDir, found.id)).catch(() => found);
+    prepare(state);
+    r = new Rotation(rt, state, io);
     await r.save();
     await body(r);
     return await r.result(mode);
   } finally {
-    await r.dispose();
+    await r?.dispose();
     await unlock();
   }
 }
@@ -849,11 +861,3 @@ class Rotation {
     return { mode, plan: this.plan, steps: this.state.steps, ...this.report(this.state.status) };
   }
 }
-
-/** The saved state of a rotation, by key (for status displays). */
-export async function lastRotation(rt: LifecycleRuntime, keyPath: string): Promise<RotationState | null> {
-  const p = resolve(expandTilde(keyPath, rt.paths.home));
-  return (await listStates(rt.paths.configDir)).find((s) => s.plan.oldKey.path === p) ?? null;
-}
-
-export { loadState };
