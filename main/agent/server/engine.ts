@@ -9,6 +9,8 @@ import { fingerprintOf, verifySshSignature } from './public-key';
 import type { EngineReply, EngineRequest } from './requests';
 import { createSigner } from '../../keys/sign';
 import { orderForHost, type HostPairingSource } from '../host-pairings';
+import type { PassphraseAsker } from './encrypted-keys';
+import { PUTTY_EXTENSIONS, handlePuttyExtension } from './putty-extensions';
 
 /** Extensions this agent answers (the `query` reply lists them). */
 export const SUPPORTED_EXTENSIONS = ['query', 'session-bind@openssh.com'];
@@ -36,6 +38,8 @@ export interface EngineDeps {
   pairings?: HostPairingSource;
   /** Host names for a bound host key ("github.com", "unknown host SHA256:…"), from known_hosts (main/openssh/host-names.ts); fingerprints without it. */
   hostNames?: (hostKey: Buffer) => Promise<string>;
+  /** Asks for the passphrase of a key kept encrypted until first use; with it, PuTTY's extensions (add-ppk, reencrypt, list-extended) are answered. */
+  passphraseAsker?: PassphraseAsker;
 }
 
 const FAILURE: EngineReply = { kind: 'failure' };
@@ -79,11 +83,11 @@ export class AgentEngine {
         return this.refuse(conn, 'smartcard', null, 'smartcard keys are not supported');
       case 'query':
         if (locked) return this.refuse(conn, 'query', null, 'agent is locked');
-        return this.log(conn, 'query', null, 'allowed', null, { kind: 'extension-response', name: 'query', body: encodeNames(SUPPORTED_EXTENSIONS) });
+        return this.log(conn, 'query', null, 'allowed', null, { kind: 'extension-response', name: 'query', body: encodeNames(this.deps.passphraseAsker ? [...SUPPORTED_EXTENSIONS, ...PUTTY_EXTENSIONS] : SUPPORTED_EXTENSIONS) });
       case 'session-bind':
         return this.sessionBind(req, conn);
       case 'extension':
-        return this.refuse(conn, `extension ${req.name.slice(0, 64)}`, null, 'unknown extension');
+        return this.extension(req, conn, locked);
       case 'unknown':
         return this.refuse(conn, `message ${req.msgType}`, null, 'unknown request type');
     }
@@ -133,6 +137,21 @@ export class AgentEngine {
     } catch {
       return this.log(conn, 'sign', id.fingerprint, 'failed', 'signing failed', FAILURE, destination);
     }
+  }
+
+  private async extension(req: Extract<EngineRequest, { kind: 'extension' }>, conn: ConnectionState, locked: boolean): Promise<EngineReply> {
+    const operation = `extension ${req.name.slice(0, 64)}`;
+    if (!this.deps.passphraseAsker || !PUTTY_EXTENSIONS.includes(req.name)) return this.refuse(conn, operation, null, 'unknown extension');
+    if (locked) return this.log(conn, operation, null, 'denied', 'agent is locked', { kind: 'extension-failure' });
+    const r = await handlePuttyExtension(req.name, req.data, {
+      keystore: this.deps.keystore,
+      ask: this.deps.passphraseAsker,
+      now: () => this.deps.now?.() ?? performance.now(),
+      defaultLifetimeSeconds: this.deps.defaultLifetimeSeconds,
+      onChange: this.deps.onChange,
+    });
+    if (!r) return this.refuse(conn, operation, null, 'unknown extension');
+    return this.log(conn, operation, r.fingerprint, r.outcome, r.detail, r.reply);
   }
 
   /** A login signature in a session bound for authentication: this key opens that host (the last hop, for a forwarded agent). */

@@ -48,7 +48,7 @@ function toEngineRequest(req: Request): EngineRequest | null {
     case 'session-bind':
       return { kind: 'session-bind', hostKey: req.hostKey, sessionId: req.sessionId, signature: req.signature, forwarded: req.isForwarding };
     case 'extension':
-      return { kind: 'extension', name: req.name };
+      return { kind: 'extension', name: req.name, data: req.data };
     case 'legacy':
       // OpenSSH still answers 9 (remove all SSH-1 keys), which has no body; other SSH-1 requests are unknown.
       if (req.code !== 9) return { kind: 'unknown', msgType: req.code };
@@ -113,6 +113,8 @@ function toReply(reply: EngineReply): Reply {
       return { type: 'signature', signature: reply.signature };
     case 'extension-response':
       return { type: 'extension', name: reply.name, data: reply.body };
+    case 'success-with-data':
+      return { type: 'success-with-data', data: reply.body };
   }
 }
 

@@ -18,7 +18,7 @@ export type EngineRequest =
   | { kind: 'smartcard'; msgType: number }
   | { kind: 'query' }
   | { kind: 'session-bind'; hostKey: Buffer; sessionId: Buffer; signature: Buffer; forwarded: boolean }
-  | { kind: 'extension'; name: string }
+  | { kind: 'extension'; name: string; data: Buffer }
   | { kind: 'unknown'; msgType: number };
 
 export type EngineConstraint =
@@ -33,4 +33,6 @@ export type EngineReply =
   | { kind: 'extension-failure' }
   | { kind: 'identities'; keys: Array<{ blob: Buffer; comment: string }> }
   | { kind: 'signature'; signature: Buffer }
-  | { kind: 'extension-response'; name: string; body: Buffer };
+  | { kind: 'extension-response'; name: string; body: Buffer }
+  /** SSH_AGENT_SUCCESS followed by data (PuTTY's extensions answer so). */
+  | { kind: 'success-with-data'; body: Buffer };

@@ -8,6 +8,7 @@ import { Keystore } from './keystore';
 import { LockState } from './lock-state';
 import { wipeNumbers } from './private-fields';
 import type { HostPairingSource } from '../host-pairings';
+import type { PassphraseAsker } from './encrypted-keys';
 import { decodeEngineRequest, encodeEngineReply, failureFrame } from './protocol';
 import type { EngineRequest } from './requests';
 import type { AgentConnectionHandler, ClientInfo } from './types';
@@ -27,6 +28,8 @@ export interface AgentServerOptions {
   pairings?: HostPairingSource;
   /** Names a bound host key for prompts and the activity log (main/openssh/host-names.ts HostNameResolver). */
   hostNames?: (hostKey: Buffer) => Promise<string>;
+  /** Asks for the passphrase of a key added encrypted (add-ppk, keydock add --encrypted) on its first use; enables PuTTY's extensions. */
+  passphraseAsker?: PassphraseAsker;
   /** Test hook: monotonic clock in ms. */
   now?: () => number;
   /** Test hook: how the unlock delay waits. */
@@ -36,8 +39,8 @@ export interface AgentServerOptions {
 /** Pending decoded frames a connection may queue before we stop reading from it. */
 const MAX_QUEUED_FRAMES = 32;
 
-/** Requests that carry secrets (ADD_IDENTITY, ADD_ID_CONSTRAINED: private keys; LOCK, UNLOCK: a passphrase); their bodies are zeroed once answered. */
-const SECRET_REQUESTS: ReadonlySet<number> = new Set([17, 25, 22, 23]);
+/** Requests that carry secrets (ADD_IDENTITY, ADD_ID_CONSTRAINED: private keys; LOCK, UNLOCK: a passphrase; EXTENSION: add-ppk may carry a key file in clear); their bodies are zeroed once answered. */
+const SECRET_REQUESTS: ReadonlySet<number> = new Set([17, 25, 22, 23, 27]);
 
 /**
  * KeyDock's own SSH agent: keys in memory only, the full protocol of docs/agent-protocol.md §1, served
@@ -67,6 +70,7 @@ export class AgentServer implements AgentConnectionHandler {
       onChange: options.onChange,
       pairings: options.pairings,
       hostNames: options.hostNames,
+      passphraseAsker: options.passphraseAsker,
     });
   }
 

@@ -84,8 +84,24 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .option('-c, --confirm', 'ask before every use of the key')
     .option('--passphrase-stdin', 'read passphrases from standard input, one line per encrypted key')
     .option('--remember', 'remember the passphrase in the OS keychain for next time')
+    .option('--encrypted', 'hand the file to the agent still encrypted; it asks for the passphrase on first use (keydock serve, Pageant)')
     .action(
-      env.run(async (out, files: string[], opts: { agent?: string; lifetime?: string; confirm?: boolean; passphraseStdin?: boolean; remember?: boolean }) => {
+      env.run(async (out, files: string[], opts: { agent?: string; lifetime?: string; confirm?: boolean; passphraseStdin?: boolean; remember?: boolean; encrypted?: boolean }) => {
+        if (opts.encrypted) {
+          const [{ addEncryptedKeyFile }, { readKeyFile, openKeyData }, { fingerprintSha256 }] = await Promise.all([import('../../agent/server/encrypted-keys'), import('../../keys/load'), import('../../keys/format')]);
+          const socket = opts.agent ?? env.io.env.SSH_AUTH_SOCK;
+          if (!socket) throw new KeyDockError('no-agent', 'No agent to add the key to: SSH_AUTH_SOCK is not set.', 'Start one with eval "$(keydock serve -s)", or name it with --agent.', { exitCode: 2 });
+          const encryptedAdded: Array<{ path: string; fingerprint: string | null; encrypted: boolean }> = [];
+          for (const file of files) {
+            const data = await readKeyFile(file);
+            const h = openKeyData(data, file).header;
+            if (!h.publicBlob) throw new KeyDockError('key-no-public-half', `${file} does not carry its public key.`, 'Use an OpenSSH or PuTTY (.ppk) key file.', { exitCode: 2 });
+            await addEncryptedKeyFile(socket, data);
+            encryptedAdded.push({ path: file, fingerprint: fingerprintSha256(h.publicBlob), encrypted: h.encrypted });
+          }
+          out.success({ added: encryptedAdded }, () => encryptedAdded.map((a) => `Added ${a.fingerprint} ${a.path}${a.encrypted ? ' (encrypted until first use)' : ''}`).join('\n'));
+          return;
+        }
         const ctx = await env.context();
         const lifetimeSeconds = opts.lifetime ? parseLifetime(opts.lifetime) : undefined;
         const added: Identity[] = [];
