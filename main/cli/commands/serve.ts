@@ -219,6 +219,7 @@ async function startAgent(io: CliIo, opts: ServeOptions, socketPath: string | un
     onError: (message) => io.stderr.write(`keydock serve: ${message}\n`),
   });
   const { HostNameResolver, defaultKnownHostsFiles, sshConfigCandidates } = await import('../../openssh/host-names');
+  const { askpassPassphraseAsker } = await import('../../agent/server/encrypted-keys');
   const { GIT_HOST_PRESETS } = await import('../../connect/git-hosts');
   const sshDir = userPaths(io.env).sshDir;
   const presetNames = GIT_HOST_PRESETS.flatMap((p) => [p.host, ...p.alternates.map((a) => (a.port === 22 ? a.host : `[${a.host}]:${a.port}`))]);
@@ -227,7 +228,7 @@ async function startAgent(io: CliIo, opts: ServeOptions, socketPath: string | un
     env: io.env,
     socketPath,
     privateSocket: true,
-    server: { confirmer, pairings, hostNames: (k) => hostNames.describe(k), ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}) },
+    server: { confirmer, pairings, hostNames: (k) => hostNames.describe(k), passphraseAsker: askpassPassphraseAsker(io.env), ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}) },
     // Always said, like ssh-agent's error(): who was turned away, with uid and pid.
     onRefused: (reason) => io.stderr.write(`keydock serve: refused a connection: ${reason}\n`),
   });
