@@ -9,9 +9,10 @@
 // CAP_SETUID/CAP_SETGID (as file capabilities), so the agent, gdb and ssh-add themselves hold
 // no privilege at all.
 //
-// Set KEYDOCK_REGRESS_AGENT=/usr/bin/ssh-agent to run the same harness against OpenSSH's agent.
+// Set KEYDOCK_REGRESS_AGENT=/usr/bin/ssh-agent to run the same harness against OpenSSH's agent,
+// and KEYDOCK_REGRESS_KEEP=1 to keep each test's temp dir (its path is in the log) for a look.
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -195,10 +196,44 @@ async function stopLeftovers(marker: string): Promise<string[]> {
   return left.map((p) => `${p.pid} ${p.cmd}`);
 }
 
+/**
+ * Why KeyDock's agent may start slowly here: bin/keydock.js runs the TypeScript through tsx
+ * (seconds) while out/cli/keydock.mjs is older than a source, and some tests give the agent a
+ * fixed time to listen (agent-restrict: `sleep 4`). `npm test` builds first, so CI uses the bundle.
+ */
+function staleBundleNote(): string | null {
+  if (AGENT !== join(REPO, 'scripts', 'keydock-ssh-agent')) return null;
+  const mtime = (p: string) => {
+    try {
+      return statSync(p).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  const bundle = mtime(join(REPO, 'out', 'cli', 'keydock.mjs'));
+  for (const dir of ['main', 'shared']) {
+    for (const f of readdirSync(join(REPO, dir), { recursive: true }).map(String)) {
+      if (f.endsWith('.ts') && mtime(join(REPO, dir, f)) > bundle) {
+        return `note: out/cli/keydock.mjs is missing or older than ${dir}/${f}, so keydock started through tsx (slow); run \`npm run build\` first`;
+      }
+    }
+  }
+  return null;
+}
+
 /** The middle of a long log goes; the start (what ran) and the end (what failed) stay. */
-function clip(log: string, head = 20_000, tail = 60_000): string {
+function clip(log: string, head: number, tail: number): string {
   if (log.length <= head + tail) return log;
   return `${log.slice(0, head)}\n\n[… ${log.length - head - tail} characters left out …]\n\n${log.slice(-tail)}`;
+}
+
+/**
+ * run-tests prints the test's own lines, then on failure each failed-*.log (`==> FILE <==`);
+ * ssh's and sshd's are DEBUG3 and long, so every part is clipped on its own: all of them show.
+ */
+function clipOutput(output: string): string {
+  const parts = output.split(/^(?===> .+ <==$)/m);
+  return parts.map((p, i) => (i === 0 ? clip(p, 20_000, 20_000) : clip(p, 4_000, 16_000))).join('');
 }
 
 interface SuiteResult {
@@ -214,8 +249,9 @@ afterEach(async () => {
 /** Runs one test of the suite through run-tests, in a fresh temp dir, with AGENT as ssh-agent. */
 async function runSuiteTest(t: SuiteTest): Promise<SuiteResult> {
   const marker = randomBytes(12).toString('hex');
-  const dir = await mkdtemp(join(tmpdir(), `keydock-regress-${t.name}-`));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  // Never the test's name in the path: hostkey-agent drops every sshd_config line matching "hostkey".
+  const dir = await mkdtemp(join(tmpdir(), 'keydock-regress-'));
+  if (!process.env.KEYDOCK_REGRESS_KEEP) cleanups.push(() => rm(dir, { recursive: true, force: true }));
   // Traversable, so agent-getpeereid's `nobody` really reaches the socket and the agent has to refuse.
   await chmod(dir, 0o755);
   const bin = join(dir, 'bin');
@@ -270,13 +306,14 @@ async function runSuiteTest(t: SuiteTest): Promise<SuiteResult> {
   const usage = /^error: (unknown option|too many arguments|missing required argument|option ).*$/m.exec(output)?.[0] ?? null;
   const passed = r.code === 0 && /^ok /m.test(output) && skipped === null && usage === null && left.length === 0;
   const log = [
-    `$ ${cmd} ${args.join(' ')}`,
+    `$ ${cmd} ${args.join(' ')}${process.env.KEYDOCK_REGRESS_KEEP ? `  (kept: ${dir})` : ''}`,
     `exit ${r.code ?? 'killed (timeout)'} after ${((Date.now() - started) / 1000).toFixed(0)} s`,
     skipped ? `the test skipped itself: ${skipped}` : '',
     usage ? `the agent refused its command line: ${usage}` : '',
     left.length ? `still running afterwards (stopped now):\n  ${left.join('\n  ')}` : '',
+    passed ? '' : (staleBundleNote() ?? ''),
     `agent calls:\n  ${(await readFile(calls, 'utf8')).trimEnd().split('\n').join('\n  ')}`,
-    clip(output),
+    clipOutput(output),
   ]
     .filter(Boolean)
     .join('\n');
