@@ -96,13 +96,22 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
     throw unsupportedKey(`The key uses the key derivation "${kdfName}", which KeyDock does not know.`, 'Re-encrypt it with ssh-keygen -p -f FILE.');
   }
   const isEncrypted = cipherName !== 'none';
+  // An unencrypted key's comment is readable now: `fingerprint` then needs nothing more than the header.
+  let comment: string | null = null;
+  if (!isEncrypted) {
+    try {
+      comment = parsePrivateSection(encrypted, pub, false, path).comment;
+    } catch {
+      // A damaged private part is reported by decrypt().
+    }
+  }
 
   return {
     header: {
       format: 'openssh',
       encrypted: isEncrypted,
       publicBlob: pub,
-      comment: null,
+      comment,
       cipher: isEncrypted ? cipherName : null,
       kdf: isEncrypted ? 'bcrypt' : null,
       kdfCost: isEncrypted ? `${rounds} rounds` : null,
