@@ -4,8 +4,8 @@
 // `query` extension whenever it is unlocked) and agents KeyDock locked itself (its record in
 // agent-locks.json) are known to be locked; an empty ssh-agent locked with `ssh-add -x` cannot be
 // told from an empty unlocked one (OpenSSH 9.2 refuses `query` either way), so it is `null`.
-import { readFile, writeFile, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -87,6 +87,12 @@ async function sshAdd(socket: string, args: string[]): Promise<void> {
   expect(r.code, `ssh-add ${args.join(' ')}: ${r.stderr}`).toBe(0);
 }
 
+/** Stops an ssh-agent and removes the temp dir its socket was in. */
+async function stopAgent(agent: RealAgent): Promise<void> {
+  await agent.stop();
+  await rm(dirname(agent.socket), { recursive: true, force: true });
+}
+
 const recordFile = () => join(home.env.XDG_CONFIG_HOME as string, 'keydock', 'agent-locks.json');
 
 describe('lock state with OpenSSH’s ssh-agent', () => {
@@ -96,7 +102,7 @@ describe('lock state with OpenSSH’s ssh-agent', () => {
     await sshAdd(agent.socket, [key]);
   });
   afterEach(async () => {
-    await agent.stop();
+    await stopAgent(agent);
   });
 
   it('locked through KeyDock: every later command (another process too) and `agents` say locked, until unlocked', async () => {
@@ -143,7 +149,7 @@ describe('lock state with OpenSSH’s ssh-agent', () => {
     await keydockWithPassphrase(agent.socket, 'lock');
     expect((await listJson(agent.socket)).agent.locked).toBe(true);
     const record = await readFile(recordFile(), 'utf8');
-    await agent.stop();
+    await stopAgent(agent);
     agent = await startOpenSshAgent();
     // Same path, new agent: copy the old record over to that path.
     const old = JSON.parse(record) as { agents: Record<string, unknown> };
@@ -212,7 +218,7 @@ describe('keydock lock at a terminal', () => {
     await sshAdd(agent.socket, [key]);
   });
   afterAll(async () => {
-    await agent.stop();
+    await stopAgent(agent);
   });
 
   /** Runs `keydock lock` with a terminal-like stdin, typing each answer when its prompt appears. */
