@@ -148,11 +148,12 @@ export interface SigningProof {
 /**
  * Makes a signed empty commit in a scratch repository with these settings and verifies it with
  * `git verify-commit`. Runs without a terminal: a key that needs a passphrase and is not in the
- * agent fails here instead of waiting for one.
+ * agent fails here instead of waiting for one (setup may still show an askpass window; status never).
  */
-export async function proveSigning(rt: Runtime, s: { signingKey: string; email: string; allowedSignersFile: string; program: string | null }): Promise<SigningProof> {
+export async function proveSigning(rt: Runtime, s: { signingKey: string; email: string; allowedSignersFile: string; program: string | null; mayAsk?: boolean }): Promise<SigningProof> {
   const dir = await mkdtemp(join(tmpdir(), 'keydock-signing-'));
-  const env = gitEnv(rt.env);
+  // Status only looks: no askpass window either (ssh-keygen would open one where SSH_ASKPASS is set).
+  const env = { ...gitEnv(rt.env), ...(s.mayAsk ? {} : { SSH_ASKPASS_REQUIRE: 'never' }) };
   const common = ['-c', 'gpg.format=ssh', '-c', `gpg.ssh.allowedSignersFile=${s.allowedSignersFile}`, '-c', `gpg.ssh.program=${s.program ?? 'ssh-keygen'}`, '-c', 'core.hooksPath=/dev/null'];
   try {
     const init = await execTool('git', ['-c', 'init.defaultBranch=main', 'init', '-q', dir], { env, timeoutMs: 30_000 });
@@ -211,7 +212,7 @@ export async function setupGitSigning(
   for (const s of settings) await gitConfigSet(rt.env, scope, s.key, s.value);
 
   const program = await gitConfigGet(rt.env, scope, 'gpg.ssh.program');
-  const proof = await proveSigning(rt, { signingKey: key.value, email, allowedSignersFile, program });
+  const proof = await proveSigning(rt, { signingKey: key.value, email, allowedSignersFile, program, mayAsk: true });
   return {
     scope: scope.kind,
     repo: scope.kind === 'repo' ? scope.path : null,
