@@ -9,6 +9,7 @@ import type { KeyRowModel } from '../../lib/key-rows';
 import { md5Fingerprint } from '../../lib/md5';
 import { windowFix } from '../../lib/window-hints';
 import { RowBadges, StatePill } from './KeyTable';
+import { LifecycleActions } from './LifecycleActions';
 import { PublishDialog } from './PublishDialog';
 
 /** Everything about the selected key, and what can be done with it. */
@@ -89,6 +90,7 @@ export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged
             Add it for me…
           </Button>
         )}
+        {file && <LifecycleActions keyPath={file.path} name={row.name} />}
         {file?.encrypted && canLoad && !row.remembered && <Button onClick={() => onLoad(true)}>Remember passphrase…</Button>}
         {row.remembered && !forgotten && (
           <Button
