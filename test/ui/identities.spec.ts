@@ -117,6 +117,7 @@ test('remove one key, remove all, and lock/unlock reach the real agent', async (
 });
 
 test('keys added outside KeyDock appear live, and dropping a file in a browser explains itself', async ({ page }) => {
+  test.setTimeout(150_000);
   await openWindow(page, services.url);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Keys', exact: true }).click();
   await expect(page.getByText('No keys are loaded.')).toBeVisible();
