@@ -70,8 +70,16 @@ export function openPpk(text: string, path: string | null): KeyFileReader {
         d.setAutoPadding(false);
         priv = Buffer.concat([d.update(priv), d.final()]);
       }
-      const mac = createHmac(f.version === 3 ? 'sha256' : 'sha1', keys.macKey).update(macInput(f.algorithm, f.encryption, f.comment, f.publicBlob, priv)).digest();
-      if (mac.length !== f.mac.length || !timingSafeEqual(mac, f.mac)) {
+      const macOk = (comment: string) => {
+        const mac = createHmac(f.version === 3 ? 'sha256' : 'sha1', keys.macKey).update(macInput(f.algorithm, f.encryption, comment, f.publicBlob, priv)).digest();
+        return mac.length === f.mac.length && timingSafeEqual(mac, f.mac);
+      };
+      let macGood = macOk(f.comment);
+      if (!macGood && f.comment !== f.comment.trimEnd() && macOk(f.comment.trimEnd())) {
+        f.comment = f.comment.trimEnd();
+        macGood = true;
+      }
+      if (!macGood) {
         if (encrypted) throw wrongPassphrase(path);
         throw corruptKey('The PuTTY key fails its integrity check (Private-MAC); the file was changed or damaged.');
       }
@@ -107,9 +115,11 @@ function parsePpkText(text: string): PpkFile {
     if (line === undefined) throw corruptKey(`The PuTTY key ends before its "${name}" line; the file is cut short.`);
     const prefix = `${name}: `;
     if (!line.startsWith(prefix)) throw corruptKey(`The PuTTY key has "${line.slice(0, 40)}" where "${name}:" belongs.`);
-    return line.slice(prefix.length);
+    // Trailing spaces and tabs (an editor's, a mail client's) are dropped, except from the comment,
+    // whose exact bytes the MAC covers (decrypt tries it as written, then trimmed).
+    return name === 'Comment' ? line.slice(prefix.length) : line.slice(prefix.length).replace(/[ \t]+$/, '');
   };
-  const first = /^PuTTY-User-Key-File-(\d+): (.*)$/.exec(lines[i++] ?? '');
+  const first = /^PuTTY-User-Key-File-(\d+): (.*?)[ \t]*$/.exec(lines[i++] ?? '');
   if (!first) throw corruptKey('The file does not start with a PuTTY key header.');
   const version = Number(first[1]);
   if (version === 1) throw unsupportedKey('This is a PuTTY key in the very old format 1, which KeyDock cannot read.', 'Open it in PuTTYgen 0.75 or newer and save it again.');
@@ -147,7 +157,7 @@ function base64Lines(lines: string[], get: () => number, set: (n: number) => voi
   if (!Number.isInteger(count) || count < 0 || count > MAX_LINES) throw corruptKey(`The PuTTY key's ${what} line count is invalid.`);
   const start = get();
   if (start + count > lines.length) throw corruptKey(`The PuTTY key ends inside its ${what} lines; the file is cut short.`);
-  const b64 = lines.slice(start, start + count).join('');
+  const b64 = lines.slice(start, start + count).map((l) => l.replace(/[ \t]+$/, '')).join('');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) throw corruptKey(`The ${what} lines of the PuTTY key are not valid base64.`);
   set(start + count);
   return Buffer.from(b64, 'base64');
