@@ -24,6 +24,8 @@ export const ConfirmRequest = z.object({
   client: z.string(),
   destination: z.string().nullable(),
   expiresAt: z.number(),
+  /** "passphrase": a key kept encrypted until first use needs its passphrase (answer with allow + passphrase). */
+  kind: z.enum(['confirm', 'passphrase']).optional(),
 });
 export type ConfirmRequest = z.infer<typeof ConfirmRequest>;
 
@@ -55,7 +57,7 @@ export const serverChannels = {
   /** Drops every key from KeyDock's own agent: screen lock, sleep and idle timeout do this. */
   'server:remove-all-keys': channel(z.object({ reason: z.enum(['user', 'screen-locked', 'sleep', 'idle']).default('user') }).strict(), z.object({ removed: z.number().int().nonnegative() })),
   'server:list-activity': channel(z.object({ fingerprint: z.string().max(200).optional() }).strict(), z.array(ActivityEntry)),
-  'server:answer-confirm': channel(z.object({ requestId: z.string().max(200), allow: z.boolean() }).strict(), Done),
+  'server:answer-confirm': channel(z.object({ requestId: z.string().max(200), allow: z.boolean(), passphrase: z.string().max(1024).optional() }).strict(), Done),
   'server:list-pairings': channel(Empty, z.array(HostPairingEntry)),
   /** Forgets every pairing of `key`, of `host`, or the one pair when both are given. */
   'server:forget-pairing': channel(z.object({ key: Fingerprint.optional(), host: Fingerprint.optional() }).strict().refine((r) => r.key !== undefined || r.host !== undefined, 'name a key or a host'), z.object({ forgotten: z.number().int().nonnegative() })),

@@ -2,6 +2,7 @@
 // as it came (PPK or OpenSSH, still encrypted) and its public half; the first signature asks for
 // the passphrase, decrypts, and keeps the signing key until "re-encrypt" drops it again.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { openKeyData } from '../../keys/load';
 import { describePublicBlob } from '../../keys/format';
 import { createSigner, signingNumbers, type Signer } from '../../keys/sign';
@@ -186,5 +187,54 @@ export async function addEncryptedKeyFile(agentPath: string, file: Buffer, timeo
   } finally {
     request.fill(0);
     stream.destroy();
+  }
+}
+
+/** A passphrase question waiting for the window. */
+export interface PendingPassphrase {
+  requestId: string;
+  prompt: PassphrasePrompt;
+  expiresAt: number;
+}
+
+/**
+ * Passphrase questions answered by the window (the app's agent): each gets an id, is announced
+ * (the app turns it into a `server:confirm-request` of kind "passphrase"), and waits for
+ * answer(id, passphrase | null). No answer in time is a refusal.
+ */
+export class UiPassphraseAsker {
+  private readonly pending = new Map<string, (passphrase: string | null) => void>();
+
+  constructor(
+    private readonly hooks: { onRequest: (p: PendingPassphrase) => void; onClosed: (requestId: string, answered: boolean) => void },
+    private readonly timeoutMs = PASSPHRASE_TIMEOUT_MS,
+  ) {}
+
+  readonly ask: PassphraseAsker = (prompt, signal) =>
+    new Promise((resolve) => {
+      const requestId = randomUUID();
+      const finish = (passphrase: string | null) => {
+        if (!this.pending.delete(requestId)) return;
+        signal.removeEventListener('abort', onAbort);
+        this.hooks.onClosed(requestId, passphrase !== null);
+        resolve(passphrase);
+      };
+      const onAbort = () => finish(null);
+      this.pending.set(requestId, finish);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.hooks.onRequest({ requestId, prompt, expiresAt: Date.now() + this.timeoutMs });
+      if (signal.aborted) finish(null);
+    });
+
+  /** The window's answer; false when the question is no longer open. */
+  answer(requestId: string, passphrase: string | null): boolean {
+    const finish = this.pending.get(requestId);
+    if (!finish) return false;
+    finish(passphrase);
+    return true;
+  }
+
+  denyAll(): void {
+    for (const finish of [...this.pending.values()]) finish(null);
   }
 }

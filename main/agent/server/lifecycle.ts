@@ -6,6 +6,7 @@ import type { Runtime } from '../../config/runtime';
 import { KeyDockError } from '../../util/errors';
 import type { ActivityLog } from './activity-log';
 import { UiConfirmer } from './confirm';
+import type { UiPassphraseAsker } from './encrypted-keys';
 import type { RunningAgent } from './own-agent';
 
 /** Starts, stops and reports on the own agent of one context. */
@@ -13,6 +14,8 @@ export class OwnAgentService {
   private agent: RunningAgent | null = null;
   private starting: Promise<RunningAgent> | null = null;
   private readonly confirmer: UiConfirmer;
+  /** Passphrases of keys kept encrypted until first use, asked in the window. */
+  private passphrases: UiPassphraseAsker | null = null;
   /** Kept after a stop so the activity view still shows what happened. */
   private activity: ActivityLog | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -31,6 +34,27 @@ export class OwnAgentService {
         }),
       onClosed: (requestId, allowed) => rt.events.emit('server:confirm-closed', { requestId, allowed }),
     });
+  }
+
+  /** The window's passphrase asker, made on first start (the key readers load only then). */
+  private async passphraseAsker(): Promise<UiPassphraseAsker> {
+    const { UiPassphraseAsker } = await import('./encrypted-keys');
+    const rt = this.rt;
+    this.passphrases ??= new UiPassphraseAsker({
+      onRequest: (p) =>
+        rt.events.emit('server:confirm-request', {
+          requestId: p.requestId,
+          fingerprint: p.prompt.fingerprint,
+          comment: p.prompt.comment,
+          keyType: '',
+          client: p.prompt.attempt > 0 ? 'the passphrase was wrong: try again' : 'first use of a key kept encrypted',
+          destination: null,
+          expiresAt: p.expiresAt,
+          kind: 'passphrase',
+        }),
+      onClosed: (requestId, answered) => rt.events.emit('server:confirm-closed', { requestId, allowed: answered }),
+    });
+    return this.passphrases;
   }
 
   status(): ServerStatus {
@@ -54,7 +78,7 @@ export class OwnAgentService {
     const { HostNameResolver, defaultKnownHostsFiles, sshConfigCandidates } = await import('../../openssh/host-names');
     const sshDir = this.rt.paths.sshDir;
     const names = new HostNameResolver(defaultKnownHostsFiles(sshDir), () => sshConfigCandidates(sshDir));
-    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer, pairings, hostNames: (k) => names.describe(k) } });
+    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer, pairings, hostNames: (k) => names.describe(k), passphraseAsker: (await this.passphraseAsker()).ask } });
     try {
       const agent = await this.starting;
       this.agent = agent;
@@ -77,6 +101,7 @@ export class OwnAgentService {
     const a = this.agent;
     this.agent = null;
     this.confirmer.denyAll();
+    this.passphrases?.denyAll();
     this.unsubscribe?.();
     this.unsubscribe = null;
     await a?.stop();
@@ -93,8 +118,8 @@ export class OwnAgentService {
   }
 
   /** The window's answer to a confirm prompt. */
-  answerConfirm(requestId: string, allow: boolean): void {
-    if (!this.confirmer.answer(requestId, allow)) {
+  answerConfirm(requestId: string, allow: boolean, passphrase?: string): void {
+    if (!this.confirmer.answer(requestId, allow) && !this.passphrases?.answer(requestId, allow ? (passphrase ?? '') : null)) {
       throw new KeyDockError('confirm-not-pending', 'That confirmation is no longer waiting for an answer.', 'It was answered already or timed out after 30 seconds; ask again from the program that wanted the key.');
     }
   }

@@ -39,8 +39,8 @@ export interface AgentServerOptions {
 /** Pending decoded frames a connection may queue before we stop reading from it. */
 const MAX_QUEUED_FRAMES = 32;
 
-/** Requests that carry secrets (ADD_IDENTITY, ADD_ID_CONSTRAINED: private keys; LOCK, UNLOCK: a passphrase; EXTENSION: add-ppk may carry a key file in clear); their bodies are zeroed once answered. */
-const SECRET_REQUESTS: ReadonlySet<number> = new Set([17, 25, 22, 23, 27]);
+/** Requests that carry secrets (ADD_IDENTITY, ADD_ID_CONSTRAINED: private keys; LOCK, UNLOCK: a passphrase); their bodies are zeroed once answered. */
+const SECRET_REQUESTS: ReadonlySet<number> = new Set([17, 25, 22, 23]);
 
 /**
  * KeyDock's own SSH agent: keys in memory only, the full protocol of docs/agent-protocol.md §1, served
@@ -195,6 +195,8 @@ export class AgentServer implements AgentConnectionHandler {
     } finally {
       if (req?.kind === 'add' && !('error' in req.key)) wipeNumbers(req.key.numbers);
       if (SECRET_REQUESTS.has(body[0] ?? -1)) body.fill(0);
+      // PuTTY's add-ppk may carry a key file in clear (other extensions' bodies stay: a session-bind's parsed host key points into it).
+      if (req?.kind === 'extension' && req.name.startsWith('add-ppk@')) body.fill(0);
     }
   }
 

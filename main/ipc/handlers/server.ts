@@ -14,7 +14,7 @@ export function createServerHandlers(ctx: AppContext): ServerHandlers {
     'server:remove-all-keys': () => ({ removed: own.removeAllKeys() }),
     'server:list-activity': (req) => own.listActivity(req),
     'server:answer-confirm': (req) => {
-      own.answerConfirm(req.requestId, req.allow);
+      own.answerConfirm(req.requestId, req.allow, req.passphrase);
       return { done: true as const };
     },
     'server:list-pairings': async () => {

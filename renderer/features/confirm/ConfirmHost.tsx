@@ -23,9 +23,12 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
   const now = useNow(500);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
+  const [passphrase, setPassphrase] = useState('');
+  const asksPassphrase = request.kind === 'passphrase';
   const answer = async (allow: boolean) => {
     setBusy(true);
-    const r = await invoke('server:answer-confirm', { requestId: request.requestId, allow });
+    const r = await invoke('server:answer-confirm', { requestId: request.requestId, allow, ...(asksPassphrase && allow ? { passphrase } : {}) });
+    setPassphrase('');
     setBusy(false);
     if (r.ok) onDone();
     else setError(r.error);
@@ -33,7 +36,7 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
   const left = toMs(request.expiresAt) - now;
   return (
     <Dialog
-      title="Allow this key to be used?"
+      title={asksPassphrase ? 'Passphrase to decrypt this key' : 'Allow this key to be used?'}
       className="confirm-dialog"
       onClose={() => void answer(false)}
       footer={
@@ -41,8 +44,8 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
           <Button onClick={() => void answer(false)} busy={busy} data-autofocus>
             Deny
           </Button>
-          <Button variant="primary" onClick={() => void answer(true)} disabled={busy}>
-            Allow
+          <Button variant="primary" onClick={() => void answer(true)} disabled={busy || (asksPassphrase && passphrase === '')}>
+            {asksPassphrase ? 'Decrypt and sign' : 'Allow'}
           </Button>
         </>
       }
@@ -59,6 +62,12 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
         </dt>
         <dd>{request.destination ?? 'not told by the program'}</dd>
       </dl>
+      {asksPassphrase && (
+        <label className="field">
+          Passphrase (KeyDock's agent keeps the key decrypted until you re-encrypt it)
+          <input type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && passphrase !== '' && void answer(true)} />
+        </label>
+      )}
       <p className="countdown" aria-live="off">
         {left > 0 ? `Denied automatically in ${timeLeft(toMs(request.expiresAt), now)}.` : 'Time is up: the request was denied.'}
       </p>

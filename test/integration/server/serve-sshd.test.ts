@@ -86,8 +86,8 @@ describe('ssh and plink signing through keydock serve', () => {
     const b = await ssh(['-T', 'git'], otherKey);
     expect(b.stdout, b.stderr).toContain('Welcome to GitLab, @bob!');
     // ssh bound the connection to the host first, so the log knows where the signature went
-    expect(serve.stderr()).toMatch(/ssh \(pid \d+, \/usr\/bin\/ssh\) session-bind - host key SHA256:\S+ allowed authentication/);
-    expect(serve.stderr()).toMatch(/ssh \(pid \d+, \/usr\/bin\/ssh\) sign SHA256:\S+ host key SHA256:\S+ allowed/);
+    expect(serve.stderr()).toMatch(/ssh \(pid \d+, \/usr\/bin\/ssh\) session-bind - unknown host SHA256:\S+ allowed authentication/);
+    expect(serve.stderr()).toMatch(/ssh \(pid \d+, \/usr\/bin\/ssh\) sign SHA256:\S+ unknown host SHA256:\S+ allowed/);
     expect((await serve.sshAdd(['-D'])).code).toBe(0);
   });
 
@@ -132,7 +132,7 @@ describe('destination constraints (ssh-add -h) enforced like OpenSSH’s agent',
     expect(hop.stdout).not.toContain('Welcome to GitLab');
     expect(hop.stdout).toContain('The agent has no identities.');
     expect(hop.stderr).toContain('Permission denied (publickey)');
-    expect(serve.stderr()).toMatch(/session-bind - host key SHA256:\S+ allowed forwarding hop/);
+    expect(serve.stderr()).toMatch(/session-bind - unknown host SHA256:\S+ allowed forwarding hop/);
 
     // relay>git added: the same forwarded hop now succeeds.
     expect((await serve.sshAdd(['-H', knownHosts, '-h', 'relay', '-h', 'relay>git', key])).code).toBe(0);
