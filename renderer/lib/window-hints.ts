@@ -67,6 +67,8 @@ export const ERROR_HINTS: Record<string, string> = {
   'publish-unsupported': 'This host cannot do that; add the key on its keys page instead (the key\'s details have a Copy button).',
   'publish-bad-answer': 'The host answered in a way KeyDock did not expect. Check the server address in the "Add it for me" dialog, then try again.',
   'publish-no-admin-rights': 'Check the repository name and that your account may manage its deploy keys, then try again.',
+  'agent-refused': "The agent refused the key. Only KeyDock's own agent and Pageant keep keys encrypted until first use: turn KeyDock's own agent on in Settings, or load the key with its passphrase.",
+  'deploy-key-reused': 'A deploy key can open only one repository. Make a new key for this repository in "Set up a key".',
   'ui-not-built': 'Reinstall KeyDock; its window files are missing.',
   'ui-port-unavailable': 'Another program uses that port. Close it, or start KeyDock again to pick a free one.',
 };
@@ -85,6 +87,9 @@ export const FINDING_FIXES: Record<string, string> = {
   agent: "Start KeyDock's own agent with the button here or in Settings.",
   'agent-unreachable': "Start KeyDock's own agent with the button here, then load your key from the Keys list.",
   'git-ssh': 'Git runs another ssh program than the one KeyDock tested. Remove that setting from your Git configuration unless you meant it.',
+  'agent-mismatch': 'Choose the agent ssh uses as the one KeyDock manages (Settings), so what you see is what ssh offers.',
+  'ssh-config-invalid': 'Correct that line in your ssh configuration, then use "Check again".',
+  'identity-file-missing': 'Correct the path in your ssh configuration (or remove the line), then use "Check again".',
   'agent-empty': 'Load your key from the Keys list, then test again.',
   'key-not-loaded': 'Load the key from the Keys list (one click on Load).',
   'key-permissions': 'Use "Fix" to make the key file private.',
