@@ -274,7 +274,8 @@ export class AgentEngine {
   }
 
   private log(conn: ConnectionState, operation: string, fingerprint: string | null, outcome: Outcome, detail: string | null, reply: EngineReply, destination: string | null = null): EngineReply {
-    if (conn.ownProcess && operation === 'list') return reply;
+    // KeyDock's own polling (key lists, the lock probe's query) is not activity a person did.
+    if (conn.ownProcess && (operation === 'list' || operation === 'query')) return reply;
     const keyName = fingerprint ? this.deps.keystore.list().find((k) => k.fingerprint === fingerprint)?.comment : undefined;
     const summary = activitySummary({ client: conn.client, operation, destination, outcome, detail, keyName: keyName || fingerprint });
     this.deps.activity.record({ client: conn.client, operation, fingerprint, destination, outcome, detail, summary });
