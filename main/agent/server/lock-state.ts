@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Delay before answering a wrong unlock: 0.1 s per failure so far, at most 10 s (OpenSSH's rule). */
 export function unlockDelayMs(failures: number): number {
@@ -6,7 +6,7 @@ export function unlockDelayMs(failures: number): number {
 }
 
 /**
- * The agent's lock (docs/agent-protocol.md §1.8). The passphrase is kept only as a salted bcrypt hash; wrong
+ * The agent's lock (docs/agent-protocol.md §1.8). The passphrase is kept only as a salted PBKDF2 hash; wrong
  * unlocks are answered after a growing delay, and attempts are serialized so parallel
  * connections cannot brute-force faster than one guess per delay.
  */
@@ -62,32 +62,13 @@ export class LockState {
   }
 }
 
-// bcrypt reads at most 72 bytes and stops at NUL; hashing first keeps every byte significant.
-// The pre-hash goes to bcrypt as 64 hex digits in a Buffer (never a JS string, which could not
-// be wiped), and every intermediate is zeroed.
-async function hashPassphrase(passphrase: Buffer, salt: Buffer): Promise<Buffer> {
-  const digest = createHash('sha256').update(passphrase).digest();
-  const pre = hexDigits(digest);
-  digest.fill(0);
-  try {
-    const { bcrypt } = await import('hash-wasm');
-    const out = await bcrypt({ password: pre, salt, costFactor: 8, outputType: 'binary' });
-    const hash = Buffer.from(out);
-    out.fill(0);
-    return hash;
-  } finally {
-    pre.fill(0);
-  }
-}
+// PBKDF2-HMAC-SHA256 from Node's own crypto: the passphrase goes in as the Buffer it arrived in
+// (never a JS string), every byte counts, and no WebAssembly is needed, so the background agent
+// can run with V8's --jitless. Wrong guesses are slowed by the unlock delay, not by the KDF.
+const PBKDF2_ITERATIONS = 100_000;
 
-const HEX = Buffer.from('0123456789abcdef');
-
-function hexDigits(bytes: Buffer): Buffer {
-  const out = Buffer.alloc(bytes.length * 2);
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number;
-    out[2 * i] = HEX[b >> 4] as number;
-    out[2 * i + 1] = HEX[b & 15] as number;
-  }
-  return out;
+function hashPassphrase(passphrase: Buffer, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    pbkdf2(passphrase, salt, PBKDF2_ITERATIONS, 32, 'sha256', (err, key) => (err ? reject(err) : resolve(key)));
+  });
 }

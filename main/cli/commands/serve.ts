@@ -44,11 +44,16 @@ within 30 s = deny. Connections from users other than you and root are refused.`
 const DAEMON_FLAG = '--daemon-child';
 
 /**
- * V8 settings of the background agent: a small young generation, heap growth tuned for size and
- * no optimizing compiler. Signing is native code, so an agent loses no throughput that matters
- * and stays near 55 MiB of RSS after 10,000 signatures instead of 80-100 MiB (bench/agent.ts).
+ * V8 settings of the background agent: a 1 MiB young generation, heap growth tuned for size, and
+ * no JIT at all (the agent needs no WebAssembly either: its lock hash is Node's PBKDF2). Signing is
+ * native code, so the agent keeps well ahead of ssh-agent's throughput on ed25519 and RSA, and its
+ * RSS after 10,000 signatures is about 50-60 MiB instead of 80-100 (bench/agent.ts; some 38 MiB of
+ * that are pages of the node binary itself). A Node whose V8 no longer knows one of these flags
+ * exits 9 at once; serve then starts the agent without them.
  */
-const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--no-opt'];
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--jitless'];
+/** Node's exit status for an option it does not know. */
+const EXIT_BAD_OPTION = 9;
 
 /** How long `keydock serve` waits for its background agent to listen. */
 const DAEMON_READY_TIMEOUT_MS = 120_000;
@@ -350,8 +355,7 @@ async function runDaemonChild(io: CliIo, opts: ServeOptions, socketPath: string 
 async function startInBackground(io: CliIo, out: CommandOutput, opts: ServeOptions, socketPath: string | undefined, lifetime: number | undefined): Promise<void> {
   const script = process.argv[1];
   if (!script) throw new KeyDockError('serve-no-background', 'This program cannot start KeyDock\'s agent in the background.', 'Run `keydock serve -D` and put it in the background yourself.', { exitCode: 2 });
-  const args = [
-    ...DAEMON_NODE_FLAGS,
+  const serveArgs = [
     ...process.execArgv.filter((a) => !a.startsWith('--inspect')),
     script,
     'serve',
@@ -362,10 +366,19 @@ async function startInBackground(io: CliIo, out: CommandOutput, opts: ServeOptio
     ...(opts.opensshPipe ? ['--openssh-pipe'] : []),
     ...(opts.onlyKnownKeys ? ['--only-known-keys'] : []),
   ];
+  let report = await spawnDaemon(io, [...DAEMON_NODE_FLAGS, ...serveArgs]);
+  if (report === EXIT_BAD_OPTION) report = await spawnDaemon(io, serveArgs);
+  if (typeof report === 'number') throw new KeyDockError('agent-start-failed', `KeyDock's agent exited before it listened (status ${report}).`, 'Run `keydock serve -d` to see why in the foreground.');
+  if (!report.ok) throw new KeyDockError(report.error.code, report.error.message, report.error.hint, { exitCode: report.error.exitCode });
+  if (out.json) io.stdout.write(JSON.stringify({ ok: true, socket: report.socket, pid: report.pid }) + '\n');
+  else io.stdout.write(envLines(shellKind(opts, io.env), report.socket, report.pid, true));
+}
+
+/** Spawns the background agent and waits for its report; a number is the status it exited with before reporting. */
+async function spawnDaemon(io: CliIo, args: string[]): Promise<DaemonReport | number> {
   const child: ChildProcess = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], cwd: '/', env: io.env, windowsHide: true });
-  let report: DaemonReport;
   try {
-    report = await new Promise<DaemonReport>((resolveReport, reject) => {
+    return await new Promise<DaemonReport | number>((resolveReport, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGTERM');
         reject(new KeyDockError('agent-start-failed', `KeyDock's agent did not start listening within ${DAEMON_READY_TIMEOUT_MS / 1000} s.`, 'Run `keydock serve -d` to see it in the foreground.'));
@@ -380,7 +393,7 @@ async function startInBackground(io: CliIo, out: CommandOutput, opts: ServeOptio
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new KeyDockError('agent-start-failed', `KeyDock's agent exited before it listened (${signal ?? `status ${code}`}).`, 'Run `keydock serve -d` to see why in the foreground.'));
+        resolveReport(code ?? 128 + (signal ? signalNumber(signal) : 0));
       });
     });
   } finally {
@@ -388,9 +401,6 @@ async function startInBackground(io: CliIo, out: CommandOutput, opts: ServeOptio
     if (child.connected) child.disconnect();
     child.unref();
   }
-  if (!report.ok) throw new KeyDockError(report.error.code, report.error.message, report.error.hint, { exitCode: report.error.exitCode });
-  if (out.json) io.stdout.write(JSON.stringify({ ok: true, socket: report.socket, pid: report.pid }) + '\n');
-  else io.stdout.write(envLines(shellKind(opts, io.env), report.socket, report.pid, true));
 }
 
 /** `keydock serve -- COMMAND`: the agent lives exactly as long as the command; its exit status is ours. */
