@@ -173,7 +173,7 @@ const scenarios: Scenario[] = [
       }
       return { old, linked: i % 2 === 1 ? '../dotfiles/ssh_config' : '' };
     },
-    args: () => [BIN, 'setup-host', 'github', '--account', 'work', '--json'],
+    args: () => [BIN, 'setup-host', 'github', '--account', 'work', '--no-passphrase', '--json'],
     async check({ home, state }, completed, why) {
       const config = join(home.sshDir, 'config');
       if (state.linked) {

@@ -45,7 +45,7 @@ describe('symlinked ~/.ssh/config', () => {
     await writeFile(join(dotfiles, 'config'), OLD_CONFIG, { mode: 0o644 });
     await symlink('../dotfiles/ssh/config', config);
     const m = memoryIo(home.env);
-    const code = await runCli(['--json', 'setup-host', 'github', '--account', 'work'], m.io);
+    const code = await runCli(['--json', 'setup-host', 'github', '--account', 'work', '--no-passphrase'], m.io);
     expect(code, m.stderr() + m.stdout()).toBe(0);
     const res = JSON.parse(m.stdout()) as { backupFile: string; keyPath: string };
     expect((await lstat(config)).isSymbolicLink()).toBe(true);
