@@ -48,7 +48,7 @@ export function isKeyDockAgentPath(ctx: Runtime, path: string): boolean {
 }
 
 /** Candidate agents this user may have, before probing. */
-async function candidates(ctx: Runtime, ssh: AgentTarget | null): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
+async function candidates(ctx: Runtime, ssh: AgentTarget | null, options: { gpg?: boolean } = {}): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
   const home = ctx.paths.home;
   const out: Array<{ kind: AgentKind; label: string; path: string }> = [];
   if (ctx.env.SSH_AUTH_SOCK) out.push({ kind: 'ssh-auth-sock', label: 'Agent from SSH_AUTH_SOCK', path: ctx.env.SSH_AUTH_SOCK });
@@ -64,7 +64,7 @@ async function candidates(ctx: Runtime, ssh: AgentTarget | null): Promise<Array<
   if (ctx.platform === 'win32') {
     out.push({ kind: 'openssh-pipe', label: 'Windows OpenSSH agent', path: OPENSSH_AGENT_PIPE });
     out.push({ kind: 'pageant-pipe', label: 'Pageant', path: PAGEANT_ID });
-  } else {
+  } else if (options.gpg !== false) {
     const gpg = await gpgAgentSocket(ctx.env);
     if (gpg) out.push({ kind: 'gpg-agent', label: 'gpg-agent', path: gpg });
   }
@@ -106,6 +106,7 @@ export async function discoverAgents(ctx: Runtime): Promise<AgentInfo[]> {
 /** What kind of agent a path is and whether ssh uses it, without connecting to any agent. */
 export async function describeAgentPath(ctx: Runtime, path: string): Promise<{ kind: AgentKind; label: string; usedBySsh: boolean }> {
   const ssh = await agentSshWillUse(ctx);
-  const known = (await candidates(ctx, ssh)).find((c) => c.path === path);
+  // Naming the agent behind every `keydock list` must not start gpgconf: ask GnuPG only when nothing cheaper names it.
+  const known = (await candidates(ctx, ssh, { gpg: false })).find((c) => c.path === path) ?? (await candidates(ctx, ssh)).find((c) => c.path === path);
   return { kind: known?.kind ?? 'other', label: known?.label ?? 'SSH agent', usedBySsh: ssh?.path === path };
 }

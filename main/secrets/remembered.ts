@@ -2,14 +2,18 @@
 // find them again. Holds only paths and fingerprints; the passphrases stay in the keychain.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { KeyDockError } from '../util/errors';
 import { withFileLock } from '../util/file-lock';
 import { safeWriteFile } from '../util/safe-write';
 
-const Entry = z.object({ fingerprint: z.string(), path: z.string(), comment: z.string().default('') });
-const FileShape = z.object({ version: z.literal(1), keys: z.array(Entry) });
-export type RememberedKey = z.infer<typeof Entry>;
+// The schema (and zod with it) loads when the list is first read, not with every command that makes a context.
+const schemas = async () => {
+  const { z } = await import('zod');
+  const Entry = z.object({ fingerprint: z.string(), path: z.string(), comment: z.string().default('') });
+  return { Entry, FileShape: z.object({ version: z.literal(1), keys: z.array(Entry) }) };
+};
+export type RememberedKey = z.infer<Awaited<ReturnType<typeof schemas>>['Entry']>;
 
 /** Location of the list inside KeyDock's config folder. */
 export function rememberedFile(configDir: string): string {
@@ -38,7 +42,7 @@ export async function listRememberedKeys(configDir: string): Promise<RememberedK
   } catch (e) {
     throw corrupt(file, e);
   }
-  const parsed = FileShape.safeParse(json);
+  const parsed = (await schemas()).FileShape.safeParse(json);
   if (!parsed.success) throw corrupt(file, parsed.error);
   return parsed.data.keys;
 }

@@ -4,7 +4,6 @@
 // that dies holding it leaves a lock that goes stale after STALE_MS and is then taken over.
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { lock } from 'proper-lockfile';
 import { KeyDockError } from './errors';
 
 /** A held lock whose mtime has not been refreshed for this long belongs to a dead process. */
@@ -55,6 +54,8 @@ async function lockWithBackoff(abs: string): Promise<() => Promise<void>> {
   const deadline = Date.now() + WAIT_MS;
   for (let delay = FIRST_DELAY_MS; ; delay = Math.min(MAX_DELAY_MS, Math.round(delay * 1.5))) {
     try {
+      // Loaded on first use: commands that never write a shared file do not pay for it.
+      const { lock } = await import('proper-lockfile');
       return await lock(abs, {
         realpath: false,
         stale: STALE_MS,
