@@ -108,9 +108,48 @@ export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged
       </div>
       {forgotten && <Notice kind="success" role="status" title="The passphrase is no longer kept in your keychain." />}
       {forget.error && <ErrorNotice error={forget.error} />}
+      <HostsItOpens fingerprint={row.fingerprint} />
       {file && <Backups path={file.path} onRestored={onChanged} />}
       {publishing && file && <PublishDialog keyPath={file.path} name={row.name} onClose={() => setPublishing(false)} />}
     </section>
+  );
+}
+
+/** The hosts KeyDock saw this key open (its agent and the connection tester), each forgettable. */
+function HostsItOpens({ fingerprint }: { fingerprint: string }) {
+  const pairings = useChannel('server:list-pairings', {});
+  const forget = useAction();
+  const mine = (pairings.data ?? []).filter((p) => p.key === fingerprint);
+  if (pairings.status === 'error') return <ErrorNotice error={pairings.error} title="Could not read which hosts this key opens" onRetry={() => void pairings.reload()} />;
+  return (
+    <div className="pairings">
+      <h3 className="sub-title">Hosts it opens</h3>
+      {mine.length === 0 ? (
+        <p className="muted">{pairings.data ? 'No login with this key has been seen yet. KeyDock offers a key first to the hosts it opened.' : 'Looking for hosts…'}</p>
+      ) : (
+        <ul className="backup-list">
+          {mine.map((p) => {
+            const name = p.hostNames[0] ?? `unknown host ${p.host}`;
+            return (
+              <li key={p.host}>
+                <strong>{name}</strong> <span className="muted">last used {new Date(p.lastUsed).toLocaleDateString()} {clockTime(p.lastUsed)}</span>
+                <Button
+                  className="btn-small"
+                  aria-label={`Forget that this key opens ${name}`}
+                  disabled={forget.busy}
+                  onClick={async () => {
+                    if (await forget.run(() => invoke('server:forget-pairing', { key: fingerprint, host: p.host }))) void pairings.reload();
+                  }}
+                >
+                  Forget
+                </Button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {forget.error && <ErrorNotice error={forget.error} />}
+    </div>
   );
 }
 
