@@ -8,6 +8,7 @@ import { OwnAgentService } from './agent/server/lifecycle';
 import type { Runtime } from './config/runtime';
 import { SettingsStore } from './config/settings-store';
 import { RememberedKeys } from './keys/remembered-keys';
+import { lookupPassphrase } from './secrets/passphrases';
 import { createSecretStore, type SecretStore } from './secrets/store';
 import { EventBus } from './util/events';
 import { userPaths } from './util/paths';
@@ -51,7 +52,7 @@ export function createContext(options: ContextOptions): AppContext {
   const secrets = options.secrets ?? createSecretStore(platform);
   const remembered = new RememberedKeys(secrets, paths.configDir);
   const agents = new AgentManager(runtime, remembered);
-  const ownAgent = new OwnAgentService(runtime);
+  const ownAgent = new OwnAgentService(runtime, (fp) => lookupPassphrase(secrets, fp));
   return {
     ...runtime,
     transport: options.transport,

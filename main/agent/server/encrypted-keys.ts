@@ -23,6 +23,24 @@ export type PassphraseAsker = (prompt: PassphrasePrompt, signal: AbortSignal) =>
 export const PASSPHRASE_TIMEOUT_MS = 60_000;
 const MAX_ATTEMPTS = 3;
 
+/**
+ * Asks the keychain first (a passphrase the user chose to remember, by key fingerprint), then
+ * ASK. A wrong remembered passphrase is not the person's typo: their first prompt reads as a
+ * first prompt.
+ */
+export function keychainFirst(ask: PassphraseAsker, remembered: (fingerprint: string) => Promise<string | null>): PassphraseAsker {
+  return async (prompt, signal) => {
+    if (prompt.attempt === 0) {
+      const stored = await remembered(prompt.fingerprint).catch(() => null);
+      if (stored !== null) return stored;
+      return ask(prompt, signal);
+    }
+    // Attempt 1 after a remembered passphrase failed is the person's first question.
+    const triedKeychain = (await remembered(prompt.fingerprint).catch(() => null)) !== null;
+    return ask({ ...prompt, attempt: triedKeychain ? prompt.attempt - 1 : prompt.attempt }, signal);
+  };
+}
+
 /** Thrown by EncryptedKeySigner.sign when no passphrase came: that signature fails, nothing else. */
 export class PassphraseNotGivenError extends Error {}
 

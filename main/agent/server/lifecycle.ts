@@ -6,7 +6,7 @@ import type { Runtime } from '../../config/runtime';
 import { KeyDockError } from '../../util/errors';
 import type { ActivityLog } from './activity-log';
 import { UiConfirmer } from './confirm';
-import type { UiPassphraseAsker } from './encrypted-keys';
+import type { PassphraseAsker, UiPassphraseAsker } from './encrypted-keys';
 import type { RunningAgent } from './own-agent';
 
 /** Starts, stops and reports on the own agent of one context. */
@@ -20,7 +20,14 @@ export class OwnAgentService {
   private activity: ActivityLog | null = null;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(private readonly rt: Runtime) {
+  /**
+   * @param remembered looks up a passphrase the user asked KeyDock to remember (the keychain), for
+   *   keys kept encrypted until first use; null where there is no keychain.
+   */
+  constructor(
+    private readonly rt: Runtime,
+    private readonly remembered: ((fingerprint: string) => Promise<string | null>) | null = null,
+  ) {
     this.confirmer = new UiConfirmer({
       onRequest: (p) =>
         rt.events.emit('server:confirm-request', {
@@ -34,6 +41,14 @@ export class OwnAgentService {
         }),
       onClosed: (requestId, allowed) => rt.events.emit('server:confirm-closed', { requestId, allowed }),
     });
+  }
+
+  /** The keychain (a remembered passphrase), then the window. */
+  private async keychainThenWindow(): Promise<PassphraseAsker> {
+    const { keychainFirst } = await import('./encrypted-keys');
+    const window = await this.passphraseAsker();
+    const remembered = this.remembered;
+    return remembered ? keychainFirst(window.ask, (fp) => remembered(fp)) : window.ask;
   }
 
   /** The window's passphrase asker, made on first start (the key readers load only then). */
@@ -78,7 +93,7 @@ export class OwnAgentService {
     const { HostNameResolver, defaultKnownHostsFiles, sshConfigCandidates } = await import('../../openssh/host-names');
     const sshDir = this.rt.paths.sshDir;
     const names = new HostNameResolver(defaultKnownHostsFiles(sshDir), () => sshConfigCandidates(sshDir));
-    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer, pairings, hostNames: (k) => names.describe(k), passphraseAsker: (await this.passphraseAsker()).ask } });
+    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer, pairings, hostNames: (k) => names.describe(k), passphraseAsker: await this.keychainThenWindow() } });
     try {
       const agent = await this.starting;
       this.agent = agent;
