@@ -63,8 +63,8 @@ export class LockState {
 }
 
 // PBKDF2-HMAC-SHA256 from Node's own crypto: the passphrase goes in as the Buffer it arrived in
-// (never a JS string), every byte counts, and no WebAssembly is needed, so the background agent
-// can run with V8's --jitless. Wrong guesses are slowed by the unlock delay, not by the KDF.
+// (never a JS string), every byte counts, and no WebAssembly module is loaded for it. Wrong
+// guesses are slowed by the unlock delay, not by the KDF.
 const PBKDF2_ITERATIONS = 100_000;
 
 function hashPassphrase(passphrase: Buffer, salt: Buffer): Promise<Buffer> {

@@ -45,13 +45,14 @@ const DAEMON_FLAG = '--daemon-child';
 
 /**
  * V8 settings of the background agent: a 1 MiB young generation, heap growth tuned for size, and
- * no JIT at all (the agent needs no WebAssembly either: its lock hash is Node's PBKDF2). Signing is
- * native code, so the agent keeps well ahead of ssh-agent's throughput on ed25519 and RSA, and its
- * RSS after 10,000 signatures is about 50-60 MiB instead of 80-100 (bench/agent.ts; some 38 MiB of
- * that are pages of the node binary itself). A Node whose V8 no longer knows one of these flags
- * exits 9 at once; serve then starts the agent without them.
+ * JavaScript left to the interpreter (no Sparkplug, no TurboFan). Signing is native code, so the
+ * agent keeps ahead of ssh-agent's throughput, and its RSS after 10,000 signatures is about
+ * 50-60 MiB instead of 80-100 (bench/agent.ts; some 38 MiB of that are pages of the node binary
+ * itself). Not --jitless: that takes WebAssembly away, and the Argon2 of a PPK kept encrypted
+ * until first use runs in it. A Node whose V8 no longer knows one of these flags exits 9 at
+ * once; serve then starts the agent without them.
  */
-const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--jitless'];
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--no-turbofan', '--no-sparkplug'];
 /** Node's exit status for an option it does not know. */
 const EXIT_BAD_OPTION = 9;
 

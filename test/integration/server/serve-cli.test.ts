@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../support/processes';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
+import { DAEMON_NODE_FLAGS } from '../../../main/cli/commands/serve';
 import { KEYDOCK_BIN, keygen, scratch, startServe } from './serve-process';
 
 // `keydock serve` with ssh-agent's command line: forking into the background for
@@ -149,6 +150,14 @@ describe('keydock serve like ssh-agent', () => {
       const r = await run(process.execPath, [KEYDOCK_BIN, 'serve', ...args], { env: home.env, timeoutMs: 120_000 });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
     }
+  });
+
+  it('the background agent’s V8 settings keep WebAssembly (Argon2 of a PPK kept encrypted until first use)', async () => {
+    const code = `const { argon2id } = await import('hash-wasm');
+      process.stdout.write(await argon2id({ password: 'pw', salt: 'saltsaltsalt', parallelism: 1, iterations: 1, memorySize: 1024, hashLength: 8, outputType: 'hex' }));`;
+    const r = await run(process.execPath, [...DAEMON_NODE_FLAGS, '--input-type=module', '-e', code], { cwd: dirname(dirname(KEYDOCK_BIN)) });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('keydock serve --help shows the eval line that works, not one that hangs', async () => {
