@@ -135,7 +135,7 @@ export async function checkPermissions(facts: DoctorFacts): Promise<CheckedFindi
 }
 
 function ownAgentPath(ctx: Runtime): string | null {
-  // Where `keydock serve` and the app's own agent listen by default (main/agent/server/own-agent.ts).
+  // Where the app's own agent listens (its well-known socket; `keydock serve` makes a fresh private one per instance).
   return ctx.env.XDG_RUNTIME_DIR ? join(ctx.env.XDG_RUNTIME_DIR, 'keydock', 'agent.sock') : null;
 }
 
