@@ -3,15 +3,14 @@ import { existsSync } from 'node:fs';
 import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import type { CliIo } from '../../../main/cli/io';
 import { runCli } from '../../../main/cli/program';
 import { BridgeDenial } from '../../../shared/bridge-protocol';
 import { startProcess, stopProcess } from '../../support/processes';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 import { closed, connectSession, hello, invoke, openSocket } from './client';
+import { memoryIo } from '../../support/memory-io';
 
 // `keydock ui` as a user runs it, from the CLI bundle (what bin/keydock.js runs after a build)
 // and from the sources through tsx (what it runs in an edited checkout): both must find the
@@ -71,17 +70,6 @@ async function startUi(args: string[], env: NodeJS.ProcessEnv, entry: string[] =
   return { child, stdout: () => out, base: m[1]!, port: Number(m[2]), code: m[3] ?? null };
 }
 
-function memoryIo(env: NodeJS.ProcessEnv): { io: CliIo; stdout: () => string; stderr: () => string } {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d: Buffer) => (o += d.toString()));
-  err.on('data', (d: Buffer) => (e += d.toString()));
-  const stdin = new PassThrough();
-  stdin.end();
-  return { io: { stdin, stdout: out, stderr: err, env }, stdout: () => o, stderr: () => e };
-}
 
 /** A process and all its descendants, from /proc. */
 async function processTree(rootPid: number): Promise<number[]> {

@@ -1,28 +1,16 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../../main/cli/program';
-import type { CliIo } from '../../../main/cli/io';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { startSshd, type Sshd } from '../../support/sshd';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
+import { memoryIo } from '../../support/memory-io';
 
 const BIN = fileURLToPath(new URL('../../../bin/keydock.js', import.meta.url));
 
-function memoryIo(env: NodeJS.ProcessEnv): { io: CliIo; stdout: () => string; stderr: () => string } {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d: Buffer) => (o += d.toString()));
-  err.on('data', (d: Buffer) => (e += d.toString()));
-  const stdin = new PassThrough();
-  stdin.end();
-  return { io: { stdin, stdout: out, stderr: err, env }, stdout: () => o, stderr: () => e };
-}
 
 describe('keydock test / doctor / setup-host', () => {
   let sshd: Sshd;

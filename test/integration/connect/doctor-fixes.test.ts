@@ -1,28 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { runCli } from '../../../main/cli/program';
-import type { CliIo } from '../../../main/cli/io';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
+import { memoryIo } from '../../support/memory-io';
 
 // The doctor's advice names things that exist: a keydock command for the CLI, a fixAction code
 // for the window's button; it finds IdentityFile lines that point nowhere (with file:line); and
 // --fix says what it changed, in which file, and where the backup is.
 
-function memoryIo(env: NodeJS.ProcessEnv): { io: CliIo; stdout: () => string; stderr: () => string } {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d: Buffer) => (o += d.toString()));
-  err.on('data', (d: Buffer) => (e += d.toString()));
-  const stdin = new PassThrough();
-  stdin.end();
-  return { io: { stdin, stdout: out, stderr: err, env }, stdout: () => o, stderr: () => e };
-}
 
 type Finding = { id: string; severity: string; fix: string | null; fixAction?: string; fixPath?: string; message: string; canFix: boolean };
 

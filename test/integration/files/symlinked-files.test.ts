@@ -1,13 +1,12 @@
 import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../../main/cli/io';
 import { runCli } from '../../../main/cli/program';
 import { addKnownHost, removeKnownHost } from '../../../main/openssh/known-hosts';
 import { setHostIdentity } from '../../../main/openssh/ssh-config-edit';
 import { run } from '../../support/processes';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
+import { memoryIo } from '../../support/memory-io';
 
 // Dotfiles setups keep ~/.ssh/config and known_hosts in a repository and symlink them into
 // ~/.ssh. KeyDock writes the file the link points to and leaves the link alone.
@@ -23,17 +22,6 @@ beforeEach(async () => {
 });
 afterEach(async () => home.cleanup());
 
-function memoryIo(env: NodeJS.ProcessEnv): { io: CliIo; stdout: () => string; stderr: () => string } {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d: Buffer) => (o += d.toString()));
-  err.on('data', (d: Buffer) => (e += d.toString()));
-  const stdin = new PassThrough();
-  stdin.end();
-  return { io: { stdin, stdout: out, stderr: err, env }, stdout: () => o, stderr: () => e };
-}
 
 async function sshG(config: string, alias: string): Promise<string> {
   return (await run('ssh', ['-G', '-F', config, alias])).stdout;
