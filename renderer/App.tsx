@@ -171,7 +171,9 @@ const SettingsView = lazy(() => import('./features/settings/SettingsView').then(
 
 function CurrentView({ view }: { view: View }) {
   return (
-    <Suspense fallback={<Loading label="Opening…" />}>
+    // Keyed by view: the old view leaves at once instead of hiding behind the fallback, so the
+    // new heading is the only one there to take focus.
+    <Suspense key={view} fallback={<Loading label="Opening…" />}>
       <ViewFor view={view} />
     </Suspense>
   );

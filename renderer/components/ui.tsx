@@ -259,7 +259,8 @@ let headingFocusWanted = false;
 export function requestHeadingFocus(): void {
   headingFocusWanted = true;
   const h = document.querySelector<HTMLElement>('main .page-title');
-  if (h) {
+  // A heading that is not drawn (a view still on its way out) cannot take focus: wait for the new one.
+  if (h && h.getClientRects().length > 0) {
     headingFocusWanted = false;
     h.focus();
   }
