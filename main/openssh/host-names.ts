@@ -43,6 +43,19 @@ export async function namesForHostFingerprint(fingerprint: string, files: string
   return namesWhere((e) => e.marker === null && fingerprintSha256(Buffer.from(e.keyBase64, 'base64')) === fingerprint, files, candidates);
 }
 
+/** The entries of every known_hosts file that can be read, in order (an unreadable file names nothing). */
+async function readableEntries(files: string[]): Promise<KnownHostsEntry[]> {
+  const out: KnownHostsEntry[] = [];
+  for (const file of files) {
+    try {
+      out.push(...(await readKnownHosts(file)).entries);
+    } catch {
+      // A missing or unreadable file is not an error here: other files may still name the host.
+    }
+  }
+  return out;
+}
+
 async function namesWhere(holds: (e: KnownHostsEntry) => boolean, files: string[], candidates: Iterable<string>): Promise<string[]> {
   const names: string[] = [];
   const seen = new Set<string>();
@@ -53,21 +66,13 @@ async function namesWhere(holds: (e: KnownHostsEntry) => boolean, files: string[
     names.push(n);
   };
   const tries = [...new Set([...candidates].filter((c) => c.length > 0 && c.length < 1024))];
-  for (const file of files) {
-    let entries: KnownHostsEntry[];
-    try {
-      entries = (await readKnownHosts(file)).entries;
-    } catch {
+  for (const e of await readableEntries(files)) {
+    if (!holds(e)) continue;
+    if (!e.hashed) {
+      for (const n of literalNames(e.hosts)) add(n);
       continue;
     }
-    for (const e of entries) {
-      if (!holds(e)) continue;
-      if (!e.hashed) {
-        for (const n of literalNames(e.hosts)) add(n);
-        continue;
-      }
-      for (const c of tries) if (entryMatchesName(e, c)) add(c);
-    }
+    for (const c of tries) if (entryMatchesName(e, c)) add(c);
   }
   return names;
 }
@@ -76,18 +81,10 @@ async function namesWhere(holds: (e: KnownHostsEntry) => boolean, files: string[
 export async function hostKeysForName(name: string, files: string[]): Promise<Buffer[]> {
   const out: Buffer[] = [];
   const seen = new Set<string>();
-  for (const file of files) {
-    let entries: KnownHostsEntry[];
-    try {
-      entries = (await readKnownHosts(file)).entries;
-    } catch {
-      continue;
-    }
-    for (const e of entries) {
-      if (e.marker !== null || seen.has(e.keyBase64) || !entryMatchesName(e, name)) continue;
-      seen.add(e.keyBase64);
-      out.push(Buffer.from(e.keyBase64, 'base64'));
-    }
+  for (const e of await readableEntries(files)) {
+    if (e.marker !== null || seen.has(e.keyBase64) || !entryMatchesName(e, name)) continue;
+    seen.add(e.keyBase64);
+    out.push(Buffer.from(e.keyBase64, 'base64'));
   }
   return out;
 }
