@@ -29,15 +29,20 @@ const MAX_ATTEMPTS = 3;
  * first prompt.
  */
 export function keychainFirst(ask: PassphraseAsker, remembered: (fingerprint: string) => Promise<string | null>): PassphraseAsker {
+  // Keys whose current unlock began with a remembered passphrase (so the keychain is asked once).
+  const fromKeychain = new Set<string>();
   return async (prompt, signal) => {
     if (prompt.attempt === 0) {
       const stored = await remembered(prompt.fingerprint).catch(() => null);
-      if (stored !== null) return stored;
+      if (stored !== null) {
+        fromKeychain.add(prompt.fingerprint);
+        return stored;
+      }
+      fromKeychain.delete(prompt.fingerprint);
       return ask(prompt, signal);
     }
     // Attempt 1 after a remembered passphrase failed is the person's first question.
-    const triedKeychain = (await remembered(prompt.fingerprint).catch(() => null)) !== null;
-    return ask({ ...prompt, attempt: triedKeychain ? prompt.attempt - 1 : prompt.attempt }, signal);
+    return ask({ ...prompt, attempt: fromKeychain.has(prompt.fingerprint) ? prompt.attempt - 1 : prompt.attempt }, signal);
   };
 }
 
