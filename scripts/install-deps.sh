@@ -10,9 +10,10 @@ set -euo pipefail
 PKGS=(openssh-client openssh-server putty-tools putty gnome-keyring dbus dbus-daemon libsecret-tools
       chromium xvfb xauth fonts-liberation python3 ca-certificates
       wine wine64    # Wine runs Windows node.exe for the Windows transport tests
-      openssh-tests make gdb libcap2-bin)   # OpenSSH's own regression suite run against KeyDock's agent
+      openssh-tests make gdb libcap2-bin    # OpenSSH's own regression suite run against KeyDock's agent
+      softhsm2 opensc)                      # PKCS#11: SoftHSM as the token, pkcs11-tool (docs/hardware-keys.md)
 TOOLS=(ssh sshd ssh-keygen ssh-agent ssh-add puttygen plink pageant gnome-keyring-daemon dbus-run-session
-       secret-tool chromium wine make gdb setcap setpriv)
+       secret-tool chromium wine make gdb setcap setpriv softhsm2-util pkcs11-tool)
 # Files (no binary on PATH) that a package above must have put in place.
 FILES=(/usr/lib/openssh/regress/run-tests)
 
