@@ -52,13 +52,15 @@ export async function startOwnAgent(options: {
   privateSocket?: boolean;
   server?: AgentServerOptions;
   onRefused?: UnixListenOptions['onRefused'];
+  /** Socket activation: serve this inherited listening fd; `socketPath` (or the default socket) only names it. */
+  listenFd?: number;
 }): Promise<RunningAgent> {
   const hardening = hardenProcess();
-  const target = options.socketPath ? { path: options.socketPath, tempDir: null } : options.privateSocket ? await privateSocketPath(options.env) : await defaultSocketPath(options.env);
+  const target = options.socketPath ? { path: options.socketPath, tempDir: null } : options.privateSocket && options.listenFd === undefined ? await privateSocketPath(options.env) : await defaultSocketPath(options.env);
   const server = new AgentServer(options.server);
   let listener: UnixListener;
   try {
-    listener = await listenUnix(server, target.path, { onRefused: (reason, info) => options.onRefused?.(reason, info) });
+    listener = await listenUnix(server, target.path, { onRefused: (reason, info) => options.onRefused?.(reason, info), ...(options.listenFd !== undefined ? { fd: options.listenFd } : {}) });
   } catch (e) {
     server.close();
     if (target.tempDir) await rm(target.tempDir, { recursive: true, force: true });

@@ -11,6 +11,11 @@ const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
 export interface UnixListenOptions {
   /** Called when a connection is dropped before serving (other user, or cannot tell); for logs. */
   onRefused?: (reason: string, info: { uid: number | null; pid: number | null }) => void;
+  /**
+   * A listening socket inherited from the service manager (systemd socket activation: fd 3).
+   * PATH is then only its name: the socket is not created, re-moded or removed here.
+   */
+  fd?: number;
 }
 
 export interface UnixListener {
@@ -26,11 +31,14 @@ export interface UnixListener {
  * dropped; refusals name the peer's uid and, on Linux, its pid).
  */
 export async function listenUnix(handler: AgentConnectionHandler, path: string, options: UnixListenOptions = {}): Promise<UnixListener> {
-  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+  const inherited = options.fd !== undefined;
+  if (!inherited && Buffer.byteLength(path) > MAX_SOCKET_PATH) {
     throw new KeyDockError('socket-path-too-long', `The socket path is ${Buffer.byteLength(path)} bytes; Unix sockets allow at most ${MAX_SOCKET_PATH}.`, 'Choose a shorter path with --socket, e.g. under /tmp.', { exitCode: 2 });
   }
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await clearStaleSocket(path);
+  if (!inherited) {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await clearStaleSocket(path);
+  }
 
   const myUid = process.getuid?.() ?? -1;
   const sockets = new Set<Socket>();
@@ -59,12 +67,13 @@ export async function listenUnix(handler: AgentConnectionHandler, path: string, 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, path)));
-    server.listen(path, () => resolve());
+    if (inherited) server.listen({ fd: options.fd as number }, () => resolve());
+    else server.listen(path, () => resolve());
   });
   server.removeAllListeners('error');
   server.on('error', () => {});
-  await chmod(path, 0o600);
-  const inode = (await lstat(path)).ino;
+  if (!inherited) await chmod(path, 0o600);
+  const inode = inherited ? null : (await lstat(path)).ino;
 
   let closed: Promise<void> | null = null;
   return {
@@ -74,6 +83,7 @@ export async function listenUnix(handler: AgentConnectionHandler, path: string, 
         const done = new Promise<void>((r) => server.close(() => r()));
         for (const s of sockets) s.destroy();
         await done;
+        if (inode === null) return;
         try {
           if ((await lstat(path)).ino === inode) await unlink(path);
         } catch {
