@@ -1,7 +1,8 @@
 // What KeyDock shows about a key file: type, size, comment, protection, permissions and health,
 // without ever sending the private key anywhere. Also finds the key files in ~/.ssh.
 // Inspection without a passphrase (every key-list refresh) runs in a small pool of worker
-// threads (./inspect-worker.ts), off the thread that serves the window and the agent.
+// threads (./inspect-worker.ts), off the thread that serves the window and the agent, and its
+// answer is kept until the files change (the inspection cache below).
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -39,13 +40,60 @@ export type InspectedKeyFile = KeyFileInfo & { warnings: string[]; certificate: 
  */
 export async function inspectKeyFile(path: string, opts: InspectOptions = {}): Promise<InspectedKeyFile> {
   if (!opts.passphrase) {
-    const info = await inspectInWorker(path, opts.platform ?? process.platform);
+    const platform = opts.platform ?? process.platform;
+    const stamp = await fileStamp(path, platform);
+    const cached = stamp ? cachedInspection(path, stamp) : null;
+    const info = cached ?? (await inspectInWorker(path, platform));
     if (info) {
-      info.remembered = info.fingerprint && opts.isRemembered ? await opts.isRemembered(info.fingerprint).catch(() => false) : false;
-      return info;
+      if (!cached && stamp) remember(path, stamp, info);
+      const copy: InspectedKeyFile = { ...info, findings: [...info.findings], warnings: [...info.warnings] };
+      copy.remembered = copy.fingerprint && opts.isRemembered ? await opts.isRemembered(copy.fingerprint).catch(() => false) : false;
+      return copy;
     }
   }
   return inspectKeyFileHere(path, opts);
+}
+
+// ---- the inspection cache ----
+// The key list is asked for on every window start and after every agent change, and the files
+// rarely change: a passphrase-free inspection is kept, keyed by what `stat` says of the key, its
+// .pub and its -cert.pub (inode, size, mtime, ctime: a rewrite, rename or chmod is a miss).
+// Answers with a certificate are not kept, since their findings depend on the clock. The
+// keychain question is never cached: it is asked afresh on every call.
+
+const CACHE_MAX = 256;
+const inspectionCache = new Map<string, { stamp: string; info: InspectedKeyFile }>();
+
+async function statStamp(path: string): Promise<string> {
+  try {
+    const st = await stat(path, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
+  } catch {
+    return '-';
+  }
+}
+
+/** What the cache checks before reusing an answer; null when the key file cannot be stat'ed. */
+async function fileStamp(path: string, platform: NodeJS.Platform): Promise<string | null> {
+  const [key, pub, cert] = await Promise.all([statStamp(path), statStamp(`${path}.pub`), statStamp(`${path.replace(/\.ppk$/i, '')}-cert.pub`)]);
+  return key === '-' ? null : `${platform}|${key}|${pub}|${cert}`;
+}
+
+function cachedInspection(path: string, stamp: string): InspectedKeyFile | null {
+  const hit = inspectionCache.get(path);
+  return hit && hit.stamp === stamp ? hit.info : null;
+}
+
+function remember(path: string, stamp: string, info: InspectedKeyFile): void {
+  if (info.certificate) return;
+  inspectionCache.delete(path);
+  inspectionCache.set(path, { stamp, info });
+  if (inspectionCache.size > CACHE_MAX) inspectionCache.delete(inspectionCache.keys().next().value as string);
+}
+
+/** Forgets every kept inspection (tests; a key written by KeyDock changes its stamp anyway). */
+export function clearInspectionCache(): void {
+  inspectionCache.clear();
 }
 
 /** inspectKeyFile on this thread: what the worker runs (and the fallback when no worker can start). */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,36 @@ describe('key inspection in worker threads', () => {
     if (process.platform !== 'win32') {
       await expect(inspectKeyFile(join(dir, 'id_fifo'))).rejects.toMatchObject({ code: 'key-file-not-a-key', exitCode: 2, message: expect.stringMatching(/FIFO/) });
     }
+  }, 60_000);
+
+  it('keeps an answer until the key, its .pub or its mode changes; asks the keychain every time', async () => {
+    const path = join(dir, 'cached', 'id_cached');
+    mkdirSync(join(dir, 'cached'));
+    cpSync(join(fixtures, 'openssh-ed25519'), path);
+    chmodSync(path, 0o600);
+    let asked = 0;
+    const remembered = async () => (++asked, asked % 2 === 0);
+    const first = await inspectKeyFile(path, { isRemembered: remembered });
+    const again = await inspectKeyFile(path, { isRemembered: remembered });
+    expect(asked).toBe(2);
+    expect([first.remembered, again.remembered]).toEqual([false, true]);
+    expect({ ...again, remembered: false }).toEqual(first);
+    if (process.platform !== 'win32') {
+      chmodSync(path, 0o644);
+      expect((await inspectKeyFile(path)).findings.map((f) => f.code)).toContain('file-permissions');
+      chmodSync(path, 0o600);
+      expect((await inspectKeyFile(path)).findings.map((f) => f.code)).not.toContain('file-permissions');
+    }
+    // Same size, new content: another key written over it (a new inode, as KeyDock's writes make).
+    rmSync(path);
+    cpSync(join(fixtures, 'pkcs8-rsa2048'), path);
+    chmodSync(path, 0o600);
+    const other = await inspectKeyFile(path);
+    expect(other.type).toBe('ssh-rsa');
+    expect(other.fingerprint).not.toBe(first.fingerprint);
+    // A .pub appearing beside a key whose comment only the .pub knows changes the answer too.
+    writeFileSync(`${path}.pub`, `${other.publicKey.split(' ').slice(0, 2).join(' ')} from-the-pub\n`);
+    expect((await inspectKeyFile(path)).comment).toBe('from-the-pub');
   }, 60_000);
 
   it('lists a folder through the pool in file order, hostile files as findings', async () => {
