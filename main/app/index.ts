@@ -103,7 +103,7 @@ async function applyLoginItem(enabled: boolean): Promise<void> {
 }
 
 function openWindow(hidden: boolean): BrowserWindow {
-  const w = createWindow({ preloadPath: join(__dirname, '../preload/index.cjs'), hidden });
+  const w = createWindow({ preloadPath: join(__dirname, '../preload/index.cjs'), hidden, configuredServers: async () => (await ctx.settings.get()).publishServers });
   w.on('close', (event) => {
     if (quitting) return;
     // Closing the window keeps the agent running in the tray.

@@ -1,11 +1,13 @@
 import { shell, type Session, type WebContents } from 'electron';
 import { CONTENT_SECURITY_POLICY } from '../bridge/static-files';
+import type { ConfiguredServer } from '../publish/endpoints';
+import { allowedExternalUrl, externalHosts } from './external-pages';
 
 /** The only origin our window may load; everything else is refused. */
 export const APP_ORIGIN = 'app://keydock';
 
-/** Provider pages the UI may open in the user's browser (add-key pages, docs). */
-const EXTERNAL_HOSTS = new Set(['github.com', 'docs.github.com', 'gitlab.com', 'docs.gitlab.com', 'bitbucket.org', 'support.atlassian.com']);
+/** The GitHub Enterprise / self-managed GitLab servers the user configured (their pages may open too). */
+export type ConfiguredServers = () => Promise<readonly ConfiguredServer[]>;
 
 /** True when a frame URL is our bundled page: the Electron side of the router's sender check. */
 export function isTrustedFrameUrl(url: string): boolean {
@@ -17,14 +19,16 @@ export function isTrustedFrameUrl(url: string): boolean {
   }
 }
 
-/** Opens https links to known provider pages in the system browser; never inside the app. */
-export function openExternalSafely(url: string): void {
-  try {
-    const u = new URL(url);
-    if (u.protocol === 'https:' && EXTERNAL_HOSTS.has(u.hostname)) void shell.openExternal(u.toString());
-  } catch {
-    // not a URL: ignore
-  }
+/**
+ * Opens https links to the providers' pages in the system browser; never inside the app. The
+ * allow-list comes from the publish endpoint table plus the configured servers
+ * (main/app/external-pages.ts): key pages, device-flow and token pages (id.atlassian.com,
+ * Bitbucket app passwords), help pages.
+ */
+export async function openExternalSafely(url: string, configured: ConfiguredServers = async () => []): Promise<void> {
+  const servers = await configured().catch(() => []);
+  const allowed = allowedExternalUrl(url, externalHosts(servers));
+  if (allowed) await shell.openExternal(allowed);
 }
 
 /** Session-wide rules: no permissions, no remote requests, CSP on every response. */
@@ -42,14 +46,14 @@ export function hardenSession(ses: Session): void {
 }
 
 /** Per-window rules: no navigation away, no new windows, no webviews. */
-export function hardenContents(contents: WebContents): void {
+export function hardenContents(contents: WebContents, configured?: ConfiguredServers): void {
   contents.on('will-navigate', (event, url) => {
     if (!isTrustedFrameUrl(url)) event.preventDefault();
   });
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    openExternalSafely(url);
+    void openExternalSafely(url, configured).catch(() => undefined);
     return { action: 'deny' };
   });
 }

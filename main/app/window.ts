@@ -1,10 +1,12 @@
 import { app, BrowserWindow } from 'electron';
-import { APP_ORIGIN, hardenContents } from './security';
+import { APP_ORIGIN, hardenContents, type ConfiguredServers } from './security';
 
 export interface WindowOptions {
   preloadPath: string;
   /** Start hidden (login start into the tray). */
   hidden?: boolean;
+  /** The servers configured for "Add it for me", whose pages may open too. */
+  configuredServers?: ConfiguredServers;
 }
 
 /**
@@ -38,7 +40,7 @@ export function createWindow(options: WindowOptions): BrowserWindow {
       devTools: !app.isPackaged,
     },
   });
-  hardenContents(win.webContents);
+  hardenContents(win.webContents, options.configuredServers);
   win.once('ready-to-show', () => {
     if (!options.hidden) win.show();
   });

@@ -175,6 +175,34 @@ export function tokenPageUrl(e: Endpoint, kind: PublishKind): string {
   }
 }
 
+/** The providers' public help pages (hints and the window link to them); the same for Enterprise and self-managed servers. */
+const HELP_PAGES: Record<ProviderId, string> = {
+  github: 'https://docs.github.com',
+  gitlab: 'https://docs.gitlab.com',
+  bitbucket: 'https://support.atlassian.com',
+};
+
+/** A server the user named with `--api URL` (or in the window's "Add it for me"): GitHub Enterprise, self-managed GitLab. */
+export interface ConfiguredServer {
+  provider: ProviderId;
+  api: string;
+}
+
+/**
+ * Every web page KeyDock may send the user to for PROVIDER (at API, else the public service):
+ * the web base (key pages, the device-flow page), the token pages of every kind of key
+ * (Atlassian's id.atlassian.com for Bitbucket API tokens, its app-password page on bitbucket.org)
+ * and the help pages. The Electron glue's allow-list of external pages is built from this
+ * (main/app/external-pages.ts), so it cannot drift from the pages sign-in hands out.
+ */
+export function pageUrls(provider: ProviderId, api?: string): string[] {
+  const e = resolveEndpoint(provider, api);
+  const kinds: PublishKind[] = ['account', 'signing', 'deploy'];
+  const pages = [e.webBase, e.oauthBase, HELP_PAGES[provider], ...kinds.map((k) => tokenPageUrl(e, k)), keysPageUrl(e, 'account')];
+  if (provider === 'bitbucket') pages.push(`${e.webBase}/account/settings/app-passwords/`);
+  return [...new Set(pages)];
+}
+
 /** Where the user adds the key by hand: the fallback a refusal's hint points to. */
 export function keysPageUrl(e: Endpoint, kind: PublishKind, repo?: string): string {
   switch (e.provider) {

@@ -10,9 +10,23 @@ export const Settings = z.object({
   lockAfterIdleMinutes: z.number().int().min(0).max(1440).default(0),
   theme: z.enum(['system', 'light', 'dark']).default('system'),
   setupProgress: z
-    .object({ provider: z.string().max(64).nullable(), step: z.number().int().min(0).max(10), keyPath: z.string().max(4096).nullable() })
+    .object({
+      provider: z.string().max(64).nullable(),
+      step: z.number().int().min(0).max(10),
+      keyPath: z.string().max(4096).nullable(),
+      /** A configured server's API address (publishServers) when the walkthrough is for it. */
+      api: z.string().max(512).nullable().optional(),
+    })
     .nullable()
     .default(null),
+  /**
+   * GitHub Enterprise / self-managed GitLab servers named in "Add it for me" (their API address):
+   * the walkthrough offers them, and their pages join the list the window may open (main/app/external-pages.ts).
+   */
+  publishServers: z
+    .array(z.object({ provider: z.enum(['github', 'gitlab', 'bitbucket']), api: z.string().min(8).max(512) }).strict())
+    .max(16)
+    .default([]),
 });
 export type Settings = z.infer<typeof Settings>;
 

@@ -1,6 +1,7 @@
 import type { publishChannels } from '../../../shared/contract/publish';
 import type { AppContext } from '../../context';
 import { checkKeyPathFromRenderer } from '../../keys/ipc-paths';
+import { resolveEndpoint, type ProviderId } from '../../publish/endpoints';
 import { PublishErrorCode } from '../../publish/http';
 import { publishKey } from '../../publish/publish';
 import { SignInSessions, signOut, type PublishServices } from '../../publish/sign-in';
@@ -8,6 +9,31 @@ import { KeyDockError } from '../../util/errors';
 import type { Handlers } from '../router';
 
 type PublishHandlers = Pick<Handlers, keyof typeof publishChannels>;
+
+/** At most this many servers are kept; the oldest goes first. */
+const MAX_SERVERS = 16;
+
+/**
+ * Keeps a GitHub Enterprise / self-managed GitLab server the user named (settings
+ * `publishServers`): the walkthrough offers it again, and the Electron glue lets its sign-in and
+ * token pages open (main/app/external-pages.ts). The provider's public API is not kept; an
+ * address the endpoint table refuses throws before anything is saved.
+ */
+async function rememberServer(ctx: AppContext, provider: ProviderId, api: string): Promise<void> {
+  const e = resolveEndpoint(provider, api);
+  if (!e.custom) return;
+  const current = (await ctx.settings.get()).publishServers;
+  const base = (s: { provider: ProviderId; api: string }) => {
+    try {
+      return resolveEndpoint(s.provider, s.api).apiBase;
+    } catch {
+      return null;
+    }
+  };
+  if (current.some((s) => s.provider === provider && base(s) === e.apiBase)) return;
+  const next = await ctx.settings.update({ publishServers: [...current, { provider, api: e.apiBase }].slice(-MAX_SERVERS) });
+  ctx.events.emit('settings:changed', next);
+}
 
 /**
  * "Add it for me" for the window (docs/publish.md §5): sign in with start/poll (a device code to
@@ -18,7 +44,10 @@ export function createPublishHandlers(ctx: AppContext): PublishHandlers {
   const services: PublishServices = { runtime: ctx, secrets: ctx.secrets };
   const sessions = new SignInSessions(services);
   return {
-    'publish:start-sign-in': async (req) => sessions.start({ provider: req.provider, kind: req.kind, ...(req.api ? { api: req.api } : {}) }),
+    'publish:start-sign-in': async (req) => {
+      if (req.api) await rememberServer(ctx, req.provider, req.api);
+      return sessions.start({ provider: req.provider, kind: req.kind, ...(req.api ? { api: req.api } : {}) });
+    },
     'publish:poll-sign-in': async (req) => sessions.poll(req),
     'publish:publish-key': async (req) => {
       const keyPath = await checkKeyPathFromRenderer(req.keyPath, 'private-or-public');

@@ -100,7 +100,8 @@ describe('Electron hardening', async () => {
     expect(security).toMatch(/on\('will-attach-webview'/);
     expect(security).toMatch(/setPermissionRequestHandler\(\(_wc, _permission, callback\) => callback\(false\)\)/);
     expect(security).toMatch(/openExternal/);
-    expect(security).toMatch(/u\.protocol === 'https:' && EXTERNAL_HOSTS\.has/);
+    expect(security).toMatch(/allowedExternalUrl\(url, externalHosts\(/);
+    expect(all.get(join('main', 'app', 'external-pages.ts'))!.text).toMatch(/u\.protocol === 'https:' && [^\n]*hosts\.has/);
   });
 
   it('uses a CSP with no inline code and no remote origins', () => {
