@@ -56,7 +56,7 @@ export async function startOwnAgent(options: {
   listenFd?: number;
 }): Promise<RunningAgent> {
   const hardening = hardenProcess();
-  const target = options.socketPath ? { path: options.socketPath, tempDir: null } : options.privateSocket && options.listenFd === undefined ? await privateSocketPath(options.env) : await defaultSocketPath(options.env);
+  const target = options.socketPath || options.listenFd !== undefined ? { path: options.socketPath ?? '', tempDir: null } : options.privateSocket ? await privateSocketPath(options.env) : await defaultSocketPath(options.env);
   const server = new AgentServer(options.server);
   let listener: UnixListener;
   try {
@@ -69,7 +69,7 @@ export async function startOwnAgent(options: {
   let stopped: Promise<void> | null = null;
   return {
     server,
-    socketPath: target.path,
+    socketPath: listener.path,
     hardening,
     stop() {
       stopped ??= (async () => {

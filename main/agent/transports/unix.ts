@@ -76,8 +76,10 @@ export async function listenUnix(handler: AgentConnectionHandler, path: string, 
   const inode = inherited ? null : (await lstat(path)).ino;
 
   let closed: Promise<void> | null = null;
+  // An inherited socket is named by what the kernel says it is bound to.
+  const bound = inherited ? server.address() : null;
   return {
-    path,
+    path: typeof bound === 'string' && bound !== '' ? bound : path,
     close() {
       closed ??= (async () => {
         const done = new Promise<void>((r) => server.close(() => r()));
