@@ -167,3 +167,53 @@ async function addHostAliasLocked(configFile: string, spec: HostAlias, resolveOp
   }
   return { configFile, backupFile: backup, linesAdded: edit.added, resolved };
 }
+
+/**
+ * Adds `Host *` + `IdentityAgent SOCKET` at the end of the config (after every other block, so a
+ * host's own IdentityAgent still wins), under MARK, unless exactly that text is there already.
+ * Returns the text added (what `removeConfigText` takes back), or null when it was there. The
+ * edit is checked by resolving a host no block names; when an earlier line sets IdentityAgent
+ * first, the file is put back and the error names the fix.
+ */
+export async function addGlobalIdentityAgent(configFile: string, socket: string, mark: string, resolveOpts: Omit<ResolveOptions, 'configFile'>): Promise<{ added: string | null; backupFile: string | null; resolved: ResolvedHost }> {
+  return withFileLock(
+    configFile,
+    async () => {
+      const original = await readOrEmpty(configFile);
+      const eol = eolOf(original.text);
+      const body = [mark, 'Host *', `  IdentityAgent ${quoteConfigValue(socket)}`].map((l) => l + eol).join('');
+      const check = () => resolveSshConfig('keydock-login-agent.invalid', { ...resolveOpts, configFile });
+      if (original.text.includes(body)) return { added: null, backupFile: null, resolved: await check() };
+      // A blank line between the user's last block and KeyDock's; a missing final newline is added first.
+      const lead = original.text === '' ? '' : original.text.endsWith(`${eol}${eol}`) ? '' : original.text.endsWith('\n') ? eol : eol + eol;
+      const added = lead + body;
+      const backupFile = await commit(configFile, original, original.text + added);
+      const resolved = await check();
+      if (resolved.identityAgent !== socket) {
+        await restore(configFile, original);
+        throw new KeyDockError(
+          'ssh-config-edit-ineffective',
+          `An earlier line in ${configFile} sets IdentityAgent${resolved.identityAgent ? ` (${resolved.identityAgent})` : ''} for every host, so KeyDock's line would not take effect.`,
+          `Remove or change that IdentityAgent line to "IdentityAgent ${socket}", then install again.`,
+        );
+      }
+      return { added, backupFile, resolved };
+    },
+    { createParents: true },
+  );
+}
+
+/**
+ * Takes back TEXT that KeyDock added (addGlobalIdentityAgent's result) while it is still in the
+ * file exactly as written; every other byte stays. `removed: false` when it is gone or was changed.
+ */
+export async function removeConfigText(configFile: string, text: string): Promise<{ removed: boolean; backupFile: string | null }> {
+  return withFileLock(configFile, async () => {
+    const original = await readOrEmpty(configFile);
+    const at = original.text.lastIndexOf(text);
+    if (!original.exists || text === '' || at < 0) return { removed: false, backupFile: null };
+    const next = original.text.slice(0, at) + original.text.slice(at + text.length);
+    const backupFile = await commit(configFile, original, next);
+    return { removed: true, backupFile };
+  });
+}

@@ -34,6 +34,15 @@ KeyDock's agent refuses PKCS#11 and FIDO (sk-) keys, so -P only has to be a
 non-empty list, and -O takes ssh-agent's allow-remote-pkcs11, no-restrict-websafe
 and websafe-allow=LIST, which change nothing here.
 
+Always there (docs/login-agent.md): --install makes KeyDock's agent the login
+agent. Linux: a socket-activated systemd user unit on $XDG_RUNTIME_DIR/keydock/agent.sock,
+SSH_AUTH_SOCK for new sessions (environment.d) and "IdentityAgent" under "Host *"
+in ~/.ssh/config (with a backup); macOS: a LaunchAgent and the IdentityAgent line;
+Windows: a sign-in entry serving ssh.exe's pipe and Pageant. Remembered keys
+(keydock add --remember) are loaded when it starts. --dry-run shows the plan only;
+--uninstall takes back exactly what --install did.
+  keydock serve --install [--dry-run]   keydock serve --uninstall
+
 Keys live in memory only; the process cannot be traced or dumped by other
 programs of your user (Linux: not dumpable, no core files; macOS: PT_DENY_ATTACH).
 Keys added with \`ssh-add -c\` are confirmed through $SSH_ASKPASS (with
@@ -78,6 +87,11 @@ interface ServeOptions {
   opensshPipe?: boolean;
   onlyKnownKeys?: boolean;
   daemonChild?: boolean;
+  install?: boolean;
+  uninstall?: boolean;
+  dryRun?: boolean;
+  socketActivated?: boolean;
+  loadRemembered?: boolean;
 }
 
 /** What the background agent tells `keydock serve` over IPC once it listens (or why it could not). */
@@ -184,11 +198,17 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
     .option('--only-known-keys', 'to a host some keys are known to open (keydock hosts), offer only those keys')
     .option('--pageant', 'Windows: also answer PuTTY, WinSCP and TortoiseGit (Pageant window + Pageant pipe)')
     .option('--openssh-pipe', `Windows: also serve ${OPENSSH_AGENT_PIPE} for ssh.exe and Git`)
+    .option('--install', "make KeyDock's agent the login agent (systemd user unit, launchd or Windows sign-in; IdentityAgent in ~/.ssh/config)")
+    .option('--uninstall', 'take back exactly what --install did')
+    .option('--dry-run', 'with --install or --uninstall: print the plan, change nothing')
+    .option('--socket-activated', 'listen on the socket the service manager passes (systemd: LISTEN_FDS, fd 3)')
+    .option('--load-remembered', 'load every key whose passphrase is remembered in the keychain when the agent starts')
     .addOption(new Option(DAEMON_FLAG).hideHelp())
     .addHelpText('after', SERVE_HELP)
     .action(
       env.run(async (out, command: string[], opts: ServeOptions) => {
         const io = env.io;
+        if (opts.install || opts.uninstall || opts.dryRun) return runLoginAgentCommand(env, out, opts, command);
         if (opts.c && opts.s) throw new KeyDockError('usage', '-c and -s exclude each other.', 'Pick the shell syntax you eval: -s for sh, bash, zsh; -c for csh, tcsh.', { exitCode: 2 });
         if (opts.D && opts.d) throw new KeyDockError('usage', '-D and -d exclude each other.', '-d is -D with a debug log on stderr.', { exitCode: 2 });
         if (command.length > 0 && (opts.c || opts.s || opts.k)) throw new KeyDockError('usage', 'A command runs with the agent; -c, -s and -k print shell commands instead.', 'Use either `keydock serve -- COMMAND` or `eval "$(keydock serve -s)"`.', { exitCode: 2 });
@@ -204,6 +224,7 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
 
         if (opts.daemonChild) return runDaemonChild(io, opts, socketPath, lifetime);
         if (command.length > 0) return runWithCommand(io, out, opts, socketPath, lifetime, hash, command);
+        if (opts.socketActivated && !(opts.D || opts.d)) throw new KeyDockError('usage', '--socket-activated runs under a service manager, in the foreground.', 'Add -D, as the systemd unit written by keydock serve --install does.', { exitCode: 2 });
         if (opts.D || opts.d) return runForeground(io, out, opts, socketPath, lifetime, hash);
         return startInBackground(io, out, opts, socketPath, lifetime);
       }),
@@ -230,10 +251,12 @@ async function startAgent(io: CliIo, opts: ServeOptions, socketPath: string | un
   const sshDir = userPaths(io.env).sshDir;
   const presetNames = GIT_HOST_PRESETS.flatMap((p) => [p.host, ...p.alternates.map((a) => (a.port === 22 ? a.host : `[${a.host}]:${a.port}`))]);
   const hostNames = new HostNameResolver(defaultKnownHostsFiles(sshDir), async () => [...(await sshConfigCandidates(sshDir)), ...presetNames]);
+  const listenFd = opts.socketActivated ? activationFd(io.env) : undefined;
   const agent = await startOwnAgent({
     env: io.env,
-    socketPath,
+    socketPath: listenFd !== undefined ? (socketPath ?? (await inheritedSocketName(listenFd, io.env))) : socketPath,
     privateSocket: true,
+    ...(listenFd !== undefined ? { listenFd } : {}),
     server: { confirmer, pairings, hostNames: (k) => hostNames.describe(k), passphraseAsker: askpassPassphraseAsker(io.env), ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}) },
     // Always said, like ssh-agent's error(): who was turned away, with uid and pid.
     onRefused: (reason) => io.stderr.write(`keydock serve: refused a connection: ${reason}\n`),
@@ -270,6 +293,7 @@ async function startAgent(io: CliIo, opts: ServeOptions, socketPath: string | un
   }
   const why = confirmer.unavailableReason();
   if (why && log) log(`note: keys added with confirmation (ssh-add -c) will be refused: ${why}.`);
+  if (opts.loadRemembered) await loadRememberedKeys(io, agent.socketPath);
   return { agent, windows };
 }
 
@@ -366,6 +390,7 @@ async function startInBackground(io: CliIo, out: CommandOutput, opts: ServeOptio
     ...(opts.pageant ? ['--pageant'] : []),
     ...(opts.opensshPipe ? ['--openssh-pipe'] : []),
     ...(opts.onlyKnownKeys ? ['--only-known-keys'] : []),
+    ...(opts.loadRemembered ? ['--load-remembered'] : []),
   ];
   let report = await spawnDaemon(io, [...DAEMON_NODE_FLAGS, ...serveArgs]);
   if (report === EXIT_BAD_OPTION) report = await spawnDaemon(io, serveArgs);
@@ -443,4 +468,84 @@ async function runWithCommand(io: CliIo, out: CommandOutput, opts: ServeOptions,
 /** The shell's 128+N convention for a command killed by a signal. */
 function signalNumber(signal: NodeJS.Signals): number {
   return osConstants.signals[signal] ?? 0;
+}
+
+/** Internal file descriptors passed by systemd start here (sd_listen_fds(3)). */
+const SD_LISTEN_FDS_START = 3;
+
+/**
+ * The listening socket systemd passed (socket activation): LISTEN_PID must be this process and
+ * LISTEN_FDS at least 1; the first one, fd 3, is served. The variables are then removed, so
+ * programs the agent starts (askpass) do not take them for their own.
+ */
+export function activationFd(env: NodeJS.ProcessEnv): number {
+  const pid = env.LISTEN_PID;
+  const fds = Number(env.LISTEN_FDS);
+  if (pid === undefined || env.LISTEN_FDS === undefined) {
+    throw new KeyDockError('not-socket-activated', '--socket-activated, but no socket was passed (LISTEN_FDS and LISTEN_PID are not set).', 'Let systemd start it through keydock-agent.socket (keydock serve --install writes it), or leave --socket-activated out.', { exitCode: 2 });
+  }
+  if (pid !== String(process.pid) || !Number.isInteger(fds) || fds < 1) {
+    throw new KeyDockError('not-socket-activated', `The passed socket is not for this process (LISTEN_PID=${pid.slice(0, 20)}, LISTEN_FDS=${env.LISTEN_FDS.slice(0, 20)}; this is pid ${process.pid}).`, 'Start it from the socket unit, or leave --socket-activated out.', { exitCode: 2 });
+  }
+  for (const name of ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES']) {
+    delete env[name];
+    delete process.env[name];
+  }
+  return SD_LISTEN_FDS_START;
+}
+
+/**
+ * The path an inherited socket is bound to, for the SSH_AUTH_SOCK line and the log: Linux says it
+ * in /proc/net/unix (by the socket's inode); elsewhere, or when that fails, the well-known
+ * `$XDG_RUNTIME_DIR/keydock/agent.sock` the unit listens on.
+ */
+async function inheritedSocketName(fd: number, env: NodeJS.ProcessEnv): Promise<string> {
+  const { readFile, readlink } = await import('node:fs/promises');
+  try {
+    const inode = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/self/fd/${fd}`))?.[1];
+    // Num RefCount Protocol Flags Type St Inode Path
+    const line = inode ? (await readFile('/proc/net/unix', 'utf8')).split('\n').find((l) => l.trim().split(/\s+/)[6] === inode) : undefined;
+    const path = line?.trim().split(/\s+/).slice(7).join(' ');
+    if (path && path.startsWith('/')) return path;
+  } catch {
+    // Not Linux, or /proc is not mounted.
+  }
+  return env.XDG_RUNTIME_DIR ? resolve(env.XDG_RUNTIME_DIR, 'keydock', 'agent.sock') : `fd ${fd}`;
+}
+
+/**
+ * --load-remembered: every key whose passphrase the keychain gives goes into the agent that just
+ * started, through its own socket (so -t applies); no prompt. A key that cannot be loaded (no
+ * keychain, passphrase gone, file changed) is one line on stderr, and the agent runs on.
+ */
+async function loadRememberedKeys(io: CliIo, socket: string): Promise<void> {
+  const [{ RememberedKeys }, { createSecretStore }, { userPaths }, { withAgent }] = await Promise.all([
+    import('../../keys/remembered-keys'),
+    import('../../secrets/store'),
+    import('../../util/paths'),
+    import('../../agent/session'),
+  ]);
+  const remembered = new RememberedKeys(createSecretStore(process.platform), userPaths(io.env).configDir);
+  try {
+    const r = await remembered.loadAll(async () => (key) => withAgent(socket, (c) => c.addIdentity(key, {})));
+    for (const path of r.loaded) io.stderr.write(`keydock serve: loaded remembered key ${path}\n`);
+    for (const f of r.failed) io.stderr.write(`keydock serve: remembered key ${f.path} not loaded: ${f.message}\n`);
+  } catch (e) {
+    io.stderr.write(`keydock serve: remembered keys not loaded: ${e instanceof Error ? e.message : String(e)}\n`);
+  }
+}
+
+/** `--install` / `--uninstall` [`--dry-run`]: the login agent's plan, or the steps done (lifecycle/login-agent.ts). */
+async function runLoginAgentCommand(env: CommandEnv, out: CommandOutput, opts: ServeOptions, command: string[]): Promise<void> {
+  if (opts.install && opts.uninstall) throw new KeyDockError('usage', '--install and --uninstall exclude each other.', 'Run one of them.', { exitCode: 2 });
+  if (!opts.install && !opts.uninstall) throw new KeyDockError('usage', '--dry-run goes with --install or --uninstall.', 'Run keydock serve --install --dry-run to see the plan.', { exitCode: 2 });
+  const others = command.length > 0 || opts.c || opts.s || opts.D || opts.d || opts.k || opts.socket || opts.t || opts.socketActivated || opts.loadRemembered || opts.pageant || opts.opensshPipe;
+  if (others) throw new KeyDockError('usage', '--install and --uninstall take no other serve options.', 'The unit runs keydock serve -D --socket-activated --load-remembered; run keydock serve --install alone.', { exitCode: 2 });
+  const action = opts.install ? 'install' : 'uninstall';
+  const { applyLoginAgent, describeLoginAgentReport, findKeydockLauncher, planLoginAgent } = await import('../../lifecycle/login-agent');
+  const rt = await env.context();
+  const launcher = findKeydockLauncher(rt.env);
+  const report = opts.dryRun ? await planLoginAgent(rt, action, { launcher }) : await applyLoginAgent(rt, action, { launcher });
+  out.success({ ...report, dryRun: Boolean(opts.dryRun) }, () => describeLoginAgentReport(report, Boolean(opts.dryRun)));
+  if (!report.ok) out.setExitCode(1);
 }
