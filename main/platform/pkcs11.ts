@@ -70,6 +70,7 @@ export const CKK = { RSA: 0, EC: 3 } as const;
 export const CKC_X_509 = 0;
 export const CKM = { RSA_PKCS: 0x1, ECDSA: 0x1041 } as const;
 const CKU_USER = 1;
+const CKU_CONTEXT_SPECIFIC = 2;
 const CKF_RW_SESSION = 0x2;
 const CKF_SERIAL_SESSION = 0x4;
 const CKF_OS_LOCKING_OK = 0x2;
@@ -400,12 +401,20 @@ export class Pkcs11Module {
     }
   }
 
-  /** C_SignInit + C_Sign on a worker thread; resolves to the raw signature. */
-  sign(session: bigint, key: bigint, mechanism: number, data: Buffer, maxLength = 1024): Promise<Buffer> {
+  /**
+   * C_SignInit + C_Sign on a worker thread; resolves to the raw signature. `contextPin` is given
+   * for a key with CKA_ALWAYS_AUTHENTICATE (a PIV signature key): the PIN again for this one
+   * operation (CKU_CONTEXT_SPECIFIC), as ssh-pkcs11.c does.
+   */
+  sign(session: bigint, key: bigint, mechanism: number, data: Buffer, maxLength = 1024, contextPin?: Buffer | null): Promise<Buffer> {
     const mech = Buffer.alloc(TRIPLE_SIZE);
     writeUl(mech, 0, mechanism);
     const rv = this.fns.C_SignInit(session, mech, key);
     if (rv !== CKR.OK) return Promise.reject(new Pkcs11CallError('C_SignInit', rv));
+    if (contextPin !== undefined) {
+      const lv = this.fns.C_Login(session, CKU_CONTEXT_SPECIFIC, contextPin && contextPin.length > 0 ? contextPin : null, contextPin ? contextPin.length : 0);
+      if (lv !== CKR.OK) return Promise.reject(new Pkcs11CallError('C_Login', lv));
+    }
     const sig = Buffer.alloc(maxLength);
     const len = [maxLength];
     return new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import type { ActivityEntry } from '../../../shared/contract/server';
 import { activitySummary, type ActivityLog } from './activity-log';
 import { confirmWithTimeout, denyAll, type Confirmer } from './confirm';
@@ -11,6 +12,7 @@ import { createSigner } from '../../keys/sign';
 import { orderForHost, type HostPairingSource } from '../host-pairings';
 import type { PassphraseAsker } from './encrypted-keys';
 import { PUTTY_EXTENSIONS, handlePuttyExtension } from './putty-extensions';
+import type { Pkcs11Providers } from './pkcs11-keys';
 
 /** Extensions this agent answers (the `query` reply lists them). */
 export const SUPPORTED_EXTENSIONS = ['query', 'session-bind@openssh.com'];
@@ -40,6 +42,10 @@ export interface EngineDeps {
   hostNames?: (hostKey: Buffer) => Promise<string>;
   /** Asks for the passphrase of a key kept encrypted until first use; with it, PuTTY's extensions (add-ppk, reencrypt, list-extended) are answered. */
   passphraseAsker?: PassphraseAsker;
+  /** PKCS#11 providers (ssh-add -s / -e); without it smartcard requests are refused. */
+  pkcs11?: Pkcs11Providers;
+  /** ssh-agent -O allow-remote-pkcs11: connections that sent session-bind (forwarded) may add providers too. */
+  allowRemotePkcs11?: boolean;
 }
 
 const FAILURE: EngineReply = { kind: 'failure' };
@@ -79,8 +85,10 @@ export class AgentEngine {
         return this.lockAgent(req.passphrase, conn);
       case 'unlock':
         return this.unlockAgent(req.passphrase, conn);
-      case 'smartcard':
-        return this.refuse(conn, 'smartcard', null, 'smartcard keys are not supported');
+      case 'add-smartcard':
+        return locked ? this.refuse(conn, 'add-smartcard', null, 'agent is locked') : this.addSmartcard(req, conn);
+      case 'remove-smartcard':
+        return locked ? this.refuse(conn, 'remove-smartcard', null, 'agent is locked') : this.removeSmartcard(req, conn);
       case 'query':
         if (locked) return this.refuse(conn, 'query', null, 'agent is locked');
         return this.log(conn, 'query', null, 'allowed', null, { kind: 'extension-response', name: 'query', body: encodeNames(this.deps.passphraseAsker ? [...SUPPORTED_EXTENSIONS, ...PUTTY_EXTENSIONS] : SUPPORTED_EXTENSIONS) });
@@ -221,6 +229,112 @@ export class AgentEngine {
     return this.log(conn, 'add', fingerprint, 'allowed', details.filter(Boolean).join(', '), SUCCESS);
   }
 
+  /**
+   * ADD_SMARTCARD_KEY(_CONSTRAINED), as ssh-agent's process_add_smartcard_key: refused from a
+   * forwarded connection unless allowed, the provider's real path must match the -P list, then
+   * its keys join the agent with the request's constraints (keys already held are left as they
+   * are). The PIN is never logged; the request body holding it is zeroed by the server.
+   */
+  private async addSmartcard(req: Extract<EngineRequest, { kind: 'add-smartcard' }>, conn: ConnectionState): Promise<EngineReply> {
+    const op = 'add-smartcard';
+    const pkcs11 = this.deps.pkcs11;
+    if (!pkcs11) return this.refuse(conn, op, null, 'smartcard keys are not supported');
+    const shown = req.provider.slice(0, 200);
+    if (conn.bindings.length > 0 && !this.deps.allowRemotePkcs11) return this.refuse(conn, op, null, `${shown}: remote provider loading is disabled (keydock serve -O allow-remote-pkcs11)`);
+    const c = this.constraintsOf(req.constraints);
+    if ('problem' in c) return this.refuse(conn, op, null, c.problem);
+    const checked = pkcs11.check(req.provider);
+    if (!checked.ok) return this.refuse(conn, op, null, checked.reason);
+    // Added before, but every key of it has expired or been removed one by one: load it afresh.
+    if (pkcs11.loaded(checked.path) && !this.deps.keystore.list().some((k) => k.provider === checked.path)) pkcs11.remove(checked.path);
+    let keys;
+    try {
+      keys = await pkcs11.add(checked.path, req.pin);
+    } catch (e) {
+      return this.log(conn, op, null, 'failed', `${checked.path}: ${e instanceof Error ? e.message : String(e)}`, FAILURE);
+    }
+    let lifetime = c.lifetime;
+    if (lifetime === null && this.deps.defaultLifetimeSeconds) lifetime = this.deps.defaultLifetimeSeconds;
+    const now = this.deps.now?.() ?? performance.now();
+    let added = 0;
+    for (const k of keys) {
+      if (this.deps.keystore.get(k.publicBlob)) continue;
+      this.deps.keystore.add({
+        publicBlob: k.publicBlob,
+        type: k.type,
+        // The provider path, so every client can tell a card key (ssh-agent uses the token's label when it has one).
+        comment: checked.path,
+        fingerprint: k.fingerprint,
+        signer: k.signer,
+        confirm: c.confirm,
+        expiresAt: lifetime === null ? null : now + lifetime * 1000,
+        destinations: c.destinations,
+        provider: checked.path,
+      });
+      added++;
+    }
+    if (added === 0) {
+      pkcs11.remove(checked.path);
+      return this.refuse(conn, op, null, `${checked.path}: every key of the token is in the agent already`);
+    }
+    this.deps.onChange?.();
+    const details = [`${checked.path}: ${added} key(s) added`, lifetime !== null ? `lifetime ${lifetime}s` : '', c.confirm ? 'confirm' : '', c.destinations.length ? `${c.destinations.length} destination(s)` : ''];
+    return this.log(conn, op, null, 'allowed', details.filter(Boolean).join(', '), SUCCESS);
+  }
+
+  /** REMOVE_SMARTCARD_KEY: the provider's keys go and the module is closed (its PIN wiped); FAILURE when it was not added. */
+  private removeSmartcard(req: Extract<EngineRequest, { kind: 'remove-smartcard' }>, conn: ConnectionState): EngineReply {
+    const op = 'remove-smartcard';
+    const pkcs11 = this.deps.pkcs11;
+    if (!pkcs11) return this.refuse(conn, op, null, 'smartcard keys are not supported');
+    let canonical: string;
+    try {
+      canonical = realpathSync(req.provider);
+    } catch {
+      canonical = req.provider;
+    }
+    if (!pkcs11.loaded(canonical)) return this.refuse(conn, op, null, `${canonical.slice(0, 200)}: provider not added`);
+    let removed = 0;
+    for (const id of this.deps.keystore.list()) {
+      if (id.provider !== canonical) continue;
+      this.deps.keystore.remove(id.publicBlob);
+      removed++;
+    }
+    pkcs11.remove(canonical);
+    this.deps.onChange?.();
+    return this.log(conn, op, null, 'allowed', `${canonical}: ${removed} key(s) removed`, SUCCESS);
+  }
+
+  /** Lifetime, confirm and destination constraints of an add, or why they are refused. */
+  private constraintsOf(constraints: Extract<EngineRequest, { kind: 'add-smartcard' }>['constraints']): { confirm: boolean; lifetime: number | null; destinations: DestinationConstraint[] } | { problem: string } {
+    let confirm = false;
+    let lifetime: number | null = null;
+    let destinations: DestinationConstraint[] | null = null;
+    for (const c of constraints) {
+      switch (c.kind) {
+        case 'lifetime':
+          if (lifetime !== null) return { problem: 'lifetime given twice' };
+          lifetime = c.seconds;
+          break;
+        case 'confirm':
+          if (confirm) return { problem: 'confirm given twice' };
+          confirm = true;
+          break;
+        case 'destinations':
+          if (destinations) return { problem: 'destination constraints given twice' };
+          for (const d of c.constraints) {
+            const problem = destinationConstraintProblem(d);
+            if (problem) return { problem: `invalid destination constraint: ${problem}` };
+          }
+          destinations = c.constraints;
+          break;
+        default:
+          return { problem: `unsupported constraint ${'what' in c ? c.what : c.kind}` };
+      }
+    }
+    return { confirm, lifetime, destinations: destinations ?? [] };
+  }
+
   private remove(blob: Buffer, conn: ConnectionState): EngineReply {
     const fp = fingerprintOf(blob);
     const id = this.deps.keystore.get(blob);
@@ -234,13 +348,19 @@ export class AgentEngine {
 
   private removeAll(conn: ConnectionState): EngineReply {
     const n = this.deps.keystore.removeAll();
+    // No key of a token is left, so its module and PIN go too (ssh-agent keeps the module loaded).
+    this.deps.pkcs11?.dispose();
     this.deps.onChange?.();
     return this.log(conn, 'remove-all', null, 'allowed', `${n} key(s) removed`, SUCCESS);
   }
 
   private async lockAgent(passphrase: Buffer, conn: ConnectionState): Promise<EngineReply> {
     const ok = await this.deps.lock.lock(passphrase);
-    if (ok) this.deps.onChange?.();
+    if (ok) {
+      // A locked agent keeps no token PIN: a card reinserted meanwhile needs it given again.
+      this.deps.pkcs11?.forgetPins();
+      this.deps.onChange?.();
+    }
     return this.log(conn, 'lock', null, ok ? 'allowed' : 'denied', ok ? null : passphrase.length === 0 ? 'empty passphrase' : 'already locked', ok ? SUCCESS : FAILURE);
   }
 

@@ -26,6 +26,8 @@ export interface StoredIdentity {
   /** Monotonic deadline in ms (performance.now()), null = no lifetime. */
   expiresAt: number | null;
   destinations: DestinationConstraint[];
+  /** For a key on a PKCS#11 token: the provider's canonical path (remove-smartcard removes its keys). */
+  provider?: string;
 }
 
 /** What a keystore tells its owner after keys vanish on their own (lifetime). */

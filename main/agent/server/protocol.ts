@@ -39,10 +39,17 @@ function toEngineRequest(req: Request): EngineRequest | null {
       return { kind: 'lock', passphrase: req.passphrase };
     case 'unlock':
       return { kind: 'unlock', passphrase: req.passphrase };
-    case 'add-smartcard':
-      return { kind: 'smartcard', msgType: req.constraints ? 26 : 20 };
+    case 'add-smartcard': {
+      const constraints: EngineConstraint[] = [];
+      for (const c of req.constraints ?? []) {
+        const mapped = toEngineConstraint(c);
+        if (!mapped) return null;
+        constraints.push(mapped);
+      }
+      return { kind: 'add-smartcard', provider: req.tokenId, pin: req.pin, constraints };
+    }
     case 'remove-smartcard':
-      return { kind: 'smartcard', msgType: 21 };
+      return { kind: 'remove-smartcard', provider: req.tokenId };
     case 'query':
       return { kind: 'query' };
     case 'session-bind':

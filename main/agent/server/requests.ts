@@ -15,7 +15,9 @@ export type EngineRequest =
   | { kind: 'remove-all-rsa1' }
   | { kind: 'lock'; passphrase: Buffer }
   | { kind: 'unlock'; passphrase: Buffer }
-  | { kind: 'smartcard'; msgType: number }
+  /** ADD_SMARTCARD_KEY(_CONSTRAINED): a PKCS#11 provider path and the token's PIN (wiped with the request body). */
+  | { kind: 'add-smartcard'; provider: string; pin: Buffer; constraints: EngineConstraint[] }
+  | { kind: 'remove-smartcard'; provider: string }
   | { kind: 'query' }
   | { kind: 'session-bind'; hostKey: Buffer; sessionId: Buffer; signature: Buffer; forwarded: boolean }
   | { kind: 'extension'; name: string; data: Buffer }

@@ -6,6 +6,7 @@ import type { Confirmer } from './confirm';
 import { AgentEngine, type ConnectionState } from './engine';
 import { Keystore } from './keystore';
 import { LockState } from './lock-state';
+import { Pkcs11Providers } from './pkcs11-keys';
 import { wipeNumbers } from './private-fields';
 import type { HostPairingSource } from '../host-pairings';
 import type { PassphraseAsker } from './encrypted-keys';
@@ -30,6 +31,10 @@ export interface AgentServerOptions {
   hostNames?: (hostKey: Buffer) => Promise<string>;
   /** Asks for the passphrase of a key added encrypted (add-ppk, keydock add --encrypted) on its first use; enables PuTTY's extensions. */
   passphraseAsker?: PassphraseAsker;
+  /** ssh-agent's -P: which PKCS#11 provider paths may be loaded (default: defaultPkcs11Allowlist()). */
+  providerAllowlist?: string;
+  /** ssh-agent's -O allow-remote-pkcs11: a forwarded connection (one that sent session-bind) may add a provider. */
+  allowRemotePkcs11?: boolean;
   /** Test hook: monotonic clock in ms. */
   now?: () => number;
   /** Test hook: how the unlock delay waits. */
@@ -39,8 +44,8 @@ export interface AgentServerOptions {
 /** Pending decoded frames a connection may queue before we stop reading from it. */
 const MAX_QUEUED_FRAMES = 32;
 
-/** Requests that carry secrets (ADD_IDENTITY, ADD_ID_CONSTRAINED: private keys; LOCK, UNLOCK: a passphrase); their bodies are zeroed once answered. */
-const SECRET_REQUESTS: ReadonlySet<number> = new Set([17, 25, 22, 23]);
+/** Requests that carry secrets (ADD_IDENTITY, ADD_ID_CONSTRAINED: private keys; LOCK, UNLOCK: a passphrase; ADD/REMOVE_SMARTCARD_KEY(_CONSTRAINED): a PIN); their bodies are zeroed once answered. */
+const SECRET_REQUESTS: ReadonlySet<number> = new Set([17, 25, 22, 23, 20, 21, 26]);
 
 /**
  * KeyDock's own SSH agent: keys in memory only, the full protocol of docs/agent-protocol.md §1, served
@@ -51,6 +56,8 @@ export class AgentServer implements AgentConnectionHandler {
   readonly activity: ActivityLog;
   readonly keystore: Keystore;
   readonly lock: LockState;
+  /** PKCS#11 providers loaded through ssh-add -s (main/agent/server/pkcs11-keys.ts). */
+  readonly pkcs11: Pkcs11Providers;
   private readonly engine: AgentEngine;
   private readonly streams = new Set<Duplex>();
   private closed = false;
@@ -59,7 +66,10 @@ export class AgentServer implements AgentConnectionHandler {
     this.activity = new ActivityLog(options.activityCapacity ?? 1000);
     this.keystore = new Keystore(options.now, () => options.onChange?.());
     this.lock = new LockState(options.sleep);
+    this.pkcs11 = new Pkcs11Providers({ allowlist: options.providerAllowlist });
     this.engine = new AgentEngine({
+      pkcs11: this.pkcs11,
+      allowRemotePkcs11: options.allowRemotePkcs11,
       keystore: this.keystore,
       lock: this.lock,
       activity: this.activity,
@@ -206,6 +216,7 @@ export class AgentServer implements AgentConnectionHandler {
     for (const s of this.streams) s.destroy();
     this.streams.clear();
     this.keystore.dispose();
+    this.pkcs11.dispose();
   }
 }
 
