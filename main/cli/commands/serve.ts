@@ -29,10 +29,11 @@ unless -a names one (the app's own agent uses $XDG_RUNTIME_DIR/keydock/agent.soc
 
 -t LIFE is a default lifetime for added keys, in ssh-agent's time format:
 30 (seconds), 30m, 1h30m, 2d, 4w. -E md5|sha1|sha256|sha384|sha512 picks the hash of
-fingerprints in log lines (-d, -v). -P and -O are accepted for compatibility:
-KeyDock's agent refuses PKCS#11 and FIDO (sk-) keys, so -P only has to be a
-non-empty list, and -O takes ssh-agent's allow-remote-pkcs11, no-restrict-websafe
-and websafe-allow=LIST, which change nothing here.
+fingerprints in log lines (-d, -v). -P LIST is ssh-agent's allow-list of PKCS#11
+providers for ssh-add -s (patterns matched against the library's real path; default
+/usr/lib*/*,/usr/local/lib*/*, see docs/hardware-keys.md). -O allow-remote-pkcs11
+lets forwarded connections add providers; -O no-restrict-websafe and
+websafe-allow=LIST are accepted and change nothing here.
 
 Always there (docs/login-agent.md): --install makes KeyDock's agent the login
 agent. Linux: a socket-activated systemd user unit on $XDG_RUNTIME_DIR/keydock/agent.sock,
@@ -171,7 +172,7 @@ function processAlive(pid: number): boolean {
 
 /** Checks the options that only have to be valid (-P, -O), as ssh-agent does. */
 function checkCompatibilityOptions(opts: ServeOptions): void {
-  if (opts.P !== undefined && opts.P.trim() === '') throw new KeyDockError('usage', '-P needs a list of provider path patterns.', 'KeyDock\'s agent loads no PKCS#11 or FIDO providers, so any non-empty list is accepted.', { exitCode: 2 });
+  if (opts.P !== undefined && opts.P.trim() === '') throw new KeyDockError('usage', '-P needs a list of provider path patterns.', 'Give comma-separated patterns for the real paths of allowed PKCS#11 libraries, e.g. -P \'/usr/lib*/*,/usr/local/lib*/*\'.', { exitCode: 2 });
   for (const o of opts.O) {
     if (o === 'allow-remote-pkcs11' || o === 'no-restrict-websafe' || o.startsWith('websafe-allow=')) continue;
     throw new KeyDockError('usage', `Unknown -O option "${o.slice(0, 60)}".`, 'ssh-agent knows allow-remote-pkcs11, no-restrict-websafe and websafe-allow=LIST.', { exitCode: 2 });
@@ -192,8 +193,8 @@ export function registerServeCommands(program: Command, env: CommandEnv): void {
     .option('-k', 'stop the agent named by $SSH_AGENT_PID and print commands that unset the variables')
     .option('-t <life>', 'default lifetime of added keys: 30 (seconds), 30m, 1h30m, 4w')
     .option('-E <hash>', 'fingerprint hash in log lines: sha256 (default) or md5, sha1, sha384, sha512')
-    .option('-P <allowlist>', 'accepted for ssh-agent compatibility (KeyDock loads no PKCS#11/FIDO providers)')
-    .option('-O <option>', 'accepted for ssh-agent compatibility: allow-remote-pkcs11, no-restrict-websafe, websafe-allow=LIST', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('-P <allowlist>', 'PKCS#11 providers ssh-add -s may load: patterns for their real paths (default /usr/lib*/*,/usr/local/lib*/*)')
+    .option('-O <option>', 'allow-remote-pkcs11 (forwarded connections may add PKCS#11 providers); no-restrict-websafe, websafe-allow=LIST are accepted', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('-v, --verbose', 'log every request (client, operation, key fingerprint, outcome) to stderr')
     .option('--only-known-keys', 'to a host some keys are known to open (keydock hosts), offer only those keys')
     .option('--pageant', 'Windows: also answer PuTTY, WinSCP and TortoiseGit (Pageant window + Pageant pipe)')
@@ -257,7 +258,7 @@ async function startAgent(io: CliIo, opts: ServeOptions, socketPath: string | un
     socketPath: listenFd !== undefined ? (socketPath ?? (await inheritedSocketName(listenFd, io.env))) : socketPath,
     privateSocket: true,
     ...(listenFd !== undefined ? { listenFd } : {}),
-    server: { confirmer, pairings, hostNames: (k) => hostNames.describe(k), passphraseAsker: askpassPassphraseAsker(io.env), ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}) },
+    server: { confirmer, pairings, hostNames: (k) => hostNames.describe(k), passphraseAsker: askpassPassphraseAsker(io.env), ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}), ...(opts.P !== undefined ? { providerAllowlist: opts.P } : {}), allowRemotePkcs11: opts.O.includes('allow-remote-pkcs11') },
     // Always said, like ssh-agent's error(): who was turned away, with uid and pid.
     onRefused: (reason) => io.stderr.write(`keydock serve: refused a connection: ${reason}\n`),
   });
@@ -390,6 +391,8 @@ async function startInBackground(io: CliIo, out: CommandOutput, opts: ServeOptio
     ...(opts.pageant ? ['--pageant'] : []),
     ...(opts.opensshPipe ? ['--openssh-pipe'] : []),
     ...(opts.onlyKnownKeys ? ['--only-known-keys'] : []),
+    ...(opts.P !== undefined ? ['-P', opts.P] : []),
+    ...opts.O.flatMap((o) => ['-O', o]),
     ...(opts.loadRemembered ? ['--load-remembered'] : []),
   ];
   let report = await spawnDaemon(io, [...DAEMON_NODE_FLAGS, ...serveArgs]);
