@@ -29,7 +29,7 @@ export function App() {
   const navigate = useCallback((r: string) => setRoute(parseRoute(r)), []);
 
   const loadSettings = useCallback(async () => {
-    const r = await invoke('settings:get-settings', {});
+    const r = await invokeShared('settings:get-settings', {});
     if (r.ok) {
       setSettings(r.value);
       setSettingsError(null);

@@ -39,7 +39,7 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
       'Content-Security-Policy': CONTENT_SECURITY_POLICY,
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
-      'Cache-Control': 'no-store',
+      'Cache-Control': cacheControl(rel),
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Resource-Policy': 'same-origin',
     });
@@ -47,6 +47,15 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
   } catch {
     send(res, 404, 'Not found');
   }
+}
+
+/**
+ * The build's assets/ carry a content hash in their names (vite), so the browser may keep them:
+ * a reload then skips the download and reuses V8's compiled code for the bundle. Everything
+ * else (index.html, which names the current assets) is fetched afresh every time.
+ */
+function cacheControl(rel: string): string {
+  return /^\/assets\/[^/]+-[A-Za-z0-9_-]{8,}\.(js|css)$/.test(rel) ? 'public, max-age=31536000, immutable' : 'no-store';
 }
 
 function send(res: ServerResponse, status: number, text: string): void {
