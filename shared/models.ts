@@ -47,6 +47,8 @@ export const Identity = z.object({
     })
     .optional(),
   sourceFile: z.string().nullable().optional(),
+  /** A key on a PKCS#11 token (its comment is the provider library's path): that provider. */
+  smartcard: z.object({ provider: z.string() }).optional(),
 });
 export type Identity = z.infer<typeof Identity>;
 

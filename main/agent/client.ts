@@ -3,7 +3,7 @@ import { KeyDockError } from '../util/errors';
 import { blobType } from '../keys/format';
 import { plainTypeOf } from '../keys/public-blob';
 import type { PrivateKey } from '../keys/types';
-import { FrameDecoder, ProtocolError, SIGN_FLAGS, decodeReply, decodeSignature, decodeStringList, encode, type Constraint, type ListedIdentity, type Reply } from './codec';
+import { FrameDecoder, ProtocolError, SIGN_FLAGS, decodeReply, decodeSignature, decodeStringList, encode, encodeRequest, type Constraint, type ListedIdentity, type Reply } from './codec';
 
 export interface AgentClientOptions {
   /** Listing, adding, removing: an agent answers these at once. */
@@ -180,6 +180,31 @@ export class AgentClient {
 
   removeAll(): Promise<void> {
     return this.simple(encode.removeAll(), 'remove all keys', 'The agent may be locked; unlock it first.');
+  }
+
+  /**
+   * ADD_SMARTCARD_KEY(_CONSTRAINED), what `ssh-add -s` sends: the agent loads the PKCS#11 provider
+   * itself and logs in with the PIN (docs/agent-protocol.md §1.8). A refusal does not say why.
+   */
+  async addSmartcard(provider: string, pin: Buffer, options: Pick<AddOptions, 'lifetimeSeconds' | 'confirm'> = {}): Promise<void> {
+    const constraints: Constraint[] = [];
+    if (options.lifetimeSeconds) constraints.push({ kind: 'lifetime', seconds: options.lifetimeSeconds });
+    if (options.confirm) constraints.push({ kind: 'confirm' });
+    const frame = encodeRequest({ type: 'add-smartcard', tokenId: provider, pin, constraints: constraints.length ? constraints : null });
+    try {
+      // Logging in to a card and reading its keys can take seconds.
+      const r = await this.request(frame, this.signTimeoutMs);
+      if (r.type === 'success') return;
+      if (r.type === 'failure') throw this.refused(`add the PKCS#11 provider ${provider}`, 'The provider may not be in the agent’s allow-list (ssh-agent -P), the PIN may be wrong, or the card is not inserted.');
+      throw this.protocolError(new ProtocolError(`expected success, got ${r.type}`));
+    } finally {
+      frame.fill(0);
+    }
+  }
+
+  /** REMOVE_SMARTCARD_KEY (`ssh-add -e`): the provider's keys leave the agent. */
+  removeSmartcard(provider: string): Promise<void> {
+    return this.simple(encodeRequest({ type: 'remove-smartcard', tokenId: provider, pin: Buffer.alloc(0) }), `remove the PKCS#11 provider ${provider}`, 'It was not added to this agent (the path must be the one it was added with), or the agent is locked.');
   }
 
   lock(passphrase: string): Promise<void> {

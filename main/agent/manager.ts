@@ -8,6 +8,7 @@ import type { PassphraseProvider, PrivateKey } from '../keys/types';
 import type { AddOptions } from './client';
 import type { ListedIdentity } from './codec';
 import { withAgent } from './session';
+import { smartcardProviderOf } from './server/pkcs11-paths';
 import { agentSshWillUse, describeAgentPath, isKeyDockAgentPath } from './discovery';
 import { AgentLockRecord, observeAgent } from './probe';
 
@@ -24,6 +25,7 @@ export function toIdentity(listed: ListedIdentity, sourceFile: string | null = n
     publicKey: publicKeyLine(listed.blob, listed.comment),
     isCertificate: info.isCertificate,
     sourceFile,
+    ...(smartcardProviderOf(listed.comment) ? { smartcard: { provider: listed.comment } } : {}),
   };
 }
 
@@ -159,6 +161,47 @@ export class AgentManager {
   async removeAll(agentId?: string): Promise<void> {
     const path = await this.resolvePath(agentId);
     await withAgent(path, (c) => c.removeAll());
+    await this.announce(path);
+  }
+
+  /**
+   * Adds a PKCS#11 provider's keys to the agent (ssh-add -s; the agent loads the library itself).
+   * The provider is tried here first (main/agent/server/pkcs11-keys.ts probeProvider), so a
+   * missing library, a wrong or locked PIN or a token without keys is said plainly; a refusal
+   * after that is the agent's allow-list (ssh-agent -P). Returns the keys that came.
+   */
+  async addSmartcard(provider: string, pin: Buffer, options: { lifetimeSeconds?: number; confirm?: boolean } = {}, agentId?: string): Promise<Identity[]> {
+    const path = await this.resolvePath(agentId);
+    const { probeProvider } = await import('./server/pkcs11-keys');
+    const probed = await probeProvider(provider, pin);
+    const added = await withAgent(path, async (client) => {
+      const before = new Set((await client.listIdentities()).map((l) => l.blob.toString('base64')));
+      try {
+        await client.addSmartcard(provider, pin, options);
+      } catch (e) {
+        if (!(e instanceof KeyDockError) || e.code !== 'agent-refused') throw e;
+        const onToken = new Set(probed.keys.map((k) => k.publicBlob.toString('base64')));
+        if (onToken.size > 0 && [...onToken].every((b) => before.has(b))) {
+          throw new KeyDockError('pkcs11-already-added', `Every key of ${probed.path} is in the agent at ${path} already.`, 'Remove the card first (keydock remove --pkcs11 PROVIDER) to add it again.');
+        }
+        throw new KeyDockError(
+          'pkcs11-provider-refused',
+          `The agent at ${path} refused the PKCS#11 provider ${probed.path}, although it loads and the PIN works here.`,
+          `The agent's allow-list does not include it: ssh-agent allows only /usr/lib*/* and /usr/local/lib*/* unless started with -P (e.g. ssh-agent -P '${probed.path}', or keydock serve -P '${probed.path}'); a forwarded agent also needs -O allow-remote-pkcs11.`,
+          { cause: e },
+        );
+      }
+      const listed = await client.listIdentities();
+      return listed.filter((l) => !before.has(l.blob.toString('base64'))).map((l) => ({ ...toIdentity(l), smartcard: { provider: probed.path } }));
+    });
+    await this.announce(path);
+    return added;
+  }
+
+  /** Removes a PKCS#11 provider's keys from the agent (ssh-add -e). */
+  async removeSmartcard(provider: string, agentId?: string): Promise<void> {
+    const path = await this.resolvePath(agentId);
+    await withAgent(path, (c) => c.removeSmartcard(provider));
     await this.announce(path);
   }
 

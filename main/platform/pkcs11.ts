@@ -223,6 +223,11 @@ export interface TokenInfo {
 
 /** Loaded libraries stay loaded (unloading a module whose threads may still run can crash the process); one per canonical path. */
 const libraries = new Map<string, koffi.IKoffiLib>();
+/**
+ * Cryptoki state is per process: a second user of the same library in this process (the window's
+ * check before an add, next to the app's own agent) must not C_Finalize the first one's sessions.
+ */
+const users = new Map<string, number>();
 
 /**
  * One PKCS#11 module, initialised. All calls are synchronous except `sign`, which runs on a koffi
@@ -283,10 +288,15 @@ export class Pkcs11Module {
     const rv = this.fns.C_Initialize(args);
     if (rv !== CKR.OK && rv !== CKR.CRYPTOKI_ALREADY_INITIALIZED) throw pkcs11Error(new Pkcs11CallError('C_Initialize', rv), this.path);
     this.finalized = false;
+    users.set(this.path, (users.get(this.path) ?? 0) + 1);
   }
 
-  /** C_Finalize then C_Initialize: the module forgets every session and looks at its slots afresh (a reinserted token). */
+  /**
+   * C_Finalize then C_Initialize: the module forgets every session and looks at its slots afresh
+   * (a reinserted token). Skipped while another user in this process has the library open.
+   */
   reinitialize(): void {
+    if ((users.get(this.path) ?? 0) > 1) return;
     this.finalize();
     this.initialize();
   }
@@ -426,10 +436,16 @@ export class Pkcs11Module {
     });
   }
 
-  /** C_Finalize: every session of this module ends. Safe to call twice. */
+  /** C_Finalize (when this is the library's last user in the process): every session of it ends. Safe to call twice. */
   finalize(): void {
     if (this.finalized) return;
     this.finalized = true;
+    const left = (users.get(this.path) ?? 1) - 1;
+    if (left > 0) {
+      users.set(this.path, left);
+      return;
+    }
+    users.delete(this.path);
     this.fns.C_Finalize(null);
   }
 }

@@ -10,6 +10,7 @@
 // found at first, and logs in again with the PIN kept for that (in memory only, as bytes, wiped on
 // remove, lock and exit). A token still missing fails that one signature; the agent carries on.
 import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { KeyDockError } from '../../util/errors';
 import { CKA, CKC_X_509, CKF_TOKEN, CKK, CKM, CKO, Pkcs11CallError, Pkcs11Module, pkcs11Error, tokenGone } from '../../platform/pkcs11';
 import { SIGN_FLAG_RSA_SHA2_256, SIGN_FLAG_RSA_SHA2_512, type Signer } from '../../keys/sign';
@@ -113,6 +114,7 @@ export function defaultPkcs11Allowlist(platform: NodeJS.Platform = process.platf
 /** The PKCS#11 providers one agent has loaded, by canonical path. */
 export class Pkcs11Providers {
   private readonly providers = new Map<string, LoadedProvider>();
+  private closing: Promise<unknown> = Promise.resolve();
   private readonly allowlist: string;
   private readonly open: (path: string) => Pkcs11Module;
 
@@ -155,8 +157,14 @@ export class Pkcs11Providers {
     const p = this.providers.get(canonical);
     if (!p) return false;
     this.providers.delete(canonical);
-    void p.serial(async () => p.close());
+    const closed = p.serial(async () => p.close());
+    this.closing = Promise.all([this.closing, closed.catch(() => {})]);
     return true;
+  }
+
+  /** Resolves once every removed provider is closed. */
+  settled(): Promise<void> {
+    return this.closing.then(() => undefined);
   }
 
   /** The agent was locked: PINs go; a later reopen logs in only with a PIN given again. */
@@ -282,6 +290,25 @@ export class Pkcs11Providers {
     }
     token.session = null;
   }
+}
+
+/**
+ * Tries a provider here first, with no allow-list, and closes it again: the library loads, the PIN
+ * logs in, the token holds keys. Throws the KeyDockError that says which of these failed; a wrong
+ * PIN costs the one try an agent would have used (the agent is then not asked).
+ */
+export async function probeProvider(path: string, pin: Buffer): Promise<{ path: string; keys: SmartcardKey[] }> {
+  let canonical: string;
+  try {
+    canonical = realpathSync(path);
+  } catch {
+    throw new KeyDockError('pkcs11-library-missing', `The PKCS#11 library ${path} does not exist.`, 'Check the path; `keydock pkcs11-providers` lists the common ones found on this system.', { exitCode: 2 });
+  }
+  const providers = new Pkcs11Providers({ allowlist: '*' });
+  const keys = await providers.add(canonical, pin);
+  providers.remove(canonical);
+  await providers.settled();
+  return { path: canonical, keys };
 }
 
 function findToken(m: Pkcs11Module, token: TokenRef): bigint | null {
