@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -54,6 +54,16 @@ describe('loopback bridge', () => {
     const csp = String(res.headers['content-security-policy']);
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
+  });
+
+  it('lets the browser keep hashed assets (code cache), never the page or other files', async () => {
+    await mkdir(join(staticDir, 'assets'), { recursive: true });
+    await writeFile(join(staticDir, 'assets', 'index-BEGu5mLU.js'), 'export {};');
+    await writeFile(join(staticDir, 'assets', 'plain.js'), 'export {};');
+    expect((await get('/assets/index-BEGu5mLU.js')).headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect((await get('/assets/plain.js')).headers['cache-control']).toBe('no-store');
+    expect((await get('/')).headers['cache-control']).toBe('no-store');
+    expect((await get('/index.html')).headers['cache-control']).toBe('no-store');
   });
 
   it('serves nothing outside the renderer folder', async () => {
