@@ -23,6 +23,8 @@ export const CHANNEL_NAMES = [
   'server:answer-confirm',
   'server:list-pairings',
   'server:forget-pairing',
+  'server:login-agent-plan',
+  'server:login-agent-apply',
   'keys:list-files',
   'keys:pick-files',
   'keys:inspect-file',

@@ -4,6 +4,7 @@ import { appChannels, appEvents } from './contract/app';
 import { connectChannels, connectEvents } from './contract/connect';
 import { keysChannels, keysEvents } from './contract/keys';
 import { lifecycleChannels } from './contract/lifecycle';
+import { loginAgentChannels } from './contract/login-agent';
 import { publishChannels, publishEvents } from './contract/publish';
 import { serverChannels, serverEvents } from './contract/server';
 
@@ -12,6 +13,7 @@ export const contract = {
   ...appChannels,
   ...agentChannels,
   ...serverChannels,
+  ...loginAgentChannels,
   ...keysChannels,
   ...connectChannels,
   ...lifecycleChannels,
