@@ -20,6 +20,7 @@ import {
   type WindowsAclAccess,
 } from './checks';
 import type { FixChange } from './findings';
+import { checkWhichAgent } from './which-agent';
 
 export type { FixChange } from './findings';
 
@@ -35,7 +36,7 @@ const SEVERITY_ORDER: Record<DoctorFinding['severity'], number> = { error: 0, wa
 /** Runs all checks; findings come worst first. */
 export async function runDoctor(ctx: Runtime, options: DoctorOptions = {}): Promise<CheckedFinding[]> {
   const facts = await gatherFacts(ctx, options.configFile, { windowsAcl: options.windowsAcl });
-  const groups = await Promise.all([Promise.resolve(checkConfigValid(facts)), checkPermissions(facts), checkAgent(facts), checkUnloadedKeys(facts), checkHostBlocks(facts), checkIdentityFiles(facts), checkIdentitiesOnly(facts), checkGitSsh(facts)]);
+  const groups = await Promise.all([Promise.resolve(checkConfigValid(facts)), checkPermissions(facts), checkAgent(facts), checkUnloadedKeys(facts), checkHostBlocks(facts), checkIdentityFiles(facts), checkIdentitiesOnly(facts), checkGitSsh(facts), checkWhichAgent(facts)]);
   return groups.flat().sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }
 

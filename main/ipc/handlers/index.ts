@@ -5,6 +5,7 @@ import { createAppHandlers } from './app';
 import { createConnectHandlers } from './connect';
 import { createKeysHandlers } from './keys';
 import { createLifecycleHandlers } from './lifecycle';
+import { createLoginAgentHandlers } from './login-agent';
 import { createPublishHandlers } from './publish';
 import { createServerHandlers } from './server';
 
@@ -14,6 +15,7 @@ export function createHandlers(ctx: AppContext): Handlers {
     ...createAppHandlers(ctx),
     ...createAgentHandlers(ctx),
     ...createServerHandlers(ctx),
+    ...createLoginAgentHandlers(ctx),
     ...createKeysHandlers(ctx),
     ...createConnectHandlers(ctx),
     ...createLifecycleHandlers(ctx),
