@@ -6,6 +6,7 @@ import { useAppState } from '../../app-state';
 import { Button, ErrorNotice, Field, Loading, Notice, PageHeader, Term } from '../../components/ui';
 import { LIFETIME_CHOICES } from '../../lib/format';
 import { useAction, useChannel } from '../../lib/hooks';
+import { LoginAgentSetting } from './LoginAgentSetting';
 
 /** Which agent, KeyDock's own agent, login start, key lifetime, idle lock and theme. */
 export function SettingsView() {
@@ -118,6 +119,7 @@ export function SettingsView() {
             Listening at <code>{server.data.socketPath}</code>. For terminals, set <code>SSH_AUTH_SOCK={server.data.socketPath}</code>.
           </p>
         )}
+        <LoginAgentSetting />
       </section>
 
       <section className="settings-group" aria-labelledby="set-keys">
