@@ -18,6 +18,12 @@ export interface AddOptions {
   lifetimeSeconds?: number;
   confirm?: boolean;
   destinations?: Extract<Constraint, { kind: 'restrict-destination' }>['constraints'];
+  /**
+   * FIDO (sk-) keys only: the middleware library the agent signs through, sent as the
+   * `sk-provider@openssh.com` constraint like ssh-add does (docs/agent-protocol.md §1.5);
+   * `internal` (ssh-add's default) when unset.
+   */
+  skProvider?: string;
 }
 
 /** The signature algorithm an agent must use for this key and these flags (docs/agent-protocol.md §1.2). */
@@ -153,6 +159,8 @@ export class AgentClient {
     const constraints: Constraint[] = [];
     if (options.lifetimeSeconds) constraints.push({ kind: 'lifetime', seconds: options.lifetimeSeconds });
     if (options.confirm) constraints.push({ kind: 'confirm' });
+    // ssh-add names a provider for every security key, "internal" unless -S / SSH_SK_PROVIDER says otherwise.
+    if (plainTypeOf(key.type).startsWith('sk-')) constraints.push({ kind: 'sk-provider', provider: options.skProvider || 'internal' });
     if (options.destinations?.length) constraints.push({ kind: 'restrict-destination', constraints: options.destinations });
     const r = await this.request(encode.add(key.agentFields, key.comment, constraints), this.quickTimeoutMs);
     if (r.type === 'success') return;

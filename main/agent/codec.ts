@@ -122,7 +122,9 @@ const SESSION_BIND = 'session-bind@openssh.com';
 
 /** Key types whose ADD fields this codec can delimit (keys/material.ts reads them); others stay raw. */
 const PLAIN_KEY_TYPES = ['ssh-ed25519', 'ssh-ed448', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa', 'ssh-dss'];
-const PARSEABLE_KEY_TYPES: ReadonlySet<string> = new Set([...PLAIN_KEY_TYPES, ...PLAIN_KEY_TYPES.map((t) => `${t}${CERT_SUFFIX}`)]);
+/** FIDO keys: their certificate names drop `@openssh.com` before the suffix (keys/public-blob.ts plainTypeOf). */
+const SK_KEY_TYPES = ['sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com', 'sk-ssh-ed25519-cert-v01@openssh.com', 'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com'];
+const PARSEABLE_KEY_TYPES: ReadonlySet<string> = new Set([...PLAIN_KEY_TYPES, ...PLAIN_KEY_TYPES.map((t) => `${t}${CERT_SUFFIX}`), ...SK_KEY_TYPES]);
 
 /** Turns whatever a parser threw into the one error peers' bytes may cause. */
 function asProtocolError(e: unknown): ProtocolError {

@@ -19,6 +19,8 @@ export interface PublicBlobInfo {
   /** For certificates: the blob of the certified plain key (what OpenSSH fingerprints). */
   certifiedKeyBlob?: Buffer;
   certificate?: CertificateInfo;
+  /** FIDO (sk-) keys: the application string the key was enrolled for (`ssh:` by default). */
+  application?: string;
 }
 
 /** The parts of an OpenSSH certificate a user needs to see (PROTOCOL.certkeys). */
@@ -83,12 +85,14 @@ export function blobType(blob: Buffer): string {
 
 /** Key type, size and certificate details of a public blob, so lists can show "ED25519 256" etc. */
 export function describePublicBlob(blob: Buffer): PublicBlobInfo {
-  const { type, plainType, plainBlob, bits, cert } = parseBlob(blob);
-  if (!cert) return { type, keyType: plainType, bits, isCertificate: false };
+  const { type, plainType, plainBlob, bits, cert, key } = parseBlob(blob);
+  const sk = key.kind === 'sk-ed25519' || key.kind === 'sk-ecdsa' ? { application: key.application } : {};
+  if (!cert) return { type, keyType: plainType, bits, isCertificate: false, ...sk };
   return {
     type,
     keyType: plainType,
     bits,
+    ...sk,
     isCertificate: true,
     certifiedKeyBlob: plainBlob,
     certificate: {

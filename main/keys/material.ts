@@ -15,7 +15,36 @@ export type KeyMaterial =
   | { kind: 'ed448'; seed: Buffer; pub: Buffer }
   | { kind: 'ecdsa'; curve: EcCurve; q: Buffer; d: Buffer }
   | { kind: 'rsa'; n: Buffer; e: Buffer; d: Buffer; p: Buffer; q: Buffer; iqmp: Buffer }
-  | { kind: 'dsa'; p: Buffer; q: Buffer; g: Buffer; y: Buffer; x: Buffer };
+  | { kind: 'dsa'; p: Buffer; q: Buffer; g: Buffer; y: Buffer; x: Buffer }
+  /** FIDO security keys (PROTOCOL.u2f): no private scalar here; the key handle only means something to the authenticator. */
+  | ({ kind: 'sk-ed25519'; pub: Buffer } & SkFields)
+  | ({ kind: 'sk-ecdsa'; curve: 'nistp256'; q: Buffer } & SkFields);
+
+/** The security-key part of an sk- key's private fields (docs/agent-protocol.md §1.4). */
+export interface SkFields {
+  /** FIDO application (relying party) string, `ssh:` by default. */
+  application: string;
+  /** SSH_SK_USER_PRESENCE_REQD 0x01, SSH_SK_USER_VERIFICATION_REQD 0x04, SSH_SK_RESIDENT_KEY 0x20. */
+  flags: number;
+  /** Opaque credential id the authenticator gave at enrolment; it signs only with it. */
+  keyHandle: Buffer;
+  /** Reserved string, empty today; kept as read so a file written back is the same. */
+  reserved: Buffer;
+}
+
+/** sk flags (sk-api.h). */
+export const SK_USER_PRESENCE_REQD = 0x01;
+export const SK_USER_VERIFICATION_REQD = 0x04;
+export const SK_RESIDENT_KEY = 0x20;
+
+/** Bound on a key handle: real authenticators use tens of bytes, sk-dummy a PEM key (~230); OpenSSH sets none, KeyDock refuses absurd ones. */
+const MAX_SK_KEY_HANDLE = 8192;
+/** Bound on the application string (FIDO relying party ids are short). */
+const MAX_SK_APPLICATION = 1024;
+
+export function isSecurityKey(m: KeyMaterial): m is Extract<KeyMaterial, { kind: 'sk-ed25519' | 'sk-ecdsa' }> {
+  return m.kind === 'sk-ed25519' || m.kind === 'sk-ecdsa';
+}
 
 export const CURVE_BYTES: Record<EcCurve, number> = { nistp256: 32, nistp384: 48, nistp521: 66 };
 const CURVE_BITS: Record<EcCurve, number> = { nistp256: 256, nistp384: 384, nistp521: 521 };
@@ -35,6 +64,10 @@ export function sshType(m: KeyMaterial): string {
       return 'ssh-rsa';
     case 'dsa':
       return 'ssh-dss';
+    case 'sk-ed25519':
+      return 'sk-ssh-ed25519@openssh.com';
+    case 'sk-ecdsa':
+      return 'sk-ecdsa-sha2-nistp256@openssh.com';
   }
 }
 
@@ -42,6 +75,8 @@ export function sshType(m: KeyMaterial): string {
 export function keyBits(m: KeyMaterial): number {
   switch (m.kind) {
     case 'ed25519':
+    case 'sk-ed25519':
+    case 'sk-ecdsa':
       return 256;
     case 'ed448':
       return 448;
@@ -67,7 +102,24 @@ export function publicBlob(m: KeyMaterial): Buffer {
       return Buffer.concat([t, mpint(m.e), mpint(m.n)]);
     case 'dsa':
       return Buffer.concat([t, mpint(m.p), mpint(m.q), mpint(m.g), mpint(m.y)]);
+    case 'sk-ed25519':
+      return Buffer.concat([t, sshString(m.pub), sshString(m.application)]);
+    case 'sk-ecdsa':
+      return Buffer.concat([t, sshString(m.curve), sshString(m.q), sshString(m.application)]);
   }
+}
+
+/** `string application, byte flags, string key handle, string reserved`: the tail of every sk- private field layout. */
+function skPrivateTail(m: SkFields): Buffer {
+  return Buffer.concat([sshString(m.application), Buffer.from([m.flags & 0xff]), sshString(m.keyHandle), sshString(m.reserved)]);
+}
+
+function readSkTail(r: WireReader): SkFields {
+  const application = r.text();
+  const flags = r.byte();
+  const keyHandle = Buffer.from(r.string());
+  const reserved = Buffer.from(r.string());
+  return { application, flags, keyHandle, reserved };
 }
 
 /** Private fields after the type name, as in ADD_IDENTITY and openssh-key-v1 (docs/agent-protocol.md §1.4). */
@@ -82,6 +134,10 @@ export function privateFields(m: KeyMaterial): Buffer {
       return Buffer.concat([mpint(m.n), mpint(m.e), mpint(m.d), mpint(m.iqmp), mpint(m.p), mpint(m.q)]);
     case 'dsa':
       return Buffer.concat([mpint(m.p), mpint(m.q), mpint(m.g), mpint(m.y), mpint(m.x)]);
+    case 'sk-ed25519':
+      return Buffer.concat([sshString(m.pub), skPrivateTail(m)]);
+    case 'sk-ecdsa':
+      return Buffer.concat([sshString(m.curve), sshString(m.q), skPrivateTail(m)]);
   }
 }
 
@@ -98,6 +154,11 @@ export function certificatePrivateFields(m: KeyMaterial, certBlob: Buffer): Buff
       return Buffer.concat([c, mpint(m.d), mpint(m.iqmp), mpint(m.p), mpint(m.q)]);
     case 'dsa':
       return Buffer.concat([c, mpint(m.x)]);
+    // OpenSSH's ssh-ed25519-sk.c repeats A; ssh-ecdsa-sk.c leaves the point to the certificate.
+    case 'sk-ed25519':
+      return Buffer.concat([c, sshString(m.pub), skPrivateTail(m)]);
+    case 'sk-ecdsa':
+      return Buffer.concat([c, skPrivateTail(m)]);
   }
 }
 
@@ -142,6 +203,17 @@ function readPrivateFieldsUnchecked(type: string, r: WireReader): KeyMaterial {
       const [p, q, g, y, x] = [r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint()];
       return { kind: 'dsa', p, q, g, y, x };
     }
+    case 'sk-ssh-ed25519@openssh.com': {
+      const pub = Buffer.from(r.string());
+      if (pub.length !== 32) throw corrupt('The sk-ssh-ed25519 key has a public key of the wrong size.');
+      return { kind: 'sk-ed25519', pub, ...readSkTail(r) };
+    }
+    case 'sk-ecdsa-sha2-nistp256@openssh.com': {
+      const curve = r.text();
+      if (curve !== 'nistp256') throw corrupt(`The key says ${type} but names curve ${curve.slice(0, 40)}.`);
+      const q = Buffer.from(r.string());
+      return { kind: 'sk-ecdsa', curve: 'nistp256', q, ...readSkTail(r) };
+    }
     default:
       throw unsupported(type);
   }
@@ -177,6 +249,17 @@ function readCertifiedPrivateParts(cert: PublicBlob, r: WireReader): KeyMaterial
     }
     case 'dsa':
       return { kind: 'dsa', p: pub.p, q: pub.q, g: pub.g, y: pub.y, x: r.mpint() };
+    case 'sk-ed25519': {
+      const m = readPrivateFields(cert.plainType, r);
+      if (m.kind !== 'sk-ed25519' || !m.pub.equals(pub.pub)) throw corrupt('The certificate is for another key.');
+      if (m.application !== pub.application) throw corrupt('The security key\'s application differs from the certificate\'s.');
+      return m;
+    }
+    case 'sk-ecdsa': {
+      const tail = readSkTail(r);
+      if (tail.application !== pub.application) throw corrupt('The security key\'s application differs from the certificate\'s.');
+      return { kind: 'sk-ecdsa', curve: 'nistp256', q: Buffer.from(pub.q), ...tail };
+    }
     default:
       throw unsupported(cert.type);
   }
@@ -219,6 +302,9 @@ export function toKeyObject(m: KeyMaterial): KeyObject {
       }
       case 'dsa':
         throw unsupported('ssh-dss', 'DSA keys can be inspected and converted to a public key, but not used or exported as a private key.');
+      case 'sk-ed25519':
+      case 'sk-ecdsa':
+        throw unsupported(sshType(m), 'A security key\'s private key never leaves the authenticator: the file holds only a handle to it, so it cannot be written as PEM or PuTTY.');
     }
   } catch (e) {
     if (e instanceof KeyDockError) throw e;
@@ -291,7 +377,19 @@ export function checkConsistency(m: KeyMaterial): void {
         throw corrupt('The Ed25519 private key is not valid.', e);
       }
       if (!derived.equals(m.pub)) throw corrupt('The private key does not match its public key.');
+      return;
     }
+    case 'sk-ed25519':
+    case 'sk-ecdsa':
+      // Nothing private to check against: only the authenticator can use the handle. The point must be on P-256.
+      if (m.kind === 'sk-ecdsa') {
+        try {
+          createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: m.q.subarray(1, 33).toString('base64url'), y: m.q.subarray(33).toString('base64url') }, format: 'jwk' });
+        } catch (e) {
+          throw corrupt('The security key\'s public point is not on the P-256 curve.', e);
+        }
+      }
+      return;
   }
 }
 
@@ -348,6 +446,14 @@ export function checkKeySizes<M extends KeyMaterial>(m: M): M {
     case 'ed448': {
       const size = m.kind === 'ed25519' ? 32 : 57;
       if (m.seed.length !== size || m.pub.length !== size) throw corrupt(`The ${m.kind === 'ed25519' ? 'Ed25519' : 'Ed448'} key has fields of the wrong size (${m.seed.length} and ${m.pub.length} bytes; both must be ${size}).`);
+      return m;
+    }
+    case 'sk-ed25519':
+    case 'sk-ecdsa': {
+      if (m.kind === 'sk-ed25519' && m.pub.length !== 32) throw corrupt(`The sk-ssh-ed25519 public key is ${m.pub.length} bytes; it must be 32.`);
+      if (m.kind === 'sk-ecdsa' && (m.q.length !== 65 || m.q[0] !== 4)) throw corrupt(`The sk-ecdsa public point Q is ${m.q.length} bytes; it must be an uncompressed P-256 point of 65 bytes.`);
+      if (m.keyHandle.length === 0 || m.keyHandle.length > MAX_SK_KEY_HANDLE) throw corrupt(`The security key's handle is ${m.keyHandle.length} bytes; KeyDock reads handles of 1 to ${MAX_SK_KEY_HANDLE} bytes.`);
+      if (Buffer.byteLength(m.application) > MAX_SK_APPLICATION) throw corrupt(`The security key's application string is longer than ${MAX_SK_APPLICATION} bytes.`);
       return m;
     }
   }

@@ -253,6 +253,9 @@ function ppkPrivateBlob(m: KeyMaterial): Buffer {
       return sshString(m.seed);
     case 'dsa':
       throw unsupportedKey('KeyDock does not write DSA private keys: DSA is broken and current servers refuse it.', 'Generate a new key with keydock keygen.');
+    case 'sk-ed25519':
+    case 'sk-ecdsa':
+      throw unsupportedKey('PuTTY cannot use FIDO security keys (sk- keys), so KeyDock does not write them as PPK.', 'Keep the OpenSSH file; convert it to OpenSSH format or a public key instead.');
   }
 }
 

@@ -13,7 +13,7 @@ export const SIGN_FLAG_RSA_SHA2_512 = 0x04;
 
 /** Signs for one key and frames the result as an SSH signature blob. */
 export interface Signer {
-  readonly kind: PrivateKeyNumbers['kind'];
+  readonly kind: PrivateKeyNumbers['kind'] | SecurityKeyMaterial['kind'];
   readonly bits: number;
   /** Resolves to `string algorithm, string signature` (docs/agent-protocol.md §1.3). */
   sign(data: Buffer, flags: number): Promise<Buffer>;
@@ -43,6 +43,8 @@ export function signingNumbers(m: KeyMaterial): PrivateKeyNumbers | null {
       return { kind: 'rsa', n: m.n, e: m.e, d: m.d, iqmp: m.iqmp, p: m.p, q: m.q };
     case 'ed448':
     case 'dsa':
+    case 'sk-ed25519':
+    case 'sk-ecdsa':
       return null;
   }
 }
@@ -52,6 +54,65 @@ export function signerForKey(key: PrivateKey): Signer {
   const numbers = signingNumbers(materialOf(key));
   if (!numbers) throw new InvalidKeyError(`KeyDock cannot sign with ${key.type} keys`);
   return createSigner(numbers);
+}
+
+/** The public half and handle of a FIDO (sk-) key: all KeyDock holds of it. */
+export type SecurityKeyMaterial = Extract<KeyMaterial, { kind: 'sk-ed25519' | 'sk-ecdsa' }>;
+
+/** Options of a security-key signer. */
+export interface SecurityKeySignerOptions {
+  /** Asked for the authenticator's PIN when the key is verify-required (flag 0x04); null = none given. */
+  pin?: () => Promise<string | null>;
+}
+
+/**
+ * A signer for a FIDO key: the provider library (main/platform/sk-provider.ts) asks the
+ * authenticator, and the answer is framed as OpenSSH's ssh-sk.c frames it
+ * (docs/agent-protocol.md §1.3): the plain type name, the signature, then the flags and counter
+ * the authenticator reported.
+ */
+export function createSecurityKeySigner(m: SecurityKeyMaterial, providerPath: string | null, options: SecurityKeySignerOptions = {}): Signer {
+  return new SecurityKeySigner(m, providerPath, options);
+}
+
+class SecurityKeySigner implements Signer {
+  readonly bits = 256;
+  readonly kind: SecurityKeyMaterial['kind'];
+  private readonly type: string;
+  constructor(
+    private readonly m: SecurityKeyMaterial,
+    /** null: this system has no provider KeyDock can load (every signature then fails, saying so). */
+    private readonly providerPath: string | null,
+    private readonly options: SecurityKeySignerOptions,
+  ) {
+    this.kind = m.kind;
+    this.type = m.kind === 'sk-ed25519' ? 'sk-ssh-ed25519@openssh.com' : 'sk-ecdsa-sha2-nistp256@openssh.com';
+  }
+
+  async sign(data: Buffer): Promise<Buffer> {
+    // SSH_SK_USER_VERIFICATION_REQD: the authenticator wants its PIN (ssh-agent asks through askpass too).
+    const pin = this.m.flags & 0x04 && this.options.pin ? await this.options.pin() : null;
+    // Loaded on first use: koffi and the provider stay out of processes that never sign with a security key.
+    const { SK_ALG_ECDSA, SK_ALG_ED25519, SkProviderError, skSign } = await import('../platform/sk-provider');
+    if (!this.providerPath) throw new SkProviderError('no FIDO provider on this system (set SSH_SK_PROVIDER, or add the key to ssh-agent)');
+    const resp = await skSign(this.providerPath, {
+      alg: this.m.kind === 'sk-ed25519' ? SK_ALG_ED25519 : SK_ALG_ECDSA,
+      data,
+      application: this.m.application,
+      keyHandle: this.m.keyHandle,
+      flags: this.m.flags,
+      pin,
+    });
+    const tail = Buffer.alloc(5);
+    tail.writeUInt8(resp.flags & 0xff, 0);
+    tail.writeUInt32BE(resp.counter >>> 0, 1);
+    if (this.m.kind === 'sk-ed25519') {
+      if (resp.sigR.length !== 64) throw new SkProviderError(`the provider answered an Ed25519 signature of ${resp.sigR.length} bytes`);
+      return Buffer.concat([sshString(this.type), sshString(resp.sigR), tail]);
+    }
+    if (resp.sigR.length === 0 || resp.sigS.length === 0) throw new SkProviderError('the provider answered an empty ECDSA signature');
+    return Buffer.concat([sshString(this.type), sshString(Buffer.concat([mpint(resp.sigR), mpint(resp.sigS)])), tail]);
+  }
 }
 
 class Ed25519Signer implements Signer {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Done, Empty, channel } from './define';
 import { KeyPath } from './agent';
+import { SecurityKeyInfo } from '../models';
 
 export const HealthFinding = z.object({
   code: z.string(),
@@ -26,6 +27,8 @@ export const KeyFileInfo = z.object({
   remembered: z.boolean(),
   loaded: z.boolean().optional(),
   findings: z.array(HealthFinding),
+  /** FIDO (sk-) keys only: application, touch / PIN flags, and the provider KeyDock's agent would use. */
+  securityKey: SecurityKeyInfo.optional(),
 });
 export type KeyFileInfo = z.infer<typeof KeyFileInfo>;
 

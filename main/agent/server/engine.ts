@@ -8,7 +8,9 @@ import type { DestinationConstraint, Keystore, StoredIdentity } from './keystore
 import type { LockState } from './lock-state';
 import { fingerprintOf, verifySshSignature } from './public-key';
 import type { EngineReply, EngineRequest } from './requests';
-import { createSigner } from '../../keys/sign';
+import { createSecurityKeySigner, createSigner } from '../../keys/sign';
+import { resolveSkProvider } from '../../platform/sk-provider';
+import { DEFAULT_PROVIDER_ALLOWLIST, checkProvider } from './provider-allowlist';
 import { orderForHost, type HostPairingSource } from '../host-pairings';
 import type { PassphraseAsker } from './encrypted-keys';
 import { PUTTY_EXTENSIONS, handlePuttyExtension } from './putty-extensions';
@@ -46,6 +48,12 @@ export interface EngineDeps {
   pkcs11?: Pkcs11Providers;
   /** ssh-agent -O allow-remote-pkcs11: connections that sent session-bind (forwarded) may add providers too. */
   allowRemotePkcs11?: boolean;
+  /**
+   * FIDO (sk-) keys (docs/hardware-keys.md): the -P list a named provider must match (default
+   * ssh-agent's), the environment SSH_SK_PROVIDER is read from for "internal", and who asks for
+   * a verify-required key's PIN.
+   */
+  securityKeys?: { allowlist?: string; env?: NodeJS.ProcessEnv; pin?: (what: { fingerprint: string; comment: string }) => Promise<string | null> };
 }
 
 const FAILURE: EngineReply = { kind: 'failure' };
@@ -142,8 +150,9 @@ export class AgentEngine {
       const signature = await id.signer.sign(req.data, req.flags);
       this.recordPairing(id, req.data, conn);
       return this.log(conn, 'sign', id.fingerprint, 'allowed', null, { kind: 'signature', signature }, destination);
-    } catch {
-      return this.log(conn, 'sign', id.fingerprint, 'failed', 'signing failed', FAILURE, destination);
+    } catch (e) {
+      // A security key's provider says why (no device, PIN needed); its messages name no secret.
+      return this.log(conn, 'sign', id.fingerprint, 'failed', e instanceof Error && e.name === 'SkProviderError' ? e.message.slice(0, 200) : 'signing failed', FAILURE, destination);
     }
   }
 
@@ -176,8 +185,23 @@ export class AgentEngine {
     let lifetime: number | null = null;
     let destinations: DestinationConstraint[] = [];
     let sawDestinations = false;
+    let skProvider: string | null = null;
     for (const c of req.constraints) {
       switch (c.kind) {
+        case 'sk-provider': {
+          // As ssh-agent's process_add_identity: only for security keys, once, "internal" as is, a path only when -P allows its real path.
+          if (skProvider !== null) return this.refuse(conn, 'add', null, 'sk-provider given twice');
+          if ('error' in req.key || !req.key.securityKey) return this.refuse(conn, 'add', null, 'sk-provider given for a key that is not a security key');
+          if (c.provider.toLowerCase() === 'internal') {
+            skProvider = 'internal';
+            break;
+          }
+          if (conn.bindings.length > 0 && !this.deps.allowRemotePkcs11) return this.refuse(conn, 'add', null, 'remote provider loading is disabled (keydock serve -O allow-remote-pkcs11)');
+          const checked = checkProvider(c.provider, this.deps.securityKeys?.allowlist ?? DEFAULT_PROVIDER_ALLOWLIST);
+          if (!checked.ok) return this.refuse(conn, 'add', null, checked.reason);
+          skProvider = checked.path;
+          break;
+        }
         case 'lifetime':
           if (lifetime !== null) return this.refuse(conn, 'add', null, 'lifetime given twice');
           lifetime = c.seconds;
@@ -207,7 +231,14 @@ export class AgentEngine {
     if (existing && !identityPermitted(existing, conn, null).ok) return this.refuse(conn, 'add', fingerprint, 'key not visible to this connection');
     let signer;
     try {
-      signer = createSigner(key.numbers);
+      if (key.securityKey) {
+        // The provider is loaded on the first signature, as ssh-agent's helper does; none on this system fails that signature, not the add.
+        const sk = this.deps.securityKeys;
+        const provider = resolveSkProvider(skProvider, sk?.env ?? {});
+        const pin = sk?.pin;
+        signer = createSecurityKeySigner(key.securityKey, provider, pin ? { pin: () => pin({ fingerprint, comment: req.comment }) } : {});
+      } else if (key.numbers) signer = createSigner(key.numbers);
+      else return this.refuse(conn, 'add', fingerprint, 'key has no private numbers');
     } catch (e) {
       return this.refuse(conn, 'add', fingerprint, e instanceof InvalidKeyError ? e.message : 'key does not check out');
     }

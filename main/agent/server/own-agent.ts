@@ -57,7 +57,7 @@ export async function startOwnAgent(options: {
 }): Promise<RunningAgent> {
   const hardening = hardenProcess();
   const target = options.socketPath || options.listenFd !== undefined ? { path: options.socketPath ?? '', tempDir: null } : options.privateSocket ? await privateSocketPath(options.env) : await defaultSocketPath(options.env);
-  const server = new AgentServer(options.server);
+  const server = new AgentServer({ ...options.server, securityKeys: { env: options.env, ...options.server?.securityKeys } });
   let listener: UnixListener;
   try {
     listener = await listenUnix(server, target.path, { onRefused: (reason, info) => options.onRefused?.(reason, info), ...(options.listenFd !== undefined ? { fd: options.listenFd } : {}) });

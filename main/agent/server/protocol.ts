@@ -89,7 +89,7 @@ function toEngineConstraint(c: Constraint): EngineConstraint | null {
     case 'associated-certs':
       return { kind: 'unsupported', what: 'associated-certs-v00@openssh.com' };
     case 'sk-provider':
-      return { kind: 'unsupported', what: 'sk-provider@openssh.com' };
+      return { kind: 'sk-provider', provider: c.provider };
     case 'extension':
       return { kind: 'unsupported', what: c.name.slice(0, 80) };
     case 'unknown':

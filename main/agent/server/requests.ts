@@ -27,6 +27,8 @@ export type EngineConstraint =
   | { kind: 'lifetime'; seconds: number }
   | { kind: 'confirm' }
   | { kind: 'destinations'; constraints: DestinationConstraint[] }
+  /** sk-provider@openssh.com: the FIDO provider library a security key signs through ("internal" = the system's own). */
+  | { kind: 'sk-provider'; provider: string }
   | { kind: 'unsupported'; what: string };
 
 export type EngineReply =

@@ -35,6 +35,8 @@ export interface AgentServerOptions {
   providerAllowlist?: string;
   /** ssh-agent's -O allow-remote-pkcs11: a forwarded connection (one that sent session-bind) may add a provider. */
   allowRemotePkcs11?: boolean;
+  /** FIDO (sk-) keys: SSH_SK_PROVIDER's environment and the PIN prompt; named providers must match providerAllowlist (default ssh-agent's). */
+  securityKeys?: { env?: NodeJS.ProcessEnv; pin?: (what: { fingerprint: string; comment: string }) => Promise<string | null> };
   /** Test hook: monotonic clock in ms. */
   now?: () => number;
   /** Test hook: how the unlock delay waits. */
@@ -70,6 +72,7 @@ export class AgentServer implements AgentConnectionHandler {
     this.engine = new AgentEngine({
       pkcs11: this.pkcs11,
       allowRemotePkcs11: options.allowRemotePkcs11,
+      securityKeys: { ...options.securityKeys, ...(options.providerAllowlist ? { allowlist: options.providerAllowlist } : {}) },
       keystore: this.keystore,
       lock: this.lock,
       activity: this.activity,
