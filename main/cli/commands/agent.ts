@@ -7,6 +7,7 @@ import type { PassphraseProvider } from '../../keys/types';
 import { promptHidden, readStdinLine } from '../io';
 import { oneLine, table, terminalSafe } from '../output';
 import type { CommandEnv } from '../program';
+import { addSmartcardCommand, registerPkcs11Commands, removeSmartcardCommand } from './pkcs11';
 
 // Services load when a command runs, so `keydock --help` and each command start with only what they use.
 
@@ -77,16 +78,20 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
 
   program
     .command('add')
-    .description('load key files into the agent (OpenSSH, PEM, PKCS#8, PuTTY PPK)')
-    .argument('<files...>', 'private key files')
+    .description('load key files into the agent (OpenSSH, PEM, PKCS#8, PuTTY PPK), or a smartcard’s keys with --pkcs11')
+    .argument('[files...]', 'private key files')
     .option('--agent <path>', 'agent socket (default: the one ssh would use)')
     .option('-t, --lifetime <span>', 'remove the key after this long (e.g. 30m, 8h)')
     .option('-c, --confirm', 'ask before every use of the key')
     .option('--passphrase-stdin', 'read passphrases from standard input, one line per encrypted key')
     .option('--remember', 'remember the passphrase in the OS keychain for next time')
     .option('--encrypted', 'hand the file to the agent still encrypted; it asks for the passphrase on first use (keydock serve, Pageant)')
+    .option('--pkcs11 <provider>', 'add the keys of a smartcard / PKCS#11 token through this provider library, like ssh-add -s (see keydock pkcs11-providers)')
+    .option('--pin-stdin', 'with --pkcs11: read the token’s PIN from the first line of standard input')
     .action(
-      env.run(async (out, files: string[], opts: { agent?: string; lifetime?: string; confirm?: boolean; passphraseStdin?: boolean; remember?: boolean; encrypted?: boolean }) => {
+      env.run(async (out, files: string[], opts: { agent?: string; lifetime?: string; confirm?: boolean; passphraseStdin?: boolean; remember?: boolean; encrypted?: boolean; pkcs11?: string; pinStdin?: boolean }) => {
+        if (opts.pkcs11 !== undefined) return addSmartcardCommand(env, out, files, { ...opts, pkcs11: opts.pkcs11, lifetimeSeconds: opts.lifetime ? parseLifetime(opts.lifetime) : undefined });
+        if (files.length === 0) throw new KeyDockError('usage', 'Name the key files to add.', 'Give one or more private key files, e.g. keydock add ~/.ssh/id_ed25519, or a token with --pkcs11 PROVIDER.', { exitCode: 2 });
         if (opts.encrypted) {
           const [{ addEncryptedKeyFile }, { readKeyFile, openKeyData }, { fingerprintSha256 }] = await Promise.all([import('../../agent/server/encrypted-keys'), import('../../keys/load'), import('../../keys/format')]);
           const socket = opts.agent ?? env.io.env.SSH_AUTH_SOCK;
@@ -155,14 +160,18 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
       }),
     );
 
+  registerPkcs11Commands(program, env);
+
   program
     .command('remove')
     .description('remove keys from the agent, by fingerprint, public key file or the key file you added')
     .argument('[keys...]', 'SHA256:… / MD5:… fingerprints, .pub files or private key files')
     .option('--agent <path>', 'agent socket (default: the one ssh would use)')
     .option('-a, --all', 'remove every key')
+    .option('--pkcs11 <provider>', 'remove every key of a smartcard / PKCS#11 provider added with --pkcs11, like ssh-add -e')
     .action(
-      env.run(async (out, keys: string[], opts: { agent?: string; all?: boolean }) => {
+      env.run(async (out, keys: string[], opts: { agent?: string; all?: boolean; pkcs11?: string }) => {
+        if (opts.pkcs11 !== undefined) return removeSmartcardCommand(env, out, keys, { ...opts, pkcs11: opts.pkcs11 });
         const ctx = await env.context();
         if (opts.all) {
           await ctx.agents.removeAll(opts.agent);
