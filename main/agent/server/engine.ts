@@ -4,6 +4,7 @@ import { activitySummary, type ActivityLog } from './activity-log';
 import { confirmWithTimeout, denyAll, type Confirmer } from './confirm';
 import { identityPermitted, destinationConstraintProblem, parseUserauthRequest, recordSessionBind, type ConnectionBindings } from './destination';
 import { InvalidKeyError } from '../../keys/key-objects';
+import { KeyDockError } from '../../util/errors';
 import type { DestinationConstraint, Keystore, StoredIdentity } from './keystore';
 import type { LockState } from './lock-state';
 import { fingerprintOf, verifySshSignature } from './public-key';
@@ -151,8 +152,9 @@ export class AgentEngine {
       this.recordPairing(id, req.data, conn);
       return this.log(conn, 'sign', id.fingerprint, 'allowed', null, { kind: 'signature', signature }, destination);
     } catch (e) {
-      // A security key's provider says why (no device, PIN needed); its messages name no secret.
-      return this.log(conn, 'sign', id.fingerprint, 'failed', e instanceof Error && e.name === 'SkProviderError' ? e.message.slice(0, 200) : 'signing failed', FAILURE, destination);
+      // A security key's provider or a PKCS#11 token says why (no device, card pulled, PIN needed); their messages name no secret.
+      const why = e instanceof Error && e.name === 'SkProviderError' ? e.message.slice(0, 200) : id.provider !== undefined && e instanceof KeyDockError ? `signing failed: ${e.message.slice(0, 200)}` : 'signing failed';
+      return this.log(conn, 'sign', id.fingerprint, 'failed', why, FAILURE, destination);
     }
   }
 

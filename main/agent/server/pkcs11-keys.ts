@@ -227,7 +227,8 @@ export class Pkcs11Providers {
           const { session, handle } = this.ready(provider, key, attempt > 0);
           return await provider.module.sign(session, handle, mechanism, data, maxLength, key.alwaysAuthenticate ? provider.pin : undefined);
         } catch (e) {
-          if (attempt === 0 && e instanceof Pkcs11CallError && tokenGone(e.rv)) {
+          const gone = (e instanceof Pkcs11CallError && tokenGone(e.rv)) || (e instanceof KeyDockError && e.code === 'pkcs11-token-missing');
+          if (attempt === 0 && gone) {
             this.drop(provider, key.token);
             continue;
           }
