@@ -47,7 +47,8 @@ export function keyHealth(k: HealthInput): HealthFinding[] {
       fix: `Make it private: chmod 600 ${k.path ?? 'FILE'}`,
     });
   }
-  if (!k.encrypted) {
+  // A FIDO (sk-) key file holds only a handle: signing needs the authenticator itself, so no passphrase is not a theft risk.
+  if (!k.encrypted && !baseType.startsWith('sk-')) {
     out.push({
       code: 'unencrypted',
       severity: 'warning',

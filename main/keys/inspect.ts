@@ -16,7 +16,8 @@ import { readUserFile, readUserFileHead } from '../util/read-file';
 import { describePublicBlob, fingerprintSha256, parsePublicKeyLine, publicKeyLine } from './format';
 import { keyHealth } from './health';
 import { certificateInFile, decryptKeyFile, openKeyData, readCertificateBeside, readKeyFile } from './load';
-import { publicBlob } from './material';
+import { isSecurityKey, publicBlob, SK_RESIDENT_KEY, SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD } from './material';
+import { resolveSkProvider } from '../platform/sk-provider';
 import type { InspectRequest, InspectWorkerMessage } from './inspect-worker';
 import { KeyErrorCode, type PassphraseProvider } from './types';
 
@@ -27,6 +28,8 @@ export interface InspectOptions {
   /** Whether the keychain holds a passphrase for a fingerprint. */
   isRemembered?: (fingerprint: string) => Promise<boolean>;
   platform?: NodeJS.Platform;
+  /** The environment SSH_SK_PROVIDER is read from, to say which FIDO provider KeyDock's agent would use (sk- keys). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** What inspectKeyFile returns. */
@@ -48,10 +51,16 @@ export async function inspectKeyFile(path: string, opts: InspectOptions = {}): P
       if (!cached && stamp) remember(path, stamp, info);
       const copy: InspectedKeyFile = { ...info, findings: [...info.findings], warnings: [...info.warnings] };
       copy.remembered = copy.fingerprint && opts.isRemembered ? await opts.isRemembered(copy.fingerprint).catch(() => false) : false;
-      return copy;
+      return withProvider(copy, opts);
     }
   }
-  return inspectKeyFileHere(path, opts);
+  return withProvider(await inspectKeyFileHere(path, opts), opts);
+}
+
+/** A security key's provider is a fact of this system and environment, not of the file: added to every answer, never cached. */
+function withProvider(info: InspectedKeyFile, opts: InspectOptions): InspectedKeyFile {
+  if (!info.securityKey) return info;
+  return { ...info, securityKey: { ...info.securityKey, provider: resolveSkProvider(null, opts.env ?? {}, opts.platform ?? process.platform) } };
 }
 
 // ---- the inspection cache ----
@@ -110,9 +119,11 @@ export async function inspectKeyFileHere(path: string, opts: InspectOptions = {}
   let blob = inside ? (headerInfo!.certifiedKeyBlob ?? null) : h.publicBlob;
   let comment = h.comment ?? '';
   let warnings: string[] = [];
+  let skFlags: number | null = null;
   if (!h.encrypted || opts.passphrase) {
     const { parsed } = await decryptKeyFile(data, path, opts.passphrase ?? null);
     blob = publicBlob(parsed.material);
+    if (isSecurityKey(parsed.material)) skFlags = parsed.material.flags;
     comment = parsed.comment;
     warnings = parsed.warnings ?? [];
     inside = certificateInFile(parsed) ?? inside;
@@ -150,6 +161,17 @@ export async function inspectKeyFileHere(path: string, opts: InspectOptions = {}
     remembered: fingerprint && opts.isRemembered ? await opts.isRemembered(fingerprint).catch(() => false) : false,
     findings,
     warnings,
+    // FIDO keys: the flags are in the private part, so an encrypted file shows them once opened (null until then).
+    ...(info?.application !== undefined
+      ? {
+          securityKey: {
+            application: info.application,
+            touchRequired: skFlags === null ? null : (skFlags & SK_USER_PRESENCE_REQD) !== 0,
+            pinRequired: skFlags === null ? null : (skFlags & SK_USER_VERIFICATION_REQD) !== 0,
+            resident: skFlags === null ? null : (skFlags & SK_RESIDENT_KEY) !== 0,
+          },
+        }
+      : {}),
     certificate: cert && certInfo
       ? {
           path: cert.path,

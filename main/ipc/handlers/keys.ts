@@ -16,7 +16,7 @@ type KeysHandlers = Pick<Handlers, keyof typeof keysChannels>;
 export function createKeysHandlers(ctx: AppContext): KeysHandlers {
   const remembered = (fp: string) => ctx.remembered.isRemembered(fp);
   return {
-    'keys:list-files': async () => listKeyFiles(ctx.paths.sshDir, { isRemembered: remembered, platform: ctx.platform }),
+    'keys:list-files': async () => listKeyFiles(ctx.paths.sshDir, { isRemembered: remembered, platform: ctx.platform, env: ctx.env }),
     'keys:pick-files': async () => {
       const picker = ctx.pickFiles;
       if (!picker) {
@@ -29,7 +29,7 @@ export function createKeysHandlers(ctx: AppContext): KeysHandlers {
     },
     'keys:inspect-file': async (req) => {
       const path = await checkKeyPathFromRenderer(req.path, 'private');
-      const { warnings: _w, certificate: _c, ...info } = await inspectKeyFile(path, { isRemembered: remembered, platform: ctx.platform });
+      const { warnings: _w, certificate: _c, ...info } = await inspectKeyFile(path, { isRemembered: remembered, platform: ctx.platform, env: ctx.env });
       return info satisfies KeyFileInfo;
     },
     'keys:read-public-key': async (req) => {
