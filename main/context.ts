@@ -2,16 +2,12 @@
 // a typed field. The app, the CLI, the browser bridge and the tests each build their own context
 // (tests: a temp HOME through `env`). Layers below this file take a `Runtime` (config/runtime.ts)
 // or a service, never the context itself.
-import { join } from 'node:path';
 import { AgentManager } from './agent/manager';
 import { OwnAgentService } from './agent/server/lifecycle';
-import type { Runtime } from './config/runtime';
-import { SettingsStore } from './config/settings-store';
+import { createRuntime, type Runtime } from './config/runtime';
 import { RememberedKeys } from './keys/remembered-keys';
 import { lookupPassphrase } from './secrets/passphrases';
 import { createSecretStore, type SecretStore } from './secrets/store';
-import { EventBus } from './util/events';
-import { userPaths } from './util/paths';
 import { KEYDOCK_VERSION } from './util/version';
 
 /** Opens a native file dialog and returns the chosen paths (the Electron glue provides one). */
@@ -47,8 +43,8 @@ export interface ContextOptions {
 export function createContext(options: ContextOptions): AppContext {
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
-  const paths = userPaths(env, platform);
-  const runtime: Runtime = { env, platform, paths, events: new EventBus(), settings: new SettingsStore(join(paths.configDir, 'settings.json')) };
+  const runtime = createRuntime(env, platform);
+  const paths = runtime.paths;
   const secrets = options.secrets ?? createSecretStore(platform);
   const remembered = new RememberedKeys(secrets, paths.configDir);
   const agents = new AgentManager(runtime, remembered);

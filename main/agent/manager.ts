@@ -2,7 +2,6 @@ import type { AgentInfo, AgentSnapshot, Identity, IdentityList } from '../../sha
 import type { Runtime } from '../config/runtime';
 import { KeyDockError } from '../util/errors';
 import { describePublicBlob, fingerprintMd5, fingerprintSha256, parsePublicKeyLine, plainBlobOf, publicKeyLine } from '../keys/format';
-import { loadPrivateKeyFile } from '../keys/load';
 import type { AgentAdder, RememberedKeys, LoadRememberedResult } from '../keys/remembered-keys';
 import type { PassphraseProvider, PrivateKey } from '../keys/types';
 import type { AddOptions } from './client';
@@ -24,9 +23,52 @@ export function toIdentity(listed: ListedIdentity, sourceFile: string | null = n
     comment: listed.comment,
     publicKey: publicKeyLine(listed.blob, listed.comment),
     isCertificate: info.isCertificate,
+    // The application is public; touch and PIN flags live in the private part, which an agent never lists.
+    ...(info.application !== undefined ? { securityKey: { application: info.application, touchRequired: null, pinRequired: null, resident: null } } : {}),
     sourceFile,
     ...(smartcardProviderOf(listed.comment) ? { smartcard: { provider: listed.comment } } : {}),
   };
+}
+
+/** Which agent an operation targets: the one asked for, else the one chosen in settings, else ssh's. */
+export async function resolveAgentPath(rt: Runtime, agentId?: string): Promise<string> {
+  if (agentId) return agentId;
+  // Without a settings file nothing was chosen: the schema (and zod) need not load to say so.
+  const chosen = (await rt.settings.peek().catch(() => null))?.managedAgentId;
+  if (chosen) return chosen;
+  const ssh = await agentSshWillUse(rt);
+  if (!ssh) {
+    throw new KeyDockError('agent-unreachable', 'No SSH agent is set up for this session (SSH_AUTH_SOCK is not set).', 'Start one with `eval "$(ssh-agent)"` or `keydock serve`, or pass --agent PATH.', { exitCode: 2 });
+  }
+  return ssh.path;
+}
+
+function agentInfo(path: string, { kind, label, usedBySsh }: { kind: AgentInfo['kind']; label: string; usedBySsh: boolean }, keyCount: number, locked: boolean | null): AgentInfo {
+  // Only names the agent: probing every other agent on each list would be wasted connections.
+  // A locked agent hides its keys: how many it holds is not known.
+  return { id: path, kind, label, path, reachable: true, keyCount: locked ? null : keyCount, locked, reason: null, usedBySsh };
+}
+
+/** One look at the agent at PATH: its keys, and whether it is locked (true, false, or null when that cannot be told). */
+async function observeAgentAt(rt: Runtime, path: string, record: AgentLockRecord): Promise<{ listed: ListedIdentity[]; locked: boolean | null }> {
+  const lookup = { record, keydock: isKeyDockAgentPath(rt, path) };
+  const { keys, locked } = await withAgent(path, (c) => observeAgent(c, path, lookup));
+  return { listed: keys, locked };
+}
+
+/**
+ * The keys an agent holds and its lock, shaped for the CLI's --json and the UI: what
+ * `AgentManager.list` answers, and what `keydock list` asks with a Runtime alone (no context).
+ */
+export async function listAgentKeys(rt: Runtime, agentId?: string, state: { lockRecord?: AgentLockRecord; sources?: ReadonlyMap<string, string> } = {}): Promise<IdentityList> {
+  const path = await resolveAgentPath(rt, agentId);
+  // Naming the agent reads ssh's configuration: done while the agent is asked, not after.
+  const [{ listed, locked }, info] = await Promise.all([observeAgentAt(rt, path, state.lockRecord ?? new AgentLockRecord(rt.paths.configDir)), describeAgentPath(rt, path)]);
+  const identities = listed.map((l) => {
+    const id = toIdentity(l);
+    return { ...id, sourceFile: state.sources?.get(id.fingerprint) ?? null };
+  });
+  return { agent: agentInfo(path, info, identities.length, locked), identities };
 }
 
 export interface AddFileOptions extends AddOptions {
@@ -63,40 +105,19 @@ export class AgentManager {
   }
 
   /** Which agent an operation targets: the one asked for, else the one chosen in settings, else ssh's. */
-  async resolvePath(agentId?: string): Promise<string> {
-    if (agentId) return agentId;
-    const chosen = (await this.rt.settings.get().catch(() => null))?.managedAgentId;
-    if (chosen) return chosen;
-    const ssh = await agentSshWillUse(this.rt);
-    if (!ssh) {
-      throw new KeyDockError('agent-unreachable', 'No SSH agent is set up for this session (SSH_AUTH_SOCK is not set).', 'Start one with `eval "$(ssh-agent)"` or `keydock serve`, or pass --agent PATH.', { exitCode: 2 });
-    }
-    return ssh.path;
+  resolvePath(agentId?: string): Promise<string> {
+    return resolveAgentPath(this.rt, agentId);
   }
 
-  private agentInfo(path: string, { kind, label, usedBySsh }: { kind: AgentInfo['kind']; label: string; usedBySsh: boolean }, keyCount: number, locked: boolean | null): AgentInfo {
-    // Only names the agent: probing every other agent on each list would be wasted connections.
-    // A locked agent hides its keys: how many it holds is not known.
-    return { id: path, kind, label, path, reachable: true, keyCount: locked ? null : keyCount, locked, reason: null, usedBySsh };
-  }
 
   /** One look at the agent: its keys, and whether it is locked (true, false, or null when that cannot be told). */
-  private async observe(path: string): Promise<{ listed: ListedIdentity[]; locked: boolean | null }> {
-    const lookup = { record: this.lockRecord, keydock: isKeyDockAgentPath(this.rt, path) };
-    const { keys, locked } = await withAgent(path, (c) => observeAgent(c, path, lookup));
-    return { listed: keys, locked };
+  private observe(path: string): Promise<{ listed: ListedIdentity[]; locked: boolean | null }> {
+    return observeAgentAt(this.rt, path, this.lockRecord);
   }
 
   /** The keys an agent holds and its lock, shaped for the CLI's --json and the UI. */
-  async list(agentId?: string): Promise<IdentityList> {
-    const path = await this.resolvePath(agentId);
-    // Naming the agent reads ssh's configuration: done while the agent is asked, not after.
-    const [{ listed, locked }, info] = await Promise.all([this.observe(path), describeAgentPath(this.rt, path)]);
-    const identities = listed.map((l) => {
-      const id = toIdentity(l);
-      return { ...id, sourceFile: this.sources.get(id.fingerprint) ?? null };
-    });
-    return { agent: this.agentInfo(path, info, identities.length, locked), identities };
+  list(agentId?: string): Promise<IdentityList> {
+    return listAgentKeys(this.rt, agentId, { lockRecord: this.lockRecord, sources: this.sources });
   }
 
   /** Loads a key file (passphrase from the keychain, else `options.passphrase`) into an agent. */
@@ -110,12 +131,15 @@ export class AgentManager {
         }
       : null;
     const provider = options.keychain === false ? (fallback ?? (async () => null)) : this.remembered.passphraseProvider(null, fallback, options.onNotice);
+    const { loadPrivateKeyFile } = await import('../keys/load');
     const key = await loadPrivateKeyFile(file, provider);
     const plain = (key as PrivateKey & { plain?: PrivateKey }).plain;
+    // FIDO keys: the provider asked for, else SSH_SK_PROVIDER, as ssh-add chooses it (docs/hardware-keys.md).
+    const addOptions = { ...options, skProvider: options.skProvider || this.rt.env.SSH_SK_PROVIDER || undefined };
     await withAgent(path, async (client) => {
       // Like ssh-add: the plain key first, then its certificate.
-      if (plain) await client.addIdentity(plain, options);
-      await client.addIdentity(key, options);
+      if (plain) await client.addIdentity(plain, addOptions);
+      await client.addIdentity(key, addOptions);
     });
     const identity = toIdentity({ blob: key.publicBlob, comment: key.comment }, file);
     this.sources.set(identity.fingerprint, file);

@@ -12,9 +12,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeyDockError } from '../util/errors';
-import { withFileLock } from '../util/file-lock';
 import { readUserFile } from '../util/read-file';
-import { safeWriteFile } from '../util/safe-write';
 import { AgentClient } from './client';
 import type { ListedIdentity } from './codec';
 import { PAGEANT_ID, openAgentStream } from './stream';
@@ -161,7 +159,8 @@ export class AgentLockRecord {
   /** Changes PATH's entry (a fresh one when none is there for this socket); null removes it. Never throws. */
   async update(path: string, change: (e: AgentLockEntry) => AgentLockEntry | null): Promise<void> {
     try {
-      const socket = await socketIdentity(path);
+      // The writers load when the record changes, not with every `keydock list`.
+      const [socket, { withFileLock }, { safeWriteFile }] = await Promise.all([socketIdentity(path), import('../util/file-lock'), import('../util/safe-write')]);
       await withFileLock(
         this.file,
         async () => {

@@ -1,7 +1,10 @@
-import { runCli } from './program';
+import { runFastPath } from './fast';
+import { processIo } from './io';
 
 // Entry point of the `keydock` binary (bin/keydock.js loads the bundle of this file, or this
-// file through tsx).
+// file through tsx). It holds only the fast path's argument reader (./fast.ts): `list`, `agents`,
+// `which` and `fingerprint` run from there, and everything else loads commander and the command
+// tree (./program.ts) first (docs/architecture.md §3).
 
 // `keydock list | head -1` closes the pipe early; that is the reader's choice, not a failure.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -9,7 +12,16 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-runCli(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+
+async function main(): Promise<number> {
+  const fast = await runFastPath(argv, processIo);
+  if (fast !== null) return fast;
+  const { runCli } = await import('./program');
+  return runCli(argv, processIo);
+}
+
+main().then(
   (code) => {
     process.exitCode = code;
   },

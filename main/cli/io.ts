@@ -1,5 +1,5 @@
-import { Writable } from 'node:stream';
-import { createInterface } from 'node:readline';
+import type { AppContext } from '../context';
+import type { PassphraseProvider } from '../keys/types';
 import { KeyDockError } from '../util/errors';
 
 /** The streams a command uses; tests and the app pass their own. */
@@ -60,6 +60,8 @@ export async function promptHidden(io: CliIo, question: string): Promise<string>
   if (!io.stdin.isTTY) {
     throw new KeyDockError('passphrase-required', 'A passphrase is needed but there is no terminal to ask on.', 'Use --passphrase-stdin and pipe the passphrase in.', { exitCode: 2 });
   }
+  // Loaded when a terminal is asked, not with every command.
+  const [{ Writable }, { createInterface }] = await Promise.all([import('node:stream'), import('node:readline')]);
   let muted = false;
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -77,4 +79,17 @@ export async function promptHidden(io: CliIo, question: string): Promise<string>
     rl.close();
     io.stderr.write('\n');
   }
+}
+
+/** Asks for an existing key's passphrase: stdin when given; else the keychain first (silently skipped when absent), then the terminal. */
+export function keyPassphraseProvider(ctx: AppContext, io: CliIo, fromStdin: boolean): PassphraseProvider {
+  const ask: PassphraseProvider = async (info) => {
+    if (fromStdin) return info.attempt === 0 ? readStdinLine(io) : null;
+    const what = info.comment || info.path || 'the key';
+    return promptHidden(io, info.attempt === 0 ? `Passphrase for ${what}: ` : `Wrong passphrase, try again for ${what}: `);
+  };
+  // A passphrase given on stdin is the one to use: a wrong one is an error, even when the keychain knows the right one.
+  if (fromStdin) return ask;
+  // Converting or fingerprinting never promised a keychain, so a missing one is not worth a message here.
+  return ctx.remembered.passphraseProvider(null, ask);
 }

@@ -1,8 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import type { AppContext } from '../context';
 import { KEYDOCK_VERSION } from '../util/version';
+import { createCommandEnv } from './env';
+import { runFastPath } from './fast';
 import { processIo, type CliIo } from './io';
-import { printFailure, printSuccess, type OutputOptions } from './output';
 import { registerAgentCommands } from './commands/agent';
 import { registerConnectCommands } from './commands/connect';
 import { registerKeysCommands } from './commands/keys';
@@ -13,21 +13,7 @@ import { registerHostsCommands } from './commands/hosts';
 import { registerUiCommands } from './commands/ui';
 import { registerWhichCommand } from './commands/which';
 
-/** What every command gets: its streams, a way to build the service context, and output helpers. */
-export interface CommandEnv {
-  io: CliIo;
-  /** A fresh context for this run, disposed after the command (loaded on first use, so --help stays light). */
-  context(): Promise<AppContext>;
-  /** Wraps a command body: prints failures, sets the exit code, never shows a stack trace. */
-  run<A extends unknown[]>(body: (out: CommandOutput, ...args: A) => Promise<void>): (...args: A) => Promise<void>;
-}
-
-export interface CommandOutput extends OutputOptions {
-  success(value: Record<string, unknown>, human: () => string): void;
-  /** Exit code 1 without an exception, for commands whose result is "not ok" (a failed test). */
-  setExitCode(code: 0 | 1 | 2): void;
-  command: Command;
-}
+export type { CommandEnv, CommandOutput } from './env';
 
 const EXIT_HELP = `
 Exit status:
@@ -41,7 +27,6 @@ Every command accepts --json for machine-readable output: {"ok":true,…} or
 /** Builds the keydock command tree; the same tree serves the binary and in-process tests. */
 export function buildProgram(io: CliIo, state: { exitCode: number }, parserOutput: ParserOutput = { writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }): Command {
   const program = new Command('keydock');
-  const contexts: AppContext[] = [];
   program
     .description('See, load and fix your SSH keys: manage ssh-agent, Pageant and KeyDock’s own agent.')
     .version(KEYDOCK_VERSION)
@@ -51,39 +36,7 @@ export function buildProgram(io: CliIo, state: { exitCode: number }, parserOutpu
     .configureOutput(parserOutput)
     .exitOverride();
 
-  const env: CommandEnv = {
-    io,
-    async context() {
-      const { createContext } = await import('../context');
-      const ctx = createContext({ env: io.env, transport: 'cli' });
-      contexts.push(ctx);
-      return ctx;
-    },
-    run(body) {
-      return async (...args) => {
-        const command = args[args.length - 1] as Command;
-        const json = Boolean((command.optsWithGlobals?.() as { json?: boolean } | undefined)?.json);
-        const out: CommandOutput = {
-          json,
-          command,
-          success: (value, human) => printSuccess(io, { json }, value, human),
-          setExitCode: (code) => {
-            state.exitCode = code;
-          },
-        };
-        try {
-          await body(out, ...args);
-        } catch (e) {
-          state.exitCode = printFailure(io, { json }, e);
-        } finally {
-          if (contexts.length > 0) {
-            const { disposeContext } = await import('../context');
-            for (const ctx of contexts.splice(0)) await disposeContext(ctx);
-          }
-        }
-      };
-    },
-  };
+  const env = createCommandEnv(io, state);
 
   registerAgentCommands(program, env);
   registerServeCommands(program, env);
@@ -112,6 +65,9 @@ export interface ParserOutput {
  * every outcome is one JSON object on stdout, the parser's own (help, version, usage errors) too.
  */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  // The read-only commands, given plainly, start without building the command tree (./fast.ts).
+  const fast = await runFastPath(argv, io);
+  if (fast !== null) return fast;
   const state = { exitCode: 0 };
   const json = argv.includes('--json');
   const parser = { out: '', err: '' };

@@ -1,6 +1,7 @@
-import type { EventBus } from '../util/events';
-import type { UserPaths } from '../util/paths';
-import type { SettingsStore } from './settings-store';
+import { join } from 'node:path';
+import { EventBus } from '../util/events';
+import { userPaths, type UserPaths } from '../util/paths';
+import { SettingsStore } from './settings-store';
 
 /**
  * What every service below the context layer may know about the world it runs in: the
@@ -14,4 +15,15 @@ export interface Runtime {
   paths: UserPaths;
   events: EventBus;
   settings: SettingsStore;
+}
+
+/**
+ * Builds a Runtime from an environment: the part of `createContext()` (main/context.ts) that
+ * starts nothing. The CLI's read-only commands (`list`, `agents`, `which`, `fingerprint`) run on
+ * this alone, without the keychain, the agent services or KeyDock's own agent
+ * (docs/architecture.md §4).
+ */
+export function createRuntime(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): Runtime {
+  const paths = userPaths(env, platform);
+  return { env, platform, paths, events: new EventBus(), settings: new SettingsStore(join(paths.configDir, 'settings.json')) };
 }

@@ -1,10 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Settings } from '../../shared/contract/app';
-import { withFileLock } from '../util/file-lock';
-import { copyFileAtomic, safeWriteFile } from '../util/safe-write';
 
-// The schema (and zod with it) loads on first use, not with every CLI command that makes a context.
+// The schema (and zod with it) and the writers load on first use, not with every CLI command
+// that makes a Runtime.
 const schema = async () => (await import('../../shared/contract/app')).Settings;
+const writers = async () => {
+  const [{ withFileLock }, { copyFileAtomic, safeWriteFile }] = await Promise.all([import('../util/file-lock'), import('../util/safe-write')]);
+  return { withFileLock, copyFileAtomic, safeWriteFile };
+};
 
 /**
  * Persists the user's settings as JSON. A file that does not parse is copied aside to
@@ -22,8 +25,23 @@ export class SettingsStore {
     return this.cache;
   }
 
+  /**
+   * The settings when a settings file exists, else null (every field at its default), without
+   * loading the schema for a file that is not there: what read-only commands ask.
+   */
+  async peek(): Promise<Settings | null> {
+    if (this.cache) return this.cache;
+    try {
+      await stat(this.file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    return this.get();
+  }
+
   async update(patch: Partial<Settings>): Promise<Settings> {
-    const Settings = await schema();
+    const [Settings, { withFileLock, safeWriteFile }] = await Promise.all([schema(), writers()]);
     const next = await withFileLock(
       this.file,
       async () => {
@@ -56,7 +74,7 @@ export class SettingsStore {
     }
     const result = Settings.safeParse(parsed);
     if (result.success) return result.data;
-    await copyFileAtomic(this.file, `${this.file}.corrupt`);
+    await (await writers()).copyFileAtomic(this.file, `${this.file}.corrupt`);
     return Settings.parse({});
   }
 }

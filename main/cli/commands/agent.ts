@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import type { AgentInfo, Identity } from '../../../shared/models';
+import { resolve } from 'node:path';
+import type { Identity } from '../../../shared/models';
 import type { AppError } from '../../../shared/result';
 import { KeyDockError, toAppError } from '../../util/errors';
 import { isMissingFileError, readUserFile } from '../../util/read-file';
 import type { PassphraseProvider } from '../../keys/types';
 import { promptHidden, readStdinLine } from '../io';
-import { oneLine, table, terminalSafe } from '../output';
+import { oneLine, terminalSafe } from '../output';
+import { agentsCommand, listCommand } from './read-only';
 import type { CommandEnv } from '../program';
 import { addSmartcardCommand, registerPkcs11Commands, removeSmartcardCommand } from './pkcs11';
 
@@ -19,22 +21,6 @@ export function parseLifetime(text: string): number {
   const seconds = Number(m[1]) * mult;
   if (seconds <= 0 || seconds > 0xffffffff) throw new KeyDockError('usage', `The time span ${text} is out of range.`, 'Use something between 1 second and a few years.', { exitCode: 2 });
   return seconds;
-}
-
-function identityRows(ids: Identity[], locked: boolean | null | undefined): string {
-  // A locked agent lists nothing, which is not the same as holding nothing.
-  if (locked) return 'The agent is locked: it shows and signs nothing until `keydock unlock` (or `ssh-add -X`).';
-  if (ids.length === 0) return 'The agent holds no keys.';
-  return table(
-    ['TYPE', 'BITS', 'FINGERPRINT', 'COMMENT'],
-    ids.map((i) => [i.type, String(i.bits), i.fingerprint, i.comment]),
-  );
-}
-
-/** `agents`' STATUS column: whether it answers, and whether it is locked when that can be told. */
-function agentStatus(a: AgentInfo): string {
-  if (!a.reachable) return `unreachable: ${a.reason ?? ''}`;
-  return a.locked ? 'locked' : 'running';
 }
 
 /** The agent commands: what `ssh-add` does, plus discovery, with --json everywhere. */
@@ -51,18 +37,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .command('agents')
     .description('list the SSH agents you have and which one ssh uses')
     .action(
-      env.run(async (out) => {
-        const { discoverAgents } = await import('../../agent/discovery');
-        const agents = await discoverAgents((await env.context()));
-        out.success({ agents }, () =>
-          agents.length === 0
-            ? 'No SSH agent found. Start one with `eval "$(ssh-agent)"` or `keydock serve`.'
-            : table(
-                ['AGENT', 'PATH', 'STATUS', 'KEYS', 'USED BY SSH'],
-                agents.map((a) => [a.label, a.path, agentStatus(a), a.keyCount === null ? '-' : String(a.keyCount), a.usedBySsh ? 'yes' : '']),
-              ),
-        );
-      }),
+      env.run((out) => agentsCommand(env, out)),
     );
 
   program
@@ -70,10 +45,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .description('list the keys the agent holds')
     .option('--agent <path>', 'agent socket (default: the one ssh would use)')
     .action(
-      env.run(async (out, opts: { agent?: string }) => {
-        const list = await (await env.context()).agents.list(opts.agent);
-        out.success(list, () => `Agent: ${list.agent.path}\n${identityRows(list.identities, list.agent.locked)}`);
-      }),
+      env.run((out, opts: { agent?: string }) => listCommand(env, out, opts)),
     );
 
   program
@@ -86,10 +58,11 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .option('--passphrase-stdin', 'read passphrases from standard input, one line per encrypted key')
     .option('--remember', 'remember the passphrase in the OS keychain for next time')
     .option('--encrypted', 'hand the file to the agent still encrypted; it asks for the passphrase on first use (keydock serve, Pageant)')
+    .option('--sk-provider <path>', 'FIDO (sk-) keys: the provider library the agent signs through, like ssh-add -S (default: $SSH_SK_PROVIDER, else the agent\'s own)')
     .option('--pkcs11 <provider>', 'add the keys of a smartcard / PKCS#11 token through this provider library, like ssh-add -s (see keydock pkcs11-providers)')
     .option('--pin-stdin', 'with --pkcs11: read the token’s PIN from the first line of standard input')
     .action(
-      env.run(async (out, files: string[], opts: { agent?: string; lifetime?: string; confirm?: boolean; passphraseStdin?: boolean; remember?: boolean; encrypted?: boolean; pkcs11?: string; pinStdin?: boolean }) => {
+      env.run(async (out, files: string[], opts: { agent?: string; lifetime?: string; confirm?: boolean; passphraseStdin?: boolean; remember?: boolean; encrypted?: boolean; pkcs11?: string; pinStdin?: boolean; skProvider?: string }) => {
         if (opts.pkcs11 !== undefined) return addSmartcardCommand(env, out, files, { ...opts, pkcs11: opts.pkcs11, lifetimeSeconds: opts.lifetime ? parseLifetime(opts.lifetime) : undefined });
         if (files.length === 0) throw new KeyDockError('usage', 'Name the key files to add.', 'Give one or more private key files, e.g. keydock add ~/.ssh/id_ed25519, or a token with --pkcs11 PROVIDER.', { exitCode: 2 });
         if (opts.encrypted) {
@@ -124,6 +97,8 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
                   remember: opts.remember,
                   lifetimeSeconds,
                   confirm: opts.confirm,
+                  // A relative path means this directory, not the agent's; "internal" stays a name.
+                  ...(opts.skProvider ? { skProvider: opts.skProvider.toLowerCase() === 'internal' ? 'internal' : resolve(opts.skProvider) } : {}),
                   onNotice: (e) => notices.push(`${e.message} ${e.hint}`.trim()),
                 },
                 opts.agent,

@@ -2,32 +2,17 @@ import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { KeyDockError } from '../../util/errors';
-import { sshKeygenTypeName } from '../../../shared/key-types';
 import { CONVERT_TARGETS, isPrivateTarget, type ConvertTarget } from '../../keys/convert';
-import { describePublicBlob, fingerprintMd5, fingerprintSha256, parsePublicKeyLine } from '../../keys/format';
+import { fingerprintSha256 } from '../../keys/format';
 import type { GenerateType } from '../../keys/generate';
-import type { PassphraseProvider } from '../../keys/types';
 import type * as KeysServicesModule from './keys-services';
-import type { AppContext } from '../../context';
-import { promptHidden, readStdinLine, type CliIo } from '../io';
-import { oneLine, table } from '../output';
+import { keyPassphraseProvider, promptHidden, readStdinLine, type CliIo } from '../io';
+import { fingerprintCommand } from './read-only';
+import { table } from '../output';
 import type { CommandEnv } from '../program';
 
 type KeyServices = typeof KeysServicesModule;
 const services = (): Promise<KeyServices> => import('./keys-services');
-
-/** Asks for an existing key's passphrase: stdin when given; else the keychain first (silently skipped when absent), then the terminal. */
-function passphraseProvider(k: KeyServices, ctx: AppContext, io: CliIo, fromStdin: boolean): PassphraseProvider {
-  const ask: PassphraseProvider = async (info) => {
-    if (fromStdin) return info.attempt === 0 ? readStdinLine(io) : null;
-    const what = info.comment || info.path || 'the key';
-    return promptHidden(io, info.attempt === 0 ? `Passphrase for ${what}: ` : `Wrong passphrase, try again for ${what}: `);
-  };
-  // A passphrase given on stdin is the one to use: a wrong one is an error, even when the keychain knows the right one.
-  if (fromStdin) return ask;
-  // Converting or fingerprinting never promised a keychain, so a missing one is not worth a message here.
-  return ctx.remembered.passphraseProvider(null, ask);
-}
 
 /** ssh-keygen's default comment: user@host. */
 function defaultComment(): string {
@@ -133,7 +118,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
           } else out.success({ format: opts.to, fingerprint, text }, () => text);
           return;
         }
-        const { parsed, usedPassphrase } = await k.decryptKeyFile(data, path, passphraseProvider(k, ctx, io, !!opts.passphraseStdin));
+        const { parsed, usedPassphrase } = await k.decryptKeyFile(data, path, keyPassphraseProvider(ctx, io, !!opts.passphraseStdin));
         const comment = parsed.comment || basename(path);
         const priv = isPrivateTarget(opts.to);
         if (priv && !opts.out) throw new KeyDockError('convert-needs-out', 'Private key formats are written to a file, never printed.', `Add --out FILE, e.g. --out ${basename(path)}.${opts.to.startsWith('ppk') ? 'ppk' : 'key'}`, { exitCode: 2 });
@@ -160,36 +145,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .option('--md5', 'show the old MD5 form instead of SHA256')
     .option('--passphrase-stdin', 'read the passphrase from stdin if the file needs one')
     .action(
-      env.run(async (out, file: string, opts: { md5?: boolean; passphraseStdin?: boolean }) => {
-        const k = await services();
-        const ctx = await env.context();
-        const path = resolve(file);
-        const data = await k.readKeyFile(path);
-        let blob: Buffer | null = null;
-        let comment = '';
-        try {
-          const p = parsePublicKeyLine(data.toString('utf8'));
-          blob = p.blob;
-          comment = p.comment;
-        } catch {
-          const h = k.openKeyData(data, path).header;
-          if (h.publicBlob && h.comment !== null) {
-            blob = h.publicBlob;
-            comment = h.comment;
-          } else {
-            const info = await k.inspectKeyFile(path, { passphrase: h.encrypted && h.publicBlob === null ? passphraseProvider(k, ctx, io, !!opts.passphraseStdin) : null });
-            if (info.publicKey) {
-              const p = parsePublicKeyLine(info.publicKey);
-              blob = p.blob;
-              comment = info.comment;
-            } else if (h.publicBlob) blob = h.publicBlob;
-          }
-        }
-        if (!blob) throw new KeyDockError('key-fingerprint-unknown', `Could not read the public key of ${path}.`, 'Put its .pub file beside it, or pass --passphrase-stdin.');
-        const d = describePublicBlob(blob);
-        const fingerprint = opts.md5 ? fingerprintMd5(blob) : fingerprintSha256(blob);
-        out.success({ fingerprint, bits: d.bits, type: d.type, comment }, () => `${d.bits} ${fingerprint} ${oneLine(comment) || 'no comment'} (${sshKeygenTypeName(d.type)})`);
-      }),
+      env.run((out, file: string, opts: { md5?: boolean; passphraseStdin?: boolean }) => fingerprintCommand(env, out, file, opts)),
     );
 
   program
@@ -211,6 +167,13 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
             ['Permissions', info.mode ?? 'n/a'],
             ['Remembered', info.remembered ? 'yes (system keychain)' : 'no'],
           ];
+          if (info.securityKey) {
+            // FIDO (sk-) keys: what each signature needs, and what KeyDock's agent signs through here (docs/hardware-keys.md).
+            const sk = info.securityKey;
+            const needs = sk.touchRequired === null ? 'touch / PIN unknown until the passphrase is given' : [sk.touchRequired ? 'needs a touch' : 'no touch needed', sk.pinRequired ? 'needs the PIN' : '', sk.resident ? 'resident' : ''].filter(Boolean).join(', ');
+            rows.push(['Security key', `application ${sk.application}; ${needs}`]);
+            rows.push(['FIDO provider', sk.provider ? `${sk.provider} (for KeyDock's agent)` : 'none on this system for KeyDock\'s agent: add the key to ssh-agent (ssh-add), or set SSH_SK_PROVIDER']);
+          }
           if (info.certificate) {
             const c = info.certificate;
             rows.push(['Certificate', `${c.path}: id "${c.keyId}", principals ${c.principals.join(',') || '(any)'}, valid until ${c.validBefore === null ? 'forever' : new Date(c.validBefore * 1000).toISOString()}`]);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandEnv } from '../program';
+import { whichCommand } from './read-only';
 
 const WHICH_HELP = `
 Shows what "ssh DESTINATION" would do, without connecting to it: the host name, port and user
@@ -23,11 +24,6 @@ export function registerWhichCommand(program: Command, env: CommandEnv): void {
     .option('-F, --config <file>', 'read only this SSH config file, like ssh -F')
     .addHelpText('after', WHICH_HELP)
     .action(
-      env.run(async (out, destination: string, opts: { config?: string }) => {
-        const { whichHost, renderWhich } = await import('../../connect/which');
-        const ctx = await env.context();
-        const report = await whichHost(ctx, destination, opts.config ? { configFile: opts.config } : {});
-        out.success({ ...report }, () => renderWhich(report));
-      }),
+      env.run((out, destination: string, opts: { config?: string }) => whichCommand(env, out, destination, opts)),
     );
 }
