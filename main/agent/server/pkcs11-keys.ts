@@ -49,14 +49,17 @@ interface TokenRef {
   serial: string;
   slot: bigint;
   session: bigint | null;
+  /** Counts the sessions opened: a key handle found in an earlier one is looked up again. */
+  generation: number;
 }
 
 interface KeyRef {
   token: TokenRef;
   id: Buffer;
   keyType: number;
-  /** The private key object in the current session; found again after a reopen. */
+  /** The private key object, found in session `handleGeneration` of its token; found again after a reopen. */
   handle: bigint | null;
+  handleGeneration: number;
   alwaysAuthenticate: boolean;
 }
 
@@ -188,7 +191,7 @@ export class Pkcs11Providers {
     for (const slot of m.slots()) {
       const info = m.tokenInfo(slot);
       if (!(info.flags & CKF_TOKEN.TOKEN_INITIALIZED)) continue;
-      const token: TokenRef = { label: info.label, serial: info.serial, slot, session: m.openSession(slot) };
+      const token: TokenRef = { label: info.label, serial: info.serial, slot, session: m.openSession(slot), generation: 0 };
       provider.tokens.push(token);
       const session = token.session as bigint;
       if (info.flags & CKF_TOKEN.LOGIN_REQUIRED) {
@@ -200,7 +203,7 @@ export class Pkcs11Providers {
         const blobKey = k.publicBlob.toString('latin1');
         if (seen.has(blobKey)) return;
         seen.add(blobKey);
-        const ref: KeyRef = { token, id: k.id, keyType: k.keyType, handle: null, alwaysAuthenticate: false };
+        const ref: KeyRef = { token, id: k.id, keyType: k.keyType, handle: null, handleGeneration: 0, alwaysAuthenticate: false };
         keys.push({ publicBlob: k.publicBlob, type: k.type, fingerprint: k.fingerprint, label: k.label, signer: new TokenSigner(this, provider, ref, k.type, k.bits) });
       };
       for (const obj of m.findObjects(session, [{ type: CKA.CLASS, ulong: CKO.PUBLIC_KEY }])) {
@@ -227,11 +230,11 @@ export class Pkcs11Providers {
           const { session, handle } = this.ready(provider, key, attempt > 0);
           return await provider.module.sign(session, handle, mechanism, data, maxLength, key.alwaysAuthenticate ? provider.pin : undefined);
         } catch (e) {
-          const gone = (e instanceof Pkcs11CallError && tokenGone(e.rv)) || (e instanceof KeyDockError && e.code === 'pkcs11-token-missing');
-          if (attempt === 0 && gone) {
-            this.drop(provider, key.token);
-            continue;
-          }
+          // A pulled card shows as an error code, a missing token or (SoftHSM) its objects gone: the session is
+          // dropped, so this signature (once) or the next one looks for the token afresh.
+          const gone = (e instanceof Pkcs11CallError && tokenGone(e.rv)) || (e instanceof KeyDockError && (e.code === 'pkcs11-token-missing' || e.code === 'pkcs11-key-missing'));
+          if (gone) this.drop(provider, key.token);
+          if (attempt === 0 && gone) continue;
           throw pkcs11Error(e, provider.path);
         }
       }
@@ -265,16 +268,17 @@ export class Pkcs11Providers {
         throw e;
       }
       token.session = session;
-      key.handle = null;
+      token.generation++;
     }
     const session = token.session;
-    if (key.handle === null) {
+    if (key.handle === null || key.handleGeneration !== token.generation) {
       const found = m.findObjects(session, [
         { type: CKA.CLASS, ulong: CKO.PRIVATE_KEY },
         { type: CKA.ID, bytes: key.id },
       ], 1);
       if (found.length === 0) throw new KeyDockError('pkcs11-key-missing', `The private key is no longer on the token "${token.label}".`, 'Check the card, then remove and add it again.');
       key.handle = found[0] as bigint;
+      key.handleGeneration = token.generation;
       const [always] = m.attributes(session, key.handle, [CKA.ALWAYS_AUTHENTICATE]);
       key.alwaysAuthenticate = Boolean(always && always[0]);
     }
