@@ -34,6 +34,7 @@ export const CHANNEL_NAMES = [
   'keys:list-backups',
   'keys:restore-backup',
   'keys:load-remembered',
+  'keys:config-hosts',
   'tester:list-presets',
   'tester:run-test',
   'tester:which',
@@ -41,6 +42,8 @@ export const CHANNEL_NAMES = [
   'doctor:run-checks',
   'doctor:apply-fix',
   'lifecycle:plan-rotation',
+  'lifecycle:rotation-status',
+  'lifecycle:rotate',
   'lifecycle:git-signing-status',
   'lifecycle:git-signing-setup',
   'publish:start-sign-in',
@@ -59,6 +62,7 @@ export const EVENT_NAMES = [
   'server:activity',
   'tester:progress',
   'publish:progress',
+  'lifecycle:rotation-progress',
 ] as const;
 
 export type ChannelName = (typeof CHANNEL_NAMES)[number];

@@ -3,7 +3,7 @@ import { agentChannels, agentEvents } from './contract/agent';
 import { appChannels, appEvents } from './contract/app';
 import { connectChannels, connectEvents } from './contract/connect';
 import { keysChannels, keysEvents } from './contract/keys';
-import { lifecycleChannels } from './contract/lifecycle';
+import { lifecycleChannels, lifecycleEvents } from './contract/lifecycle';
 import { loginAgentChannels } from './contract/login-agent';
 import { publishChannels, publishEvents } from './contract/publish';
 import { serverChannels, serverEvents } from './contract/server';
@@ -27,6 +27,7 @@ export const events = {
   ...serverEvents,
   ...keysEvents,
   ...connectEvents,
+  ...lifecycleEvents,
   ...publishEvents,
 } as const;
 

@@ -42,6 +42,8 @@ export interface PlanRequest {
   skipServers?: string[];
   /** Like ssh -F (tests, or a config kept elsewhere); default ~/.ssh/config. */
   configFile?: string;
+  /** Remember the new key's passphrase in the keychain; default: when the old one was (the window asks). */
+  rememberNew?: boolean;
   now?: Date;
 }
 
@@ -219,7 +221,7 @@ export async function planRotation(rt: LifecycleRuntime, req: PlanRequest): Prom
   } else notes.push('Git is not installed, so no Git signing key to update.');
 
   const steps: RotationPlan['steps'] = [{ id: 'generate', title: `Make the new ${choice.type} key ${newPath}` }];
-  if (remembered) steps.push({ id: 'remember', title: 'Remember its passphrase in the keychain (the old one was)' });
+  if (req.rememberNew ?? remembered) steps.push({ id: 'remember', title: remembered ? 'Remember its passphrase in the keychain (the old one was)' : 'Remember its passphrase in the keychain' });
   for (const s of servers) {
     steps.push({ id: `${s.id}-add`, title: `${s.label}: add the new key to authorized_keys (logged in with the old key)` });
     steps.push({ id: `${s.id}-prove`, title: `${s.label}: log in with the new key` });

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { channel } from './define';
 
-// Key lifecycle: the plan of a key rotation (what would change where) and Git commit signing.
-// Paths that come from the window are re-checked in main before anything reads them.
+// Key lifecycle: a key rotation (its plan, running it, resuming or rolling it back) and Git
+// commit signing. Paths that come from the window are re-checked in main before anything reads
+// them. Passphrases travel one way: the window may send one; no answer or event carries one.
 
 const Path = z.string().min(1).max(4096);
 const Fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a SHA256: fingerprint');
@@ -15,8 +16,75 @@ export const RotationPlanRequest = z
     type: z.enum(['ed25519', 'ecdsa', 'rsa']).optional(),
     /** Extra servers the old key opens: `user@host[:port]`. */
     servers: z.array(z.string().min(1).max(512)).max(64).default([]),
+    /** Servers to leave alone (a config alias or a `servers` value). */
+    skipServers: z.array(z.string().min(1).max(512)).max(64).default([]),
+    /** Remember the new key's passphrase in the keychain (default: when the old one was). */
+    rememberNew: z.boolean().optional(),
   })
   .strict();
+
+const Passphrase = z.string().max(1024);
+
+/**
+ * Runs (start), resumes or rolls back the rotation of KEYPATH with the same service as
+ * `keydock rotate` (main/lifecycle/rotate.ts). The plan fields matter for `start` only; a
+ * Git-host step that waits for the user ends the call with `status: 'waiting'` (resume after).
+ */
+export const RotateRequest = z
+  .object({
+    keyPath: Path,
+    action: z.enum(['start', 'resume', 'rollback']),
+    type: z.enum(['ed25519', 'ecdsa', 'rsa']).optional(),
+    servers: z.array(z.string().min(1).max(512)).max(64).default([]),
+    skipServers: z.array(z.string().min(1).max(512)).max(64).default([]),
+    rememberNew: z.boolean().optional(),
+    /** authorized_keys on the servers, relative to the account's home unless absolute (default .ssh/authorized_keys). */
+    authorizedKeysFile: z.string().min(1).max(4096).optional(),
+    /** The new key's passphrase (start: required; resume/rollback: when KeyDock needs to open the new key). */
+    passphrase: Passphrase.optional(),
+    /** The old key's passphrase, when it is encrypted and neither an agent nor the keychain has it. */
+    oldPassphrase: Passphrase.optional(),
+    /** Progress comes as lifecycle:rotation-progress events with this id. */
+    runId: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+
+export const RotationStepState = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(['pending', 'started', 'done', 'skipped', 'waiting', 'failed', 'undone']),
+  detail: z.string().optional(),
+});
+
+/** Where a rotation is: its steps, what changed, what is left, and the page a waiting Git-host step needs. */
+export const RotationOutcome = z.object({
+  id: z.string().nullable(),
+  status: z.string(),
+  createdAt: z.string().nullable(),
+  steps: z.array(RotationStepState),
+  oldKey: z.object({ path: z.string(), fingerprint: z.string(), archivedTo: z.array(z.string()) }),
+  newKey: z.object({ path: z.string(), publicPath: z.string(), fingerprint: z.string(), publicKey: z.string() }).nullable(),
+  changes: z.array(z.object({ where: z.string(), what: z.string() })),
+  todo: z.array(z.string()),
+  /** A Git-host step waiting for the user to add the new key on the provider's page. */
+  waiting: z
+    .object({
+      stepId: z.string(),
+      provider: z.enum(['github', 'gitlab', 'bitbucket']),
+      name: z.string(),
+      alias: z.string(),
+      addKeyUrl: z.string(),
+      repo: z.string().nullable(),
+      account: z.string().nullable(),
+    })
+    .nullable(),
+  /** Why the last run stopped, when it failed. */
+  error: z.object({ code: z.string(), message: z.string(), hint: z.string() }).nullable(),
+  /** The old key is encrypted and no keychain entry opens it (the window may ask for its passphrase). */
+  oldKeyNeedsPassphrase: z.boolean(),
+  reportFile: z.string().nullable(),
+});
+export type RotationOutcome = z.infer<typeof RotationOutcome>;
 
 export const RotationStepInfo = z.object({ id: z.string(), title: z.string() });
 
@@ -172,8 +240,14 @@ export type GitSigningSetupResult = z.infer<typeof GitSigningSetupResult>;
 
 export const lifecycleChannels = {
   'lifecycle:plan-rotation': channel(RotationPlanRequest, RotationPlan),
+  /** The saved rotation of a key that is not finished (to resume or roll back), else the last one, else null. */
+  'lifecycle:rotation-status': channel(z.object({ keyPath: Path }).strict(), z.object({ saved: RotationOutcome.nullable() })),
+  'lifecycle:rotate': channel(RotateRequest, RotationOutcome),
   'lifecycle:git-signing-status': channel(GitSigningScopeRequest, GitSigningStatus),
   'lifecycle:git-signing-setup': channel(GitSigningSetupRequest, GitSigningSetupResult),
 };
 
-export const lifecycleEvents = {};
+export const lifecycleEvents = {
+  /** Each step of a lifecycle:rotate with a runId as it starts (its title), or as it is undone. */
+  'lifecycle:rotation-progress': z.object({ runId: z.string(), message: z.string() }),
+};

@@ -8,11 +8,12 @@ import { useAction, useChannel, useEvent, useNow } from '../../lib/hooks';
 import { matchesFilter, mergeKeys, sortRows, type KeyFilter, type KeyRowModel, type SortKey } from '../../lib/key-rows';
 import { AddKeyDialog } from './AddKeyDialog';
 import { KeyDetail } from './KeyDetail';
+import { RotateDialog } from './RotateDialog';
 import { KeyTable } from './KeyTable';
 import { LoadKeyDialog } from './LoadKeyDialog';
 import { LockDialog } from './LockDialog';
 
-type Modal = { kind: 'add' } | { kind: 'lock' | 'unlock' } | { kind: 'remove-all' } | { kind: 'load'; path: string; remember?: boolean } | null;
+type Modal = { kind: 'add' } | { kind: 'lock' | 'unlock' } | { kind: 'remove-all' } | { kind: 'load'; path: string; remember?: boolean } | { kind: 'rotate'; path: string; name: string } | null;
 
 const PASSPHRASE_CODES = new Set(['key-passphrase-needed', 'key-wrong-passphrase']);
 
@@ -221,9 +222,21 @@ export function IdentitiesView() {
           onUnload={() => void unload(current)}
           onChanged={refresh}
           onClose={() => setSelected(null)}
+          onRotate={(path) => setModal({ kind: 'rotate', path, name: current.name })}
         />
       )}
 
+      {/* Kept here, not in the detail pane: the rotated key's row goes away while the dialog still reports. */}
+      {modal?.kind === 'rotate' && (
+        <RotateDialog
+          keyPath={modal.path}
+          name={modal.name}
+          onClose={() => {
+            setModal(null);
+            refresh();
+          }}
+        />
+      )}
       {modal?.kind === 'add' && <AddKeyDialog agentId={agent?.id} onClose={() => setModal(null)} onAdded={() => refresh()} />}
       {modal?.kind === 'load' && (
         <LoadKeyDialog

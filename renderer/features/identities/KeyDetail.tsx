@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { BackupInfo } from '../../../shared/contract/keys';
 import { invoke } from '../../api';
 import { useAppState } from '../../app-state';
@@ -11,10 +11,12 @@ import { windowFix } from '../../lib/window-hints';
 import { RowBadges, StatePill } from './KeyTable';
 import { LifecycleActions } from './LifecycleActions';
 import { PublishDialog } from './PublishDialog';
+import { SecurityKeyFacts } from './SecurityKeyFacts';
 
 /** Everything about the selected key, and what can be done with it. */
-export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged, onClose }: { row: KeyRowModel; now: number; canLoad: boolean; busy: boolean; onLoad: (remember: boolean) => void; onUnload: () => void; onChanged: () => void; onClose: () => void }) {
+export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged, onClose, onRotate }: { row: KeyRowModel; now: number; canLoad: boolean; busy: boolean; onLoad: (remember: boolean) => void; onUnload: () => void; onChanged: () => void; onClose: () => void; onRotate?: (keyPath: string) => void }) {
   const { navigate } = useAppState();
+  const pairings = usePairings();
   const md5 = useMemo(() => row.identities.find((i) => i.md5)?.md5 ?? md5Fingerprint(row.publicKey), [row]);
   const forget = useAction();
   const [forgotten, setForgotten] = useState(false);
@@ -65,6 +67,7 @@ export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged
           <CopyButton text={row.publicKey} what="public key" />
         </dd>
       </dl>
+      <SecurityKeyFacts row={row} />
 
       {row.problems.map((p) => (
         <Notice key={p.code} kind="warning" title={p.message}>
@@ -84,13 +87,13 @@ export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged
             Load
           </Button>
         ) : null}
-        <Button onClick={() => navigate('fill/test/github.com')}>Test with…</Button>
+        <TestWith fingerprint={row.fingerprint} keyPath={file?.path ?? null} pairings={pairings.data} />
         {file && (
           <Button onClick={() => setPublishing(true)} aria-haspopup="dialog">
             Add it for me…
           </Button>
         )}
-        {file && <LifecycleActions keyPath={file.path} name={row.name} />}
+        {file && <LifecycleActions keyPath={file.path} name={row.name} {...(onRotate ? { onRotate: () => onRotate(file.path) } : {})} />}
         {file?.encrypted && canLoad && !row.remembered && <Button onClick={() => onLoad(true)}>Remember passphrase…</Button>}
         {row.remembered && !forgotten && (
           <Button
@@ -108,16 +111,102 @@ export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged
       </div>
       {forgotten && <Notice kind="success" role="status" title="The passphrase is no longer kept in your keychain." />}
       {forget.error && <ErrorNotice error={forget.error} />}
-      <HostsItOpens fingerprint={row.fingerprint} />
+      <HostsItOpens fingerprint={row.fingerprint} pairings={pairings} />
       {file && <Backups path={file.path} onRestored={onChanged} />}
       {publishing && file && <PublishDialog keyPath={file.path} name={row.name} onClose={() => setPublishing(false)} />}
     </section>
   );
 }
 
+/** The host pairings KeyDock's agent and tester recorded (docs/architecture.md §7.6), named through known_hosts. */
+function usePairings() {
+  return useChannel('server:list-pairings', {});
+}
+
+type Pairing = NonNullable<ReturnType<typeof usePairings>['data']>[number];
+
+/**
+ * "Test with…": the hosts this key is known to open, then the Host entries of ssh_config whose
+ * IdentityFile is this key, then the Git hosts; choosing one opens the connection test with it
+ * filled in.
+ */
+function TestWith({ fingerprint, keyPath, pairings }: { fingerprint: string; keyPath: string | null; pairings: Pairing[] | null }) {
+  const { navigate } = useAppState();
+  const [open, setOpen] = useState(false);
+  const [aliases, setAliases] = useState<string[] | null>(null);
+  const [gitHosts, setGitHosts] = useState<string[] | null>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    let live = true;
+    void invoke('tester:list-presets', {}).then((r) => live && setGitHosts(r.ok ? r.value.map((p) => p.host) : ['github.com']));
+    if (keyPath) void invoke('keys:config-hosts', { path: keyPath }).then((r) => live && setAliases(r.ok ? r.value.hosts : []));
+    else setAliases([]);
+    return () => {
+      live = false;
+    };
+  }, [open, keyPath]);
+
+  const seen = new Set<string>();
+  const fresh = (hosts: string[]) => hosts.filter((h) => !seen.has(h) && (seen.add(h), true));
+  const groups = [
+    { id: 'opens', title: 'Hosts it opens', hosts: fresh((pairings ?? []).filter((p) => p.key === fingerprint).flatMap((p) => p.hostNames.slice(0, 1))) },
+    { id: 'config', title: 'Host entries that use it', hosts: fresh(aliases ?? []) },
+    { id: 'git', title: 'Git hosts', hosts: fresh(gitHosts ?? []) },
+  ];
+  const loading = aliases === null || gitHosts === null;
+  const close = () => {
+    setOpen(false);
+    toggle.current?.focus();
+  };
+
+  return (
+    <div className="test-with">
+      <Button ref={toggle} aria-expanded={open} aria-controls="test-with-hosts" onClick={() => (open ? close() : setOpen(true))}>
+        Test with…
+      </Button>
+      {open && (
+        <div
+          id="test-with-hosts"
+          className="test-with-hosts"
+          role="group"
+          aria-label="Test this key with"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              e.stopPropagation();
+              close();
+            }
+          }}
+        >
+          {groups.map(
+            (g) =>
+              g.hosts.length > 0 && (
+                <div key={g.id} className="test-with-group">
+                  <h3 className="test-with-title" id={`test-with-${g.id}`}>
+                    {g.title}
+                  </h3>
+                  <ul aria-labelledby={`test-with-${g.id}`}>
+                    {g.hosts.map((h) => (
+                      <li key={h}>
+                        <Button className="btn-small" aria-label={`Test with ${h}`} onClick={() => navigate(`fill/test/${h}`)}>
+                          {h}
+                        </Button>
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              ),
+          )}
+          {loading && <p className="muted">Looking for hosts…</p>}
+        </div>
+      )}
+    </div>
+  );
+}
+
 /** The hosts KeyDock saw this key open (its agent and the connection tester), each forgettable. */
-function HostsItOpens({ fingerprint }: { fingerprint: string }) {
-  const pairings = useChannel('server:list-pairings', {});
+function HostsItOpens({ fingerprint, pairings }: { fingerprint: string; pairings: ReturnType<typeof usePairings> }) {
   const forget = useAction();
   const mine = (pairings.data ?? []).filter((p) => p.key === fingerprint);
   if (pairings.status === 'error') return <ErrorNotice error={pairings.error} title="Could not read which hosts this key opens" onRetry={() => void pairings.reload()} />;

@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
+import type { PublishOutcome } from '../../../shared/contract/publish';
 import type { AppError } from '../../../shared/result';
 import { invoke } from '../../api';
 import { Button, Dialog, ErrorNotice, Field, Notice } from '../../components/ui';
 
-type Provider = 'github' | 'gitlab' | 'bitbucket';
-type Kind = 'account' | 'signing' | 'deploy';
+export type Provider = 'github' | 'gitlab' | 'bitbucket';
+export type Kind = 'account' | 'signing' | 'deploy';
 type Stage =
   | { step: 'choose' }
   | { step: 'device'; sessionId: string; userCode: string; url: string; interval: number }
@@ -18,11 +19,29 @@ const PROVIDERS: Array<{ id: Provider; label: string }> = [
   { id: 'bitbucket', label: 'Bitbucket' },
 ];
 
-/** "Add it for me": sign in to a Git host and add this key's public half there. */
-export function PublishDialog({ keyPath, name, onClose }: { keyPath: string; name: string; onClose: () => void }) {
-  const [provider, setProvider] = useState<Provider>('github');
-  const [kind, setKind] = useState<Kind>('account');
-  const [repo, setRepo] = useState('');
+/**
+ * "Add it for me": sign in to a Git host and add this key's public half there. INITIAL presets
+ * the choices (a rotation's waiting Git host); ON-PUBLISHED hears about a key that is there.
+ */
+export function PublishDialog({
+  keyPath,
+  name,
+  onClose,
+  initial,
+  onPublished,
+}: {
+  keyPath: string;
+  name: string;
+  onClose: () => void;
+  initial?: { provider?: Provider; kind?: Kind; repo?: string; api?: string };
+  onPublished?: (outcome: PublishOutcome) => void;
+}) {
+  const [provider, setProvider] = useState<Provider>(initial?.provider ?? 'github');
+  const [kind, setKind] = useState<Kind>(initial?.kind ?? 'account');
+  const [repo, setRepo] = useState(initial?.repo ?? '');
+  const [api, setApi] = useState(initial?.api ?? '');
+  // Bitbucket Cloud only: no server of your own.
+  const apiUrl = provider === 'bitbucket' ? undefined : api.trim() || undefined;
   const [token, setToken] = useState('');
   const [username, setUsername] = useState('');
   const [stage, setStage] = useState<Stage>({ step: 'choose' });
@@ -38,9 +57,12 @@ export function PublishDialog({ keyPath, name, onClose }: { keyPath: string; nam
 
   const publish = async () => {
     setStage({ step: 'publishing' });
-    const r = await invoke('publish:publish-key', { provider, keyPath, kind, repo: kind === 'deploy' ? repo.trim() : undefined, test: true });
+    const r = await invoke('publish:publish-key', { provider, api: apiUrl, keyPath, kind, repo: kind === 'deploy' ? repo.trim() : undefined, test: true });
     if (!live.current) return;
-    if (r.ok) setStage({ step: 'done', summary: r.value.summary, page: r.value.keysPage });
+    if (r.ok) {
+      setStage({ step: 'done', summary: r.value.summary, page: r.value.keysPage });
+      onPublished?.(r.value);
+    }
     else {
       setError(r.error);
       setStage({ step: 'choose' });
@@ -64,7 +86,7 @@ export function PublishDialog({ keyPath, name, onClose }: { keyPath: string; nam
   const start = async () => {
     setError(null);
     setBusy(true);
-    const r = await invoke('publish:start-sign-in', { provider, kind });
+    const r = await invoke('publish:start-sign-in', { provider, kind, api: apiUrl });
     setBusy(false);
     if (!r.ok) return setError(r.error);
     const a = r.value;
@@ -140,6 +162,11 @@ export function PublishDialog({ keyPath, name, onClose }: { keyPath: string; nam
           {kind === 'deploy' && (
             <Field label="Repository" hint="OWNER/NAME, for example octo-org/website.">
               {(p) => <input {...p} type="text" spellCheck={false} value={repo} onChange={(e) => setRepo(e.target.value)} />}
+            </Field>
+          )}
+          {provider !== 'bitbucket' && (
+            <Field label="Your own server (optional)" hint={`Only for ${provider === 'github' ? 'GitHub Enterprise' : 'a self-managed GitLab'}: its address, for example https://${provider}.example.com. Leave empty for ${provider === 'github' ? 'github.com' : 'gitlab.com'}.`}>
+              {(p) => <input {...p} type="url" spellCheck={false} value={api} onChange={(e) => setApi(e.target.value)} />}
             </Field>
           )}
         </form>

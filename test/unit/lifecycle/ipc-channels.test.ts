@@ -24,15 +24,18 @@ const FP = 'SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU';
 
 describe('lifecycle IPC channels', () => {
   it('are in the contract and in the zod-free name list the preload uses', () => {
-    for (const c of ['lifecycle:plan-rotation', 'lifecycle:git-signing-status', 'lifecycle:git-signing-setup'] as const) {
+    for (const c of ['lifecycle:plan-rotation', 'lifecycle:rotation-status', 'lifecycle:rotate', 'lifecycle:git-signing-status', 'lifecycle:git-signing-setup'] as const) {
       expect(Object.keys(contract)).toContain(c);
       expect(CHANNEL_NAMES).toContain(c);
     }
   });
 
   it.each([
-    ['lifecycle:plan-rotation', { keyPath: '/home/u/.ssh/id_old' }, { keyPath: '/home/u/.ssh/id_old', servers: [] }],
-    ['lifecycle:plan-rotation', { keyPath: '/k', type: 'rsa', servers: ['me@host:2222'] }, { keyPath: '/k', type: 'rsa', servers: ['me@host:2222'] }],
+    ['lifecycle:plan-rotation', { keyPath: '/home/u/.ssh/id_old' }, { keyPath: '/home/u/.ssh/id_old', servers: [], skipServers: [] }],
+    ['lifecycle:plan-rotation', { keyPath: '/k', type: 'rsa', servers: ['me@host:2222'], rememberNew: false }, { keyPath: '/k', type: 'rsa', servers: ['me@host:2222'], skipServers: [], rememberNew: false }],
+    ['lifecycle:rotation-status', { keyPath: '/k' }, { keyPath: '/k' }],
+    ['lifecycle:rotate', { keyPath: '/k', action: 'start', passphrase: 'p', runId: 'r1' }, { keyPath: '/k', action: 'start', passphrase: 'p', runId: 'r1', servers: [], skipServers: [] }],
+    ['lifecycle:rotate', { keyPath: '/k', action: 'rollback' }, { keyPath: '/k', action: 'rollback', servers: [], skipServers: [] }],
     ['lifecycle:git-signing-status', {}, {}],
     ['lifecycle:git-signing-status', { repo: '/src/app' }, { repo: '/src/app' }],
     ['lifecycle:git-signing-setup', {}, { signCommits: false, signTags: false }],
@@ -52,6 +55,11 @@ describe('lifecycle IPC channels', () => {
     ['lifecycle:plan-rotation', { keyPath: '/k', servers: 'host' }, 'servers'],
     ['lifecycle:plan-rotation', { keyPath: '/k', servers: Array.from({ length: 65 }, () => 'h') }, 'servers'],
     ['lifecycle:plan-rotation', { keyPath: '/k', passphrase: 'secret' }, ''],
+    ['lifecycle:rotate', { keyPath: '/k' }, 'action'],
+    ['lifecycle:rotate', { keyPath: '/k', action: 'delete' }, 'action'],
+    ['lifecycle:rotate', { keyPath: '/k', action: 'start', passphrase: 'x'.repeat(2000) }, 'passphrase'],
+    ['lifecycle:rotate', { keyPath: '/k', action: 'start', yes: true }, ''],
+    ['lifecycle:rotation-status', { keyPath: '' }, 'keyPath'],
     ['lifecycle:git-signing-status', { repo: '' }, 'repo'],
     ['lifecycle:git-signing-status', { global: true }, ''],
     ['lifecycle:git-signing-setup', { fingerprint: 'MD5:aa:bb' }, 'fingerprint'],

@@ -1,0 +1,111 @@
+import { expect, test } from '@playwright/test';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TERMINAL_COMMAND } from '../../renderer/lib/window-hints';
+import { run } from '../support/processes';
+import { startSshd, type Sshd } from '../support/sshd';
+import { startUiServices, type UiServices } from '../support/ui-services';
+import { openWindow } from './ui-helpers';
+
+// Rotate from the key's detail pane, for real: a local sshd account whose authorized_keys holds
+// the old key (loaded in OpenSSH's ssh-agent), a Host block in ~/.ssh/config naming it. After the
+// window's Rotate the new key logs in, the old one is refused, and ~/.ssh/config names the new key.
+let services: UiServices;
+let sshd: Sshd;
+
+const PASS = 'quartz meadow lantern fjord';
+const DAY = new Date().toISOString().slice(0, 10);
+const NEW_NAME = `id_old-${DAY.replace(/-/g, '')}`;
+
+test.beforeEach(async () => {
+  sshd = await startSshd({ forceCommand: null });
+  services = await startUiServices();
+});
+test.afterEach(async () => {
+  await services?.stop();
+  await sshd?.stop();
+});
+
+/** ssh as a user would: this key file only, no agent, the sshd's host key known. */
+function login(key: string) {
+  return run('ssh', [
+    '-F', 'none', '-o', 'HostName=127.0.0.1', '-p', String(sshd.port), '-l', sshd.user,
+    '-o', `UserKnownHostsFile=${sshd.knownHostsFile}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-i', key, 'box', 'true',
+  ]);
+}
+
+test('Rotate in the window replaces the key on a server, in ~/.ssh/config and in the agent', async ({ page }) => {
+  test.setTimeout(180_000);
+  const ssh = services.home.sshDir;
+  const oldKey = join(ssh, 'id_old');
+  expect((await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'old@laptop', '-f', oldKey])).code).toBe(0);
+  const oldPub = (await readFile(`${oldKey}.pub`, 'utf8')).trim();
+  await writeFile(sshd.authorizedKeysFile, `${oldPub}\n`);
+  await copyFile(sshd.knownHostsFile, join(ssh, 'known_hosts'));
+  await writeFile(join(ssh, 'config'), ['Host box', '  HostName 127.0.0.1', `  Port ${sshd.port}`, `  User ${sshd.user}`, '  IdentityFile ~/.ssh/id_old', '  IdentitiesOnly yes', ''].join('\n'));
+  expect((await services.agent!.sshAdd([oldKey])).code).toBe(0);
+  // Before: the old key opens the server.
+  expect((await login(oldKey)).code).toBe(0);
+
+  await openWindow(page, services.url);
+  await page.getByRole('button', { name: 'old@laptop', exact: true }).click();
+  await page.locator('#key-detail').getByRole('button', { name: 'Rotate…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Rotate old@laptop' });
+
+  // The plan first: the server from the config block, the config line, the agent; nothing changed yet.
+  await expect(dialog.getByRole('checkbox', { name: /box \(/ })).toBeChecked();
+  await expect(dialog).toContainText('1 line(s) of your ssh configuration point at the new key');
+  await expect(dialog).toContainText('the new key goes in, the old one out');
+  await expect(dialog.getByText(NEW_NAME, { exact: true })).toBeVisible();
+  expect(await readFile(sshd.authorizedKeysFile, 'utf8')).toBe(`${oldPub}\n`);
+  // This sshd reads its own authorized_keys file.
+  await dialog.getByLabel('authorized_keys file on the servers').fill(sshd.authorizedKeysFile);
+  await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+  await expect(dialog.getByText('The new key needs a passphrase.')).toBeVisible();
+  await dialog.getByLabel('Passphrase for the new key').fill(PASS);
+  await dialog.getByLabel('Repeat the passphrase').fill(PASS);
+  // No keychain in this scenario.
+  await dialog.getByRole('checkbox', { name: 'Remember the new passphrase in my keychain' }).uncheck();
+  await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+
+  // Progress, then the report: every step done, what changed, no command to type.
+  await expect(dialog.getByText(/^Rotated: id_old-\d{8} replaces id_old\.$/)).toBeVisible({ timeout: 120_000 });
+  const steps = dialog.getByRole('list', { name: 'Rotation steps' });
+  for (const id of ['generate', 'server1-add', 'server1-prove', 'server1-remove-old', 'config', 'agents', 'archive', 'report']) {
+    await expect(steps.locator(`[data-step="${id}"]`), id).toHaveAttribute('data-status', 'done');
+  }
+  await expect(dialog).toContainText('What changed');
+  expect(await dialog.innerText()).not.toMatch(TERMINAL_COMMAND);
+
+  // The server: the new key logs in (opened with its passphrase), the old one is refused.
+  const newKey = join(ssh, NEW_NAME);
+  const scratch = await mkdtemp(join(tmpdir(), 'keydock-ui-rotated-'));
+  try {
+    const plain = join(scratch, 'new');
+    await copyFile(newKey, plain);
+    expect((await run('ssh-keygen', ['-q', '-p', '-P', PASS, '-N', '', '-f', plain])).code).toBe(0);
+    const ok = await login(plain);
+    expect(ok.code, ok.stderr).toBe(0);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  const archived = join(ssh, 'keydock-archive', DAY, 'id_old');
+  expect((await login(archived)).code).toBe(255);
+  const ak = await readFile(sshd.authorizedKeysFile, 'utf8');
+  expect(ak).not.toContain(oldPub.split(' ')[1]);
+  expect(ak).toContain((await readFile(`${newKey}.pub`, 'utf8')).trim().split(' ')[1]);
+
+  // ~/.ssh/config names the new key; the agent holds the new key and not the old one.
+  const config = await readFile(join(ssh, 'config'), 'utf8');
+  expect(config).toContain(`IdentityFile ~/.ssh/${NEW_NAME}`);
+  expect(config).not.toMatch(/IdentityFile ~\/\.ssh\/id_old\s*$/m);
+  const held = (await services.agent!.sshAdd(['-L'])).stdout;
+  expect(held).not.toContain(oldPub.split(' ')[1]);
+  expect(held).toContain((await readFile(`${newKey}.pub`, 'utf8')).trim().split(' ')[1]);
+
+  // Closing shows the keys again: the old row is gone (archived), the new key is listed.
+  await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+  await expect(page.getByRole('button', { name: 'old@laptop', exact: true })).toHaveCount(1);
+});
