@@ -64,9 +64,28 @@ async function start(): Promise<void> {
     new Notification({ title: 'KeyDock: allow a signature?', body: `${req.client} wants to use “${req.comment}”${req.destination ? ` for ${req.destination}` : ''}.` }).show();
   });
   watchForLock();
-  await ctx.ownAgent.startIfEnabled();
+  await startOwnAgentAtLogin();
   const route = routeFromArgv(process.argv);
   if (route) showWindow(route);
+}
+
+/**
+ * KeyDock's own agent when the settings ask for it, with every remembered key loaded (keychain
+ * only, no prompt), as the login agent does (docs/login-agent.md). When that login agent already
+ * serves the well-known socket, the app does not start a second agent: it manages that one.
+ */
+async function startOwnAgentAtLogin(): Promise<void> {
+  try {
+    await ctx.ownAgent.startIfEnabled();
+  } catch (e) {
+    console.warn(`keydock: KeyDock's own agent did not start: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  const { running, socketPath } = ctx.ownAgent.status();
+  if (!running || !socketPath) return;
+  const { withAgent } = await import('../agent/session');
+  const r = await ctx.remembered.loadAll(async () => (key) => withAgent(socketPath, (c) => c.addIdentity(key, {}))).catch((e: unknown) => ({ loaded: [], failed: [{ path: '(all)', message: e instanceof Error ? e.message : String(e) }] }));
+  for (const f of r.failed) console.warn(`keydock: remembered key ${f.path} not loaded: ${f.message}`);
 }
 
 /**
