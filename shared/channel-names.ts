@@ -50,6 +50,9 @@ export const CHANNEL_NAMES = [
   'publish:poll-sign-in',
   'publish:publish-key',
   'publish:sign-out',
+  'smartcard:list-providers',
+  'smartcard:add',
+  'smartcard:remove',
 ] as const;
 
 /** Every event main pushes to the renderer. */

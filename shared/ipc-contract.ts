@@ -7,6 +7,7 @@ import { lifecycleChannels, lifecycleEvents } from './contract/lifecycle';
 import { loginAgentChannels } from './contract/login-agent';
 import { publishChannels, publishEvents } from './contract/publish';
 import { serverChannels, serverEvents } from './contract/server';
+import { smartcardChannels } from './contract/smartcard';
 
 /** The one table both sides agree on: channel → request schema and response value schema. */
 export const contract = {
@@ -18,6 +19,7 @@ export const contract = {
   ...connectChannels,
   ...lifecycleChannels,
   ...publishChannels,
+  ...smartcardChannels,
 } as const;
 
 /** Events main pushes to the renderer. */

@@ -8,6 +8,7 @@ import { createLifecycleHandlers } from './lifecycle';
 import { createLoginAgentHandlers } from './login-agent';
 import { createPublishHandlers } from './publish';
 import { createServerHandlers } from './server';
+import { createSmartcardHandlers } from './smartcard';
 
 /** The full channel → service table; a missing channel is a type error here. */
 export function createHandlers(ctx: AppContext): Handlers {
@@ -20,5 +21,6 @@ export function createHandlers(ctx: AppContext): Handlers {
     ...createConnectHandlers(ctx),
     ...createLifecycleHandlers(ctx),
     ...createPublishHandlers(ctx),
+    ...createSmartcardHandlers(ctx),
   };
 }
