@@ -155,7 +155,7 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
       env.run(async (out, file: string) => {
         const k = await services();
         const ctx = await env.context();
-        const info = await k.inspectKeyFile(resolve(file), { isRemembered: (fp) => ctx.remembered.isRemembered(fp), platform: ctx.platform });
+        const info = await k.inspectKeyFile(resolve(file), { isRemembered: (fp) => ctx.remembered.isRemembered(fp), platform: ctx.platform, env: ctx.env });
         out.success({ ...info }, () => {
           const rows: string[][] = [
             ['File', info.path],
