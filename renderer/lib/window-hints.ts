@@ -71,6 +71,14 @@ export const ERROR_HINTS: Record<string, string> = {
   'deploy-key-reused': 'A deploy key can open only one repository. Make a new key for this repository in "Set up a key".',
   'ui-not-built': 'Reinstall KeyDock; its window files are missing.',
   'ui-port-unavailable': 'Another program uses that port. Close it, or start KeyDock again to pick a free one.',
+  'pkcs11-provider-refused': "The agent does not allow this provider library. Turn KeyDock's own agent on in Settings (it allows the system's library folders), or start your agent allowing this library.",
+  'pkcs11-already-added': 'Every key of this card is in the agent already. Press "Remove card" in the smartcard dialog first to add it again.',
+  'pkcs11-library-missing': 'Pick one of the provider libraries found on this computer, or install your card\'s middleware (OpenSC or the Yubico PIV tool).',
+  'pkcs11-not-a-module': 'That file is not a smartcard provider library. Pick one of the provider libraries found on this computer.',
+  'pkcs11-provider-not-allowed': "KeyDock's window loads provider libraries only from the system's library folders. Pick one of the provider libraries found on this computer.",
+  'pkcs11-pin-locked': "Unlock the card with its PUK using the card maker's tool, then try again.",
+  'pkcs11-no-keys': 'Check that the card holds a key and that the PIN is right, then try again.',
+  'pkcs11-pin-needed': 'Remove the card in the smartcard dialog and add it again with its PIN.',
 };
 
 /** Window replacements for key health findings and doctor / tester fixes, by code or id. */

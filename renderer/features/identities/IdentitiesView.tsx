@@ -12,6 +12,7 @@ import { RotateDialog } from './RotateDialog';
 import { KeyTable } from './KeyTable';
 import { LoadKeyDialog } from './LoadKeyDialog';
 import { LockDialog } from './LockDialog';
+import { SmartcardButton } from './SmartcardDialog';
 
 type Modal = { kind: 'add' } | { kind: 'lock' | 'unlock' } | { kind: 'remove-all' } | { kind: 'load'; path: string; remember?: boolean } | { kind: 'rotate'; path: string; name: string } | null;
 
@@ -118,6 +119,7 @@ export function IdentitiesView() {
         <Button variant="primary" onClick={() => setModal({ kind: 'add' })} aria-keyshortcuts="Control+O">
           Add key…
         </Button>
+        <SmartcardButton agentId={agent?.id} onAdded={() => refresh()} />
         {agentUp && <Button onClick={() => setModal({ kind: locked ? 'unlock' : 'lock' })}>{locked ? 'Unlock…' : 'Lock…'}</Button>}
         {identities.length > 0 && (
           <Button variant="danger" onClick={() => setModal({ kind: 'remove-all' })}>

@@ -122,6 +122,7 @@ export function RowBadges({ row, now }: { row: KeyRowModel; now: number }) {
       {row.destinations.length > 0 && <Badge tone="neutral" title={row.destinations.join(', ')}>{`Only for ${row.destinations.length === 1 ? row.destinations[0] : `${row.destinations.length} hosts`}`}</Badge>}
       {row.remembered && <Badge tone="neutral">Passphrase in keychain</Badge>}
       {row.certificate && <Badge tone="accent">Certificate</Badge>}
+      {row.identities.some((i) => i.smartcard) && <Badge tone="accent" title={`On a smartcard, through ${row.identities.find((i) => i.smartcard)?.smartcard?.provider ?? ''}`}>Smartcard</Badge>}
       {row.problems.length > 0 && (
         <Badge tone="danger" title={row.problems.map((p) => p.message).join(' ')}>
           {row.problems.length === 1 ? '1 problem' : `${row.problems.length} problems`}
