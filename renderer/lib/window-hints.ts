@@ -58,6 +58,7 @@ export const ERROR_HINTS: Record<string, string> = {
   'signing-key-needed': 'Choose a key in the Keys list first.',
   'rotation-not-found': 'Choose the key again in the Keys list.',
   'rotation-rolling-back': 'KeyDock is putting the old key back. Wait for it to finish, then try again.',
+  'keydock-cli-missing': "This copy of KeyDock has no command-line part for a login service to start. Turn this on from a KeyDock installed from its source folder.",
   'rotation-state-damaged': 'KeyDock kept a copy of every file it changed. Open Doctor to check the key files.',
   'rotation-unfinished': 'Finish or undo the earlier key change first.',
   'publish-bad-api-url': 'Type the address of your own GitHub, GitLab or Bitbucket server, starting with https://.',
