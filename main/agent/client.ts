@@ -192,7 +192,7 @@ export class AgentClient {
 
   /**
    * ADD_SMARTCARD_KEY(_CONSTRAINED), what `ssh-add -s` sends: the agent loads the PKCS#11 provider
-   * itself and logs in with the PIN (docs/agent-protocol.md §1.8). A refusal does not say why.
+   * itself and logs in with the PIN (docs/agent-protocol.md §1.11). A refusal does not say why.
    */
   async addSmartcard(provider: string, pin: Buffer, options: Pick<AddOptions, 'lifetimeSeconds' | 'confirm'> = {}): Promise<void> {
     const constraints: Constraint[] = [];

@@ -1,6 +1,6 @@
 // PKCS#11 providers loaded by KeyDock's own agent (ssh-add -s / -e, keydock add --pkcs11): the
 // token's RSA and ECDSA keys become agent keys whose signatures are made on the token
-// (docs/hardware-keys.md, docs/agent-protocol.md §1.8). What OpenSSH's ssh-pkcs11.c does, in
+// (docs/hardware-keys.md, docs/agent-protocol.md §1.11). What OpenSSH's ssh-pkcs11.c does, in
 // KeyDock's terms: the provider path is checked against the -P allow-list (realpath first), the
 // user logs in with the PIN from the request, public key objects (and the keys of X.509
 // certificates) are listed, and each signature finds the private key with the same CKA_ID.
