@@ -7,6 +7,7 @@
  * (Windows) gives them.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { environmentDir, readLoginAgentState, type LoginAgentState } from '../config/login-agent-files';
@@ -58,8 +59,9 @@ async function sshG(env: NodeJS.ProcessEnv, configFile: string | null, extra: st
 
 async function ssh(facts: DoctorFacts): Promise<Pick<AgentUse, 'socket' | 'source'>> {
   const env = facts.ctx.env;
-  const g = facts.ctx.platform === 'win32' ? null : await sshG(env, facts.configFile);
-  if (g) return { socket: g.socket, source: g.fromConfig ? `IdentityAgent in ${facts.configFile} (ssh -G ${TYPICAL_HOST})` : 'SSH_AUTH_SOCK (no IdentityAgent in the SSH config)' };
+  // ssh -F refuses a missing file; with no config at all, no config is what ssh reads.
+  const g = facts.ctx.platform === 'win32' ? null : await sshG(env, existsSync(facts.configFile) ? facts.configFile : '/dev/null');
+  if (g) return { socket: g.socket, source: g.fromConfig ? `IdentityAgent in ${facts.configFile} (ssh -G ${TYPICAL_HOST})` : `SSH_AUTH_SOCK (ssh -G ${TYPICAL_HOST} names no IdentityAgent)` };
   // No ssh to ask (or Windows): KeyDock's own reading of the config.
   if (facts.agentPath) return { socket: facts.agentPath, source: facts.agentSource === 'config' ? `IdentityAgent in ${facts.configFile}` : 'SSH_AUTH_SOCK' };
   if (facts.ctx.platform === 'win32') return { socket: OPENSSH_AGENT_PIPE, source: "the Windows OpenSSH pipe (ssh.exe's default)" };

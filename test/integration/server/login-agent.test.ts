@@ -225,7 +225,8 @@ describe('doctor: which agent ssh, git and new shells use', () => {
         ['git', agent.socket, false, true],
         ['shells', agent.socket, false, true],
       ]);
-      expect(uses[0]?.source).toContain('SSH_AUTH_SOCK');
+      // Asked of the real ssh (-F /dev/null when there is no config), not KeyDock's own reading.
+      expect(uses[0]?.source).toBe('SSH_AUTH_SOCK (ssh -G github.com names no IdentityAgent)');
       expect(uses[2]?.source).toContain('nothing sets it for every login');
     } finally {
       await h.cleanup();
