@@ -16,7 +16,8 @@ function identityRows(ids: Identity[], locked: boolean | null | undefined): stri
   if (ids.length === 0) return 'The agent holds no keys.';
   return table(
     ['TYPE', 'BITS', 'FINGERPRINT', 'COMMENT'],
-    ids.map((i) => [i.type, String(i.bits), i.fingerprint, i.comment]),
+    // A key on a PKCS#11 token (its comment is the provider path) reads as such (docs/hardware-keys.md).
+    ids.map((i) => [i.type, String(i.bits), i.fingerprint, i.smartcard ? `smartcard (${i.smartcard.provider})` : i.comment]),
   );
 }
 
