@@ -10,6 +10,7 @@
 // found at first, and logs in again with the PIN kept for that (in memory only, as bytes, wiped on
 // remove, lock and exit). A token still missing fails that one signature; the agent carries on.
 import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { KeyDockError } from '../../util/errors';
 import { CKA, CKC_X_509, CKF_TOKEN, CKK, CKM, CKO, Pkcs11CallError, Pkcs11Module, pkcs11Error, tokenGone } from '../../platform/pkcs11';
@@ -103,8 +104,64 @@ class LoadedProvider {
 export interface Pkcs11ProvidersOptions {
   /** ssh-agent's -P list; default `/usr/lib*\/*,/usr/local/lib*\/*` (plus the usual macOS and Windows folders). */
   allowlist?: string;
+  /** Asks for a token's PIN when a signature needs a login and the agent has no PIN (after a lock, for a reinserted card). */
+  pinAsker?: PinAsker;
   /** Test hook: how a module is opened. */
   open?: (path: string) => Pkcs11Module;
+}
+
+/** Resolves to the PIN as bytes, or null when the person declined or did not answer. */
+export type PinAsker = (prompt: { provider: string; token: string }, signal: AbortSignal) => Promise<Buffer | null>;
+
+/** How long a PIN question waits for an answer. */
+const PIN_TIMEOUT_MS = 60_000;
+
+/**
+ * Asks with `$SSH_ASKPASS` as ssh-agent's own prompts do (the question as argument, the answer on
+ * stdout, exit 0); null when askpass cannot run here (no display, SSH_ASKPASS_REQUIRE=never).
+ */
+export function askpassPinAsker(env: NodeJS.ProcessEnv): PinAsker {
+  return (prompt, signal) => {
+    const require = (env.SSH_ASKPASS_REQUIRE ?? '').toLowerCase();
+    if (require === 'never') return Promise.resolve(null);
+    if (require !== 'force' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return Promise.resolve(null);
+    const childEnv = { ...env };
+    delete childEnv.SSH_ASKPASS_PROMPT;
+    const question = `Enter PIN for the token "${prompt.token}" (${prompt.provider}) to use its keys again:`;
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let settled = false;
+      const done = (pin: Buffer | null) => {
+        if (settled) return;
+        settled = true;
+        for (const c of chunks) c.fill(0);
+        resolve(pin);
+      };
+      const child = spawn(env.SSH_ASKPASS || '/usr/bin/ssh-askpass', [question], { env: childEnv, stdio: ['ignore', 'pipe', 'ignore'] });
+      signal.addEventListener(
+        'abort',
+        () => {
+          child.kill('SIGKILL');
+          done(null);
+        },
+        { once: true },
+      );
+      child.stdout.on('data', (d: Buffer) => {
+        if (size < 1024) chunks.push(d);
+        size += d.length;
+      });
+      child.on('error', () => done(null));
+      child.on('close', (code) => {
+        if (code !== 0) return done(null);
+        const all = Buffer.concat(chunks);
+        const nl = all.indexOf(0x0a);
+        const line = Buffer.from(all.subarray(0, nl < 0 ? all.length : nl > 0 && all[nl - 1] === 0x0d ? nl - 1 : nl));
+        all.fill(0);
+        done(line);
+      });
+    });
+  };
 }
 
 /** The allow-list used when `-P` gives none: ssh-agent's, and the folders card middleware installs to on macOS and Windows. */
@@ -120,10 +177,12 @@ export class Pkcs11Providers {
   private closing: Promise<unknown> = Promise.resolve();
   private readonly allowlist: string;
   private readonly open: (path: string) => Pkcs11Module;
+  private readonly pinAsker: PinAsker | null;
 
   constructor(options: Pkcs11ProvidersOptions = {}) {
     this.allowlist = options.allowlist ?? defaultPkcs11Allowlist();
     this.open = options.open ?? ((p) => Pkcs11Module.open(p));
+    this.pinAsker = options.pinAsker ?? null;
   }
 
   /** The canonical path of an allowed provider, or why it is refused (ssh-agent's realpath + match_pattern_list). */
@@ -227,7 +286,7 @@ export class Pkcs11Providers {
       if (!this.providers.has(provider.path)) throw new KeyDockError('pkcs11-removed', `${provider.path} was removed from the agent.`);
       for (let attempt = 0; ; attempt++) {
         try {
-          const { session, handle } = this.ready(provider, key, attempt > 0);
+          const { session, handle } = await this.ready(provider, key, attempt > 0);
           return await provider.module.sign(session, handle, mechanism, data, maxLength, key.alwaysAuthenticate ? provider.pin : undefined);
         } catch (e) {
           // A pulled card shows as an error code, a missing token or (SoftHSM) its objects gone: the session is
@@ -242,7 +301,7 @@ export class Pkcs11Providers {
   }
 
   /** A logged-in session and the private key's handle; after a failure, the token is looked for afresh. */
-  private ready(provider: LoadedProvider, key: KeyRef, reopening: boolean): { session: bigint; handle: bigint } {
+  private async ready(provider: LoadedProvider, key: KeyRef, reopening: boolean): Promise<{ session: bigint; handle: bigint }> {
     const m = provider.module;
     const token = key.token;
     if (token.session === null) {
@@ -259,8 +318,16 @@ export class Pkcs11Providers {
       try {
         const info = m.tokenInfo(slot);
         if (info.flags & CKF_TOKEN.LOGIN_REQUIRED) {
-          if (provider.pin) m.login(session, provider.pin);
-          else if (info.flags & CKF_TOKEN.PROTECTED_AUTHENTICATION_PATH) m.login(session, null);
+          if (!provider.pin && !(info.flags & CKF_TOKEN.PROTECTED_AUTHENTICATION_PATH)) provider.pin = await this.askPin(provider, token);
+          if (provider.pin) {
+            try {
+              m.login(session, provider.pin);
+            } catch (e) {
+              // A PIN that no longer works is not tried again (a card locks after a few).
+              provider.forgetPin();
+              throw e;
+            }
+          } else if (info.flags & CKF_TOKEN.PROTECTED_AUTHENTICATION_PATH) m.login(session, null);
           else throw new KeyDockError('pkcs11-pin-needed', `The token "${token.label}" needs its PIN again (it was reinserted or the agent was locked).`, 'Add the card again: ssh-add -e and ssh-add -s, or keydock add --pkcs11.');
         }
       } catch (e) {
@@ -283,6 +350,14 @@ export class Pkcs11Providers {
       key.alwaysAuthenticate = Boolean(always && always[0]);
     }
     return { session, handle: key.handle };
+  }
+
+  /** The PIN from the person (askpass, the window), when the agent has none; null when nobody answered in time. */
+  private async askPin(provider: LoadedProvider, token: TokenRef): Promise<Buffer | null> {
+    if (!this.pinAsker) return null;
+    const signal = AbortSignal.timeout(PIN_TIMEOUT_MS);
+    const pin = await this.pinAsker({ provider: provider.path, token: token.label }, signal).catch(() => null);
+    return pin && pin.length > 0 ? pin : null;
   }
 
   private drop(provider: LoadedProvider, token: TokenRef): void {

@@ -6,7 +6,7 @@ import type { Confirmer } from './confirm';
 import { AgentEngine, type ConnectionState } from './engine';
 import { Keystore } from './keystore';
 import { LockState } from './lock-state';
-import { Pkcs11Providers } from './pkcs11-keys';
+import { Pkcs11Providers, type PinAsker } from './pkcs11-keys';
 import { wipeNumbers } from './private-fields';
 import type { HostPairingSource } from '../host-pairings';
 import type { PassphraseAsker } from './encrypted-keys';
@@ -35,6 +35,8 @@ export interface AgentServerOptions {
   providerAllowlist?: string;
   /** ssh-agent's -O allow-remote-pkcs11: a forwarded connection (one that sent session-bind) may add a provider. */
   allowRemotePkcs11?: boolean;
+  /** Asks for a token's PIN when the agent has none for a re-login (after a lock, a reinserted card). */
+  pinAsker?: PinAsker;
   /** FIDO (sk-) keys: SSH_SK_PROVIDER's environment and the PIN prompt; named providers must match providerAllowlist (default ssh-agent's). */
   securityKeys?: { env?: NodeJS.ProcessEnv; pin?: (what: { fingerprint: string; comment: string }) => Promise<string | null> };
   /** Test hook: monotonic clock in ms. */
@@ -68,7 +70,7 @@ export class AgentServer implements AgentConnectionHandler {
     this.activity = new ActivityLog(options.activityCapacity ?? 1000);
     this.keystore = new Keystore(options.now, () => options.onChange?.());
     this.lock = new LockState(options.sleep);
-    this.pkcs11 = new Pkcs11Providers({ allowlist: options.providerAllowlist });
+    this.pkcs11 = new Pkcs11Providers({ allowlist: options.providerAllowlist, pinAsker: options.pinAsker });
     this.engine = new AgentEngine({
       pkcs11: this.pkcs11,
       allowRemotePkcs11: options.allowRemotePkcs11,

@@ -248,6 +248,7 @@ async function startAgent(io: CliIo, opts: ServeOptions, socketPath: string | un
   });
   const { HostNameResolver, defaultKnownHostsFiles, sshConfigCandidates } = await import('../../openssh/host-names');
   const { askpassPassphraseAsker } = await import('../../agent/server/encrypted-keys');
+  const { askpassPinAsker } = await import('../../agent/server/pkcs11-keys');
   const { GIT_HOST_PRESETS } = await import('../../connect/git-hosts');
   const sshDir = userPaths(io.env).sshDir;
   const presetNames = GIT_HOST_PRESETS.flatMap((p) => [p.host, ...p.alternates.map((a) => (a.port === 22 ? a.host : `[${a.host}]:${a.port}`))]);
@@ -258,7 +259,7 @@ async function startAgent(io: CliIo, opts: ServeOptions, socketPath: string | un
     socketPath: listenFd !== undefined ? (socketPath ?? (await inheritedSocketName(listenFd, io.env))) : socketPath,
     privateSocket: true,
     ...(listenFd !== undefined ? { listenFd } : {}),
-    server: { confirmer, pairings, hostNames: (k) => hostNames.describe(k), passphraseAsker: askpassPassphraseAsker(io.env), ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}), ...(opts.P !== undefined ? { providerAllowlist: opts.P } : {}), allowRemotePkcs11: opts.O.includes('allow-remote-pkcs11') },
+    server: { confirmer, pairings, hostNames: (k) => hostNames.describe(k), passphraseAsker: askpassPassphraseAsker(io.env), ...(lifetime ? { defaultLifetimeSeconds: lifetime } : {}), ...(opts.P !== undefined ? { providerAllowlist: opts.P } : {}), allowRemotePkcs11: opts.O.includes('allow-remote-pkcs11'), pinAsker: askpassPinAsker(io.env) },
     // Always said, like ssh-agent's error(): who was turned away, with uid and pid.
     onRefused: (reason) => io.stderr.write(`keydock serve: refused a connection: ${reason}\n`),
   });

@@ -3,7 +3,7 @@
 // KeyDock's own agent (`keydock serve`) with ssh-add -s / -e, and sshd checking a login whose
 // signature is made on the token. docs/hardware-keys.md says what this covers.
 import { existsSync } from 'node:fs';
-import { access, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -155,9 +155,15 @@ describe.skipIf(missing !== null)(`PKCS#11 tokens${missing ? ` (skipped: ${missi
   describe('KeyDock’s own agent (keydock serve) with ssh-add -s / -e', () => {
     let agent: ChildProcess;
     let socket: string;
+    let askpassLog: string;
     beforeAll(async () => {
       socket = join(dir, 'keydock-agent.sock');
-      agent = startProcess(process.execPath, [BIN, 'serve', '-D', '-a', socket, '-P', `${join(LIB as string, '..')}/*,/usr/lib*/*`], { env: { ...home.env, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF } });
+      // The agent's askpass answers the PIN question (and notes that it was asked).
+      askpassLog = join(dir, 'askpass.log');
+      const askpass = join(dir, 'askpass.sh');
+      await writeFile(askpass, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${askpassLog}'\necho ${PIN}\n`, { mode: 0o755 });
+      const env = { ...home.env, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' };
+      agent = startProcess(process.execPath, [BIN, 'serve', '-D', '-a', socket, '-P', `${join(LIB as string, '..')}/*,/usr/lib*/*`], { env });
       for (let i = 0; i < 600; i++) {
         try {
           await access(socket);
@@ -220,6 +226,29 @@ describe.skipIf(missing !== null)(`PKCS#11 tokens${missing ? ` (skipped: ${missi
       expect((await sshAdd(socket, ['-T', ecPub])).code).toBe(0);
       expect((await sshLogin(socket, rsaPub)).stderr).toContain('Hi card-rsa!');
       expect((await sshAdd(socket, ['-e', LIB as string])).code).toBe(0);
+    });
+
+    it('a lock wipes the kept PIN: a token reinserted afterwards gets it through askpass', { timeout: 180_000 }, async () => {
+      expect((await sshAdd(socket, ['-s', LIB as string], `${PIN}\n`)).code).toBe(0);
+      const lock = await keydock(['lock', '--agent', socket, '--passphrase-stdin'], 'lock-pass\n');
+      expect(lock.code, JSON.stringify(lock.json)).toBe(0);
+      const unlock = await keydock(['unlock', '--agent', socket, '--passphrase-stdin'], 'lock-pass\n');
+      expect(unlock.code, JSON.stringify(unlock.json)).toBe(0);
+      const [token] = await import('node:fs/promises').then((fs) => fs.readdir(tokenDir));
+      const away = join(dir, 'pulled-token');
+      await rename(join(tokenDir, token as string), away);
+      expect((await sshAdd(socket, ['-T', ecPub])).code).toBe(1);
+      await rename(away, join(tokenDir, token as string));
+      await rm(askpassLog, { force: true });
+      expect((await sshAdd(socket, ['-T', ecPub])).code).toBe(0);
+      expect(await readFile(askpassLog, 'utf8')).toContain('Enter PIN for the token "kd-token"');
+    });
+
+    it('keydock list shows card keys as smartcard keys', { timeout: 180_000 }, async () => {
+      expect((await sshAdd(socket, ['-s', LIB as string], `${PIN}\n`)).code).toBe(0);
+      const r = await run(process.execPath, [BIN, 'list', '--agent', socket], { env: home.env, timeoutMs: 60_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.match(/smartcard \(\/.*libsofthsm2\.so\)/g)).toHaveLength(2);
     });
 
     it('a provider outside the -P list is refused without being loaded', { timeout: 180_000 }, async () => {
