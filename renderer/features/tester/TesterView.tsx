@@ -4,12 +4,22 @@ import { Button, EmptyState, ErrorNotice, Field, Loading, PageHeader } from '../
 import { useChannel } from '../../lib/hooks';
 import { StepList, TestResult } from './TestResult';
 import { useConnectionTest } from './useConnectionTest';
+import { useWhich, WhichPanel } from './WhichPanel';
 
 /** One-click "will git push work?" for the big Git hosts or any host. */
 export function TesterView() {
   const { route } = useAppState();
   const presets = useChannel('tester:list-presets', {});
-  const test = useConnectionTest();
+  const conn = useConnectionTest();
+  const which = useWhich();
+  // Every test starts with what ssh would do for the host, read locally while the test connects.
+  const test = {
+    ...conn,
+    run: (t: string) => {
+      void which.look(t);
+      return conn.run(t);
+    },
+  };
   const [host, setHost] = useState('');
   const [hostError, setHostError] = useState<string | null>(null);
   const resultRef = useRef<HTMLDivElement>(null);
@@ -66,6 +76,7 @@ export function TesterView() {
       {test.target && (
         <div className="test-run" ref={resultRef} aria-live="polite">
           <h2 className="section-title">Testing {test.target}</h2>
+          <WhichPanel report={which.report} error={which.error} loading={which.loading} />
           <StepList steps={test.steps} running={test.running} />
           {!test.running && <TestResult report={test.report} error={test.error} target={test.target} onRetest={() => void test.run(test.target as string)} />}
         </div>
