@@ -2,7 +2,7 @@ import { type ChildProcess } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { buildCli } from '../../../scripts/cli-bundle.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyFiles } from '../../../main/keys/generate';
 import { parsePublicKeyLine } from '../../../main/keys/format';
@@ -244,20 +244,7 @@ describe('killed writers leave whole files, matching key pairs and non-empty bac
   beforeAll(async () => {
     await mkdir(join(REPO, '.tmp'), { recursive: true });
     bundleDir = await mkdtemp(join(REPO, '.tmp', 'kill-loop-'));
-    await build({
-      entryPoints: { keydock: join(REPO, 'main', 'cli', 'index.ts'), 'known-hosts-add': KNOWN_HOSTS_CHILD },
-      outdir: bundleDir,
-      outExtension: { '.js': '.mjs' },
-      splitting: true,
-      chunkNames: 'chunks/[name]-[hash]',
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'warning',
-    });
-    BIN = join(bundleDir, 'keydock.mjs');
+    BIN = await buildCli(bundleDir, { 'known-hosts-add': KNOWN_HOSTS_CHILD });
     KNOWN_HOSTS_BUNDLE = join(bundleDir, 'known-hosts-add.mjs');
   }, 60_000);
   afterAll(async () => {

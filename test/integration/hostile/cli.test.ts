@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { buildCli } from '../../../scripts/cli-bundle.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
@@ -47,22 +47,6 @@ function keydock(args: string[], env: NodeJS.ProcessEnv, stdinFile?: string): Pr
 /** The bundle under out/ (so its external packages resolve from node_modules), one per run. */
 const bundle = join(process.cwd(), 'out', `hostile-cli-${process.pid}`);
 
-/** The CLI bundle with the same entries and options as scripts/build-cli.mjs, in a folder of its own. */
-async function buildCli(): Promise<void> {
-  await build({
-    entryPoints: { keydock: 'main/cli/index.ts', 'inspect-worker': 'main/keys/inspect-worker.ts' },
-    outdir: bundle,
-    outExtension: { '.js': '.mjs' },
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-}
 
 const errorOf = (o: Outcome) => (JSON.parse(o.stdout) as { ok: boolean; error: { code: string; message: string } }).error;
 
@@ -78,7 +62,7 @@ describe.runIf(posix)('keydock refuses hostile input at once', () => {
   const timings: string[] = [];
 
   beforeAll(async () => {
-    await buildCli();
+    await buildCli(bundle);
     expect(existsSync(join(bundle, 'inspect-worker.mjs'))).toBe(true);
     home = await makeTmpHome('keydock-hostile-');
     agent = await startOpenSshAgent();

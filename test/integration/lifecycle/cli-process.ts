@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { buildCli } from '../../../scripts/cli-bundle.mjs';
 import { startProcess, stopProcess } from '../../support/processes';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -19,20 +19,7 @@ export interface CliRun {
 /** The keydock CLI bundled once per test file (starting from TypeScript each run is far slower). */
 export async function bundleCli(): Promise<{ bin: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(REPO, '.tmp', 'lifecycle-'));
-  await build({
-    entryPoints: { keydock: join(REPO, 'main', 'cli', 'index.ts'), 'inspect-worker': join(REPO, 'main', 'keys', 'inspect-worker.ts') },
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return { bin: join(dir, 'keydock.mjs'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return { bin: await buildCli(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** Runs `keydock ARGS` as its own process (so it can be SIGKILLed), with INPUT on stdin. */
