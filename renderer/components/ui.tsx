@@ -1,4 +1,4 @@
-import { useContext, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
+import { useContext, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type ReactNode, type Ref } from 'react';
 import type { AppError } from '../../shared/result';
 import { invoke } from '../api';
 import { AppStateContext } from '../app-state';
@@ -10,7 +10,7 @@ import { windowHint } from '../lib/window-hints';
 type Variant = 'primary' | 'secondary' | 'danger' | 'ghost';
 
 /** A button with a busy state that keeps its size and tells screen readers it is working. */
-export function Button({ variant = 'secondary', busy = false, children, className, disabled, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant; busy?: boolean }) {
+export function Button({ variant = 'secondary', busy = false, children, className, disabled, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant; busy?: boolean; ref?: Ref<HTMLButtonElement> }) {
   return (
     <button type="button" className={`btn btn-${variant}${className ? ' ' + className : ''}`} disabled={disabled || busy} aria-busy={busy || undefined} {...rest}>
       {busy && <span className="spinner" aria-hidden="true" />}

@@ -76,6 +76,8 @@ export const keysChannels = {
   /** Restores a backup by its file name inside ~/.ssh; what it replaces is kept first. */
   'keys:restore-backup': channel(z.object({ name: z.string().min(1).max(255) }).strict(), z.object({ restored: z.string(), keptCurrentAs: z.string().nullable() })),
   'keys:load-remembered': channel(Empty, z.object({ loaded: z.array(z.string()), failed: z.array(z.object({ path: z.string(), message: z.string() })) })),
+  /** The Host aliases of ~/.ssh/config (and the files it Includes) whose IdentityFile names this key. */
+  'keys:config-hosts': channel(z.object({ path: KeyPath }).strict(), z.object({ hosts: z.array(z.string()) })),
 } as const;
 
 export const keysEvents = {} as const;

@@ -7,6 +7,7 @@ import { generateKeyFiles } from '../../keys/generate';
 import { inspectKeyFile, listKeyFiles } from '../../keys/inspect';
 import { checkKeyPathFromRenderer } from '../../keys/ipc-paths';
 import { openKeyData, readKeyFile } from '../../keys/load';
+import { concreteHosts, findConfigUsages } from '../../lifecycle/config-usage';
 import { listBackups, restoreBackup } from '../../openssh/backups';
 import type { Handlers } from '../router';
 
@@ -65,5 +66,11 @@ export function createKeysHandlers(ctx: AppContext): KeysHandlers {
     'keys:list-backups': () => listBackups(ctx.paths.sshDir),
     'keys:restore-backup': (req) => restoreBackup(ctx.paths.sshDir, req.name),
     'keys:load-remembered': () => ctx.agents.loadRemembered(),
+    'keys:config-hosts': async (req) => {
+      const path = await checkKeyPathFromRenderer(req.path, 'private');
+      // The one reader of IdentityFile lines (rotation uses it too): Includes followed as ssh does.
+      const { usages } = await findConfigUsages(join(ctx.paths.sshDir, 'config'), { privatePath: path, publicPath: `${path}.pub` }, { home: ctx.paths.home, env: ctx.env });
+      return { hosts: [...new Set(usages.flatMap((u) => concreteHosts(u.block)))] };
+    },
   };
 }
