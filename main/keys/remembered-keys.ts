@@ -4,7 +4,7 @@
 // keys is passed in, so this layer never reaches up into agent/.
 import { KeyDockError } from '../util/errors';
 import { KeychainErrorCode, type SecretStore } from '../secrets/store';
-import { forgetPassphrase, lookupPassphrase, rememberPassphrase } from '../secrets/passphrases';
+import { KEYCHAIN_SERVICE, forgetPassphrase, lookupPassphrase, rememberPassphrase } from '../secrets/passphrases';
 import { addRememberedKey, listRememberedKeys, removeRememberedKey } from '../secrets/remembered';
 import { fingerprintOfFile } from './file-fingerprint';
 import { fingerprintSha256 } from './format';
@@ -74,6 +74,20 @@ export class RememberedKeys {
     const removed = await forgetPassphrase(this.secrets, fingerprint);
     const listed = await removeRememberedKey(this.configDir, fingerprint);
     return { fingerprint, removed: removed || listed };
+  }
+
+  /**
+   * isRemembered for a whole key list: the keychain is asked once, not once per key (each ask
+   * lists the service's entries); every answer is false when there is no keychain.
+   */
+  async rememberedCheck(): Promise<(fingerprint: string) => Promise<boolean>> {
+    let accounts = new Set<string>();
+    try {
+      accounts = new Set(await this.secrets.accounts(KEYCHAIN_SERVICE));
+    } catch {
+      // no keychain: nothing is remembered
+    }
+    return async (fingerprint) => accounts.has(fingerprint);
   }
 
   /** Whether a passphrase is remembered for a fingerprint (false when there is no keychain). */

@@ -17,7 +17,7 @@ type KeysHandlers = Pick<Handlers, keyof typeof keysChannels>;
 export function createKeysHandlers(ctx: AppContext): KeysHandlers {
   const remembered = (fp: string) => ctx.remembered.isRemembered(fp);
   return {
-    'keys:list-files': async () => listKeyFiles(ctx.paths.sshDir, { isRemembered: remembered, platform: ctx.platform, env: ctx.env }),
+    'keys:list-files': async () => listKeyFiles(ctx.paths.sshDir, { isRemembered: await ctx.remembered.rememberedCheck(), platform: ctx.platform, env: ctx.env }),
     'keys:pick-files': async () => {
       const picker = ctx.pickFiles;
       if (!picker) {
