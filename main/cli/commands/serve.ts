@@ -30,8 +30,10 @@ unless -a names one (the app's own agent uses $XDG_RUNTIME_DIR/keydock/agent.soc
 -t LIFE is a default lifetime for added keys, in ssh-agent's time format:
 30 (seconds), 30m, 1h30m, 2d, 4w. -E md5|sha1|sha256|sha384|sha512 picks the hash of
 fingerprints in log lines (-d, -v). -P LIST is ssh-agent's allow-list of PKCS#11
-providers for ssh-add -s (patterns matched against the library's real path; default
-/usr/lib*/*,/usr/local/lib*/*, see docs/hardware-keys.md). -O allow-remote-pkcs11
+providers for ssh-add -s and of FIDO providers named by ssh-add -S (patterns matched
+against the library's real path; default /usr/lib*/*,/usr/local/lib*/*, see
+docs/hardware-keys.md). FIDO (sk-) keys added with "internal" sign through
+$SSH_SK_PROVIDER, else libsk-libfido2 where installed. -O allow-remote-pkcs11
 lets forwarded connections add providers; -O no-restrict-websafe and
 websafe-allow=LIST are accepted and change nothing here.
 
