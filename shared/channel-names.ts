@@ -49,6 +49,7 @@ export const CHANNEL_NAMES = [
   'publish:start-sign-in',
   'publish:poll-sign-in',
   'publish:publish-key',
+  'publish:setup-host',
   'publish:sign-out',
   'smartcard:list-providers',
   'smartcard:add',

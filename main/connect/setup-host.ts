@@ -64,8 +64,8 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Sets up a dedicated key and Host alias for one repository or account (see the file comment). */
-export async function setupHost(ctx: Runtime, req: SetupHostRequest, generate: KeyGenerator | null): Promise<SetupHostResult> {
+/** The Host alias a request gets (HOST-OWNER-REPO for a deploy key, HOST-LABEL for an account), its host and user; nothing is touched. */
+export function hostAliasFor(req: Pick<SetupHostRequest, 'provider' | 'repo' | 'account' | 'alias'>): { alias: string; hostname: string; user: string; port: number | undefined; preset: GitHostPreset | undefined } {
   const preset = presetFor(req.provider);
   const hostname = preset?.host ?? req.provider.toLowerCase();
   if (!/^[a-z0-9.-]+$/.test(hostname)) {
@@ -80,7 +80,12 @@ export async function setupHost(ctx: Runtime, req: SetupHostRequest, generate: K
   // HOST-OWNER-REPO for a deploy key (me/repo and other/repo never collide), HOST-LABEL for an account.
   const label = slug(req.repo ? req.repo.replace(/\//g, '-') : (req.account ?? ''));
   const alias = req.alias ?? `${hostname}-${label}`;
-  const user = preset?.user ?? 'git';
+  return { alias, hostname, user: preset?.user ?? 'git', port: preset?.port, preset };
+}
+
+/** Sets up a dedicated key and Host alias for one repository or account (see the file comment). */
+export async function setupHost(ctx: Runtime, req: SetupHostRequest, generate: KeyGenerator | null): Promise<SetupHostResult> {
+  const { alias, hostname, user, preset } = hostAliasFor(req);
 
   let keyPath: string;
   let generated = false;

@@ -118,6 +118,20 @@ export interface HostAlias {
   identityFile: string;
 }
 
+/** The block addHostAlias writes (and the window previews), ending with an empty line. */
+export function hostAliasLines(spec: HostAlias): string[] {
+  return [
+    `# Added by KeyDock: ${spec.user}@${spec.hostname} with its own key`,
+    `Host ${spec.alias}`,
+    `  HostName ${spec.hostname}`,
+    `  User ${spec.user}`,
+    ...(spec.port && spec.port !== 22 ? [`  Port ${spec.port}`] : []),
+    `  IdentityFile ${quoteConfigValue(spec.identityFile)}`,
+    '  IdentitiesOnly yes',
+    '',
+  ];
+}
+
 /** Host aliases (other than EXCEPT) whose block names IDENTITYFILE, as written or with `~` expanded. */
 export async function hostsUsingIdentityFile(configFile: string, identityFile: string, home: string, except?: string): Promise<string[]> {
   const { text } = await readOrEmpty(configFile);
@@ -144,16 +158,7 @@ async function addHostAliasLocked(configFile: string, spec: HostAlias, resolveOp
   if (existing) {
     throw new KeyDockError('alias-exists', `Your SSH config already has "Host ${spec.alias}" (line ${existing.line}).`, 'Choose another alias, or remove that block first.', { exitCode: 2 });
   }
-  const lines = [
-    `# Added by KeyDock: ${spec.user}@${spec.hostname} with its own key`,
-    `Host ${spec.alias}`,
-    `  HostName ${spec.hostname}`,
-    `  User ${spec.user}`,
-    ...(spec.port && spec.port !== 22 ? [`  Port ${spec.port}`] : []),
-    `  IdentityFile ${quoteConfigValue(spec.identityFile)}`,
-    '  IdentitiesOnly yes',
-    '',
-  ];
+  const lines = hostAliasLines(spec);
   const edit = insertLines(original.text, firstBlockLine(original.text), lines);
   const backup = await commit(configFile, original, edit.text);
   const resolved = await resolveSshConfig(spec.alias, { ...resolveOpts, configFile });

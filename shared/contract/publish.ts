@@ -87,6 +87,22 @@ export const publishChannels = {
       .strict(),
     PublishOutcome,
   ),
+  /**
+   * A deploy key's own Host alias, named like `keydock setup-host` names it (HOST-OWNER-REPO):
+   * `write: false` previews the block, `write: true` adds it to ~/.ssh/config (backup kept).
+   */
+  'publish:setup-host': channel(
+    z
+      .object({
+        /** A provider id or the SSH host (github.com, a GitHub Enterprise host). */
+        host: z.string().min(1).max(253),
+        repo: z.string().min(3).max(512),
+        keyPath: z.string().min(1).max(4096),
+        write: z.boolean(),
+      })
+      .strict(),
+    z.object({ alias: z.string(), hostname: z.string(), entry: z.string(), written: z.boolean(), backupFile: z.string().nullable(), cloneCommand: z.string() }),
+  ),
   'publish:sign-out': channel(z.object({ provider: Provider, api: ApiUrl.optional() }).strict(), z.object({ forgotten: z.boolean() })),
 } as const;
 

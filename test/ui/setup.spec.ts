@@ -55,13 +55,11 @@ test('walkthrough from nothing to a green test, resumable half-way', async ({ pa
   await page.getByRole('radio', { name: /One repository only/ }).check();
   await expect(page.getByText('Allow write access')).toBeVisible();
   await page.getByRole('radio', { name: /My account/ }).check();
-  // Not a name ssh tries by itself: the Host entry is offered, previewed and written.
+  // Not a name ssh tries by itself: the Host entry is offered (ticked) and previewed; it is
+  // written only when the user goes on.
   await expect(page.getByLabel('Preview of the Host entry')).toContainText('IdentitiesOnly yes');
-  await page.getByRole('button', { name: 'Add this entry' }).click();
-  await expect(page.getByText(/Added to your ssh configuration/)).toBeVisible();
-  const config = await readFile(join(services.home.sshDir, 'config'), 'utf8');
-  expect(config).toMatch(/IdentityFile .*id_ed25519_github/);
-  expect(config).toContain('IdentitiesOnly yes');
+  await expect(page.getByRole('checkbox', { name: 'Add this entry to my ssh configuration when I go on' })).toBeChecked();
+  expect(await readFile(join(services.home.sshDir, 'config'), 'utf8')).not.toContain('id_ed25519_github');
   await checkAndCapture(page, 'setup-publish');
 
   // Close the window half-way and come back: same step.
@@ -74,6 +72,9 @@ test('walkthrough from nothing to a green test, resumable half-way', async ({ pa
   await sshd.addKey(pubFile, 'new-octocat');
   await page.getByRole('button', { name: 'I added it, test now' }).click();
   await expect(page.locator('[data-verdict="ok"]')).toContainText('logged you in as new-octocat');
+  const config = await readFile(join(services.home.sshDir, 'config'), 'utf8');
+  expect(config).toMatch(/IdentityFile .*id_ed25519_github/);
+  expect(config).toContain('IdentitiesOnly yes');
   await page.getByRole('button', { name: 'Finish' }).click();
   // Finish: what was done, and the next step.
   await expect(page.getByRole('heading', { name: 'All set: GitHub accepts your key' })).toBeVisible();

@@ -1,6 +1,8 @@
 import type { publishChannels } from '../../../shared/contract/publish';
 import type { AppContext } from '../../context';
+import { hostAliasFor, setupHost } from '../../connect/setup-host';
 import { checkKeyPathFromRenderer } from '../../keys/ipc-paths';
+import { hostAliasLines } from '../../openssh/ssh-config-edit';
 import { resolveEndpoint, type ProviderId } from '../../publish/endpoints';
 import { PublishErrorCode } from '../../publish/http';
 import { publishKey } from '../../publish/publish';
@@ -71,6 +73,15 @@ export function createPublishHandlers(ctx: AppContext): PublishHandlers {
           },
         },
       );
+    },
+    'publish:setup-host': async (req) => {
+      const keyPath = await checkKeyPathFromRenderer(req.keyPath, 'private-or-public');
+      const a = hostAliasFor({ provider: req.host, repo: req.repo });
+      const entry = hostAliasLines({ alias: a.alias, hostname: a.hostname, user: a.user, ...(a.port ? { port: a.port } : {}), identityFile: keyPath }).join('\n').trimEnd();
+      const cloneCommand = `git clone ${a.user}@${a.alias}:${req.repo}.git`;
+      if (!req.write) return { alias: a.alias, hostname: a.hostname, entry, written: false, backupFile: null, cloneCommand };
+      const r = await setupHost(ctx, { provider: req.host, repo: req.repo, keyPath }, null);
+      return { alias: r.alias, hostname: r.hostname, entry, written: true, backupFile: r.backupFile, cloneCommand: r.remoteUrl ? `git clone ${r.remoteUrl}` : cloneCommand };
     },
     'publish:sign-out': async (req) => ({ forgotten: await signOut(services, req.provider, req.api) }),
   };

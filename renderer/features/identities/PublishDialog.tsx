@@ -29,12 +29,18 @@ export function PublishDialog({
   onClose,
   initial,
   onPublished,
+  autoStart = false,
+  test = true,
 }: {
   keyPath: string;
   name: string;
   onClose: () => void;
   initial?: { provider?: Provider; kind?: Kind; repo?: string; api?: string };
   onPublished?: (outcome: PublishOutcome) => void;
+  /** The choices are made already (the walkthrough): sign in at once. */
+  autoStart?: boolean;
+  /** Run the connection test after adding (the walkthrough runs its own). */
+  test?: boolean;
 }) {
   const [provider, setProvider] = useState<Provider>(initial?.provider ?? 'github');
   const [kind, setKind] = useState<Kind>(initial?.kind ?? 'account');
@@ -57,7 +63,7 @@ export function PublishDialog({
 
   const publish = async () => {
     setStage({ step: 'publishing' });
-    const r = await invoke('publish:publish-key', { provider, api: apiUrl, keyPath, kind, repo: kind === 'deploy' ? repo.trim() : undefined, test: true });
+    const r = await invoke('publish:publish-key', { provider, api: apiUrl, keyPath, kind, repo: kind === 'deploy' ? repo.trim() : undefined, test });
     if (!live.current) return;
     if (r.ok) {
       setStage({ step: 'done', summary: r.value.summary, page: r.value.keysPage });
@@ -97,6 +103,14 @@ export function PublishDialog({
     }
     setStage({ step: 'token', sessionId: a.sessionId, url: a.tokenUrl, needsUsername: a.needsUsername });
   };
+
+  const autoStarted = useRef(false);
+  useEffect(() => {
+    if (!autoStart || autoStarted.current) return;
+    autoStarted.current = true;
+    void start();
+    // Once, when the dialog opens with its choices made.
+  }, [autoStart]);
 
   const sendToken = async (sessionId: string) => {
     setError(null);
@@ -174,11 +188,10 @@ export function PublishDialog({
       {stage.step === 'device' && (
         <div role="status">
           <p>
-            Open{' '}
             <a href={stage.url} target="_blank" rel="noreferrer">
-              {stage.url}
+              Open the sign-in page
             </a>{' '}
-            and type this code:
+            ({stage.url}) and type this code:
           </p>
           <p className="device-code">
             <code>{stage.userCode}</code>

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Settings } from '../../../shared/contract/app';
 import { invoke } from '../../api';
 import { useAppState } from '../../app-state';
@@ -8,6 +8,7 @@ import { useAction, useChannel } from '../../lib/hooks';
 import { windowHint } from '../../lib/window-hints';
 import { passphraseStrength } from '../../lib/strength';
 import { LoadKeyForm } from '../identities/LoadKeyForm';
+import { PublishDialog } from '../identities/PublishDialog';
 import { StepList, TestResult } from '../tester/TestResult';
 import { useConnectionTest } from '../tester/useConnectionTest';
 import { INSTRUCTIONS, deployKeyUrl } from './instructions';
@@ -21,7 +22,26 @@ interface Finished {
   host: string;
   keyPath: string;
   /** The Host entry written to ~/.ssh/config, if any. */
-  hostEntry: string | null;
+  hostEntry: HostEntryDone | null;
+}
+
+/** A Host entry the walkthrough wrote: the account's host, or a deploy key's own alias. */
+interface HostEntryDone {
+  entry: string;
+  /** A deploy key's alias (HOST-OWNER-REPO), null for the account's host entry. */
+  alias: string | null;
+  repo: string | null;
+  /** The next step the summary shows. */
+  clone: string | null;
+}
+
+/** The SSH host of a configured server's API address (what the endpoint table connects to). */
+function apiHost(api: string): string | null {
+  try {
+    return new URL(api).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return null;
+  }
 }
 
 /** The names ssh tries by itself; any other key needs a Host entry (or the agent) to be found. */
@@ -48,7 +68,7 @@ export function SetupView() {
   const resumedAt = useRef<number | null>(null);
   const panel = useRef<HTMLDivElement>(null);
   const [finished, setFinished] = useState<Finished | null>(null);
-  const [hostEntry, setHostEntry] = useState<string | null>(null);
+  const [hostEntry, setHostEntry] = useState<HostEntryDone | null>(null);
 
   useEffect(() => {
     if (started.current || !settings) return;
@@ -84,6 +104,10 @@ export function SetupView() {
 
   if (!progress) return <Loading label="Loading…" />;
   const preset = presets.data?.find((p) => p.id === progress.provider) ?? null;
+  // A configured server (GitHub Enterprise, self-managed GitLab) instead of the public site.
+  const serverHost = progress.api ? apiHost(progress.api) : null;
+  const siteName = preset ? (serverHost ? `${preset.name} (${serverHost})` : preset.name) : (progress.provider ?? 'the site');
+  const siteHost = serverHost ?? preset?.host ?? progress.provider ?? '';
   const resumed = resumedAt.current !== null && progress.step === resumedAt.current;
 
   return (
@@ -123,7 +147,8 @@ export function SetupView() {
         {!finished && progress.step === 0 && (
           <ChooseProvider
             presets={presets}
-            onChoose={(id) => void go({ provider: id, step: 1, keyPath: null })}
+            servers={settings?.publishServers ?? []}
+            onChoose={(id, api) => void go({ provider: id, step: 1, keyPath: null, api: api ?? null })}
           />
         )}
         {!finished && progress.step === 1 && progress.provider && (
@@ -155,9 +180,10 @@ export function SetupView() {
         {!finished && progress.step === 3 && progress.keyPath && (
           <PublishStep
             provider={progress.provider ?? ''}
-            providerName={preset?.name ?? progress.provider ?? 'the site'}
-            host={preset?.host ?? progress.provider ?? ''}
-            addKeyUrl={preset?.addKeyUrl ?? null}
+            providerName={siteName}
+            host={siteHost}
+            api={progress.api ?? null}
+            addKeyUrl={serverHost ? null : (preset?.addKeyUrl ?? null)}
             keyPath={progress.keyPath}
             onHostEntry={setHostEntry}
             onNext={() => void go({ ...progress, step: 4 })}
@@ -166,11 +192,11 @@ export function SetupView() {
         )}
         {!finished && progress.step === 4 && progress.provider && (
           <TestStep
-            host={preset?.host ?? progress.provider}
-            providerName={preset?.name ?? progress.provider}
+            host={hostEntry?.alias ?? siteHost}
+            providerName={siteName}
             onBack={() => void go({ ...progress, step: 3 })}
             onFinish={() => {
-              setFinished({ providerName: preset?.name ?? progress.provider ?? '', host: preset?.host ?? progress.provider ?? '', keyPath: progress.keyPath ?? '', hostEntry });
+              setFinished({ providerName: siteName, host: siteHost, keyPath: progress.keyPath ?? '', hostEntry });
               void go(null);
             }}
           />
@@ -183,7 +209,7 @@ export function SetupView() {
   );
 }
 
-function ChooseProvider({ presets, onChoose }: { presets: ReturnType<typeof useChannel<'tester:list-presets'>>; onChoose: (id: string) => void }) {
+function ChooseProvider({ presets, servers, onChoose }: { presets: ReturnType<typeof useChannel<'tester:list-presets'>>; servers: Settings['publishServers']; onChoose: (id: string, api?: string) => void }) {
   return (
     <section aria-labelledby="choose-title">
       <h2 id="choose-title" className="section-title">
@@ -199,6 +225,16 @@ function ChooseProvider({ presets, onChoose }: { presets: ReturnType<typeof useC
               <span className="provider-host">{p.host}</span>
             </Button>
           ))}
+          {servers.map((srv) => {
+            const p = presets.data?.find((x) => x.id === srv.provider);
+            const host = apiHost(srv.api);
+            return p && host ? (
+              <Button key={`${srv.provider}-${srv.api}`} className="provider-card" onClick={() => onChoose(srv.provider, srv.api)}>
+                <span className="provider-name">{p.name} (your server)</span>
+                <span className="provider-host">{host}</span>
+              </Button>
+            ) : null;
+          })}
         </div>
       )}
     </section>
@@ -300,12 +336,69 @@ function GenerateStep({ provider, onGenerated }: { provider: string; onGenerated
   );
 }
 
-function PublishStep({ provider, providerName, host, addKeyUrl, keyPath, onHostEntry, onNext, onBack }: { provider: string; providerName: string; host: string; addKeyUrl: string | null; keyPath: string; onHostEntry: (entry: string | null) => void; onNext: () => void; onBack: () => void }) {
+function PublishStep({
+  provider,
+  providerName,
+  host,
+  api,
+  addKeyUrl,
+  keyPath,
+  onHostEntry,
+  onNext,
+  onBack,
+}: {
+  provider: string;
+  providerName: string;
+  host: string;
+  api: string | null;
+  addKeyUrl: string | null;
+  keyPath: string;
+  onHostEntry: (entry: HostEntryDone | null) => void;
+  onNext: () => void;
+  onBack: () => void;
+}) {
   const pub = useChannel('keys:read-public-key', { path: keyPath }, [keyPath]);
   const [kind, setKind] = useState<'account' | 'deploy'>('account');
   const [repo, setRepo] = useState('');
+  const [writeEntry, setWriteEntry] = useState(true);
+  const [written, setWritten] = useState<HostEntryDone | null>(null);
+  const [publishing, setPublishing] = useState(false);
+  const [repoError, setRepoError] = useState<string | null>(null);
+  const apply = useAction();
   const ins = INSTRUCTIONS[provider];
-  const url = kind === 'account' ? addKeyUrl : deployKeyUrl(ins?.deployUrl ?? null, repo);
+  const repoOk = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo.trim());
+  const url = kind === 'account' ? addKeyUrl : api ? null : deployKeyUrl(ins?.deployUrl ?? null, repo);
+  const accountEntryOffered = kind === 'account' && !DEFAULT_KEY_NAMES.has(baseName(keyPath)) && !!host;
+  const accountEntry = `Host ${host}\n  IdentityFile ${tildePath(keyPath)}\n  IdentitiesOnly yes`;
+  // A deploy key gets its own alias, named the way keydock setup-host names it (HOST-OWNER-REPO).
+  const deployPreview = useChannel('publish:setup-host', { host, repo: repoOk ? repo.trim() : 'owner/repo', keyPath, write: false }, [host, repo, keyPath]);
+  const providerId = (['github', 'gitlab', 'bitbucket'].includes(provider) ? provider : 'github') as 'github' | 'gitlab' | 'bitbucket';
+
+  /** Writes the Host entry when it is ticked (once), then goes on. */
+  const proceed = async (then: () => void) => {
+    if (kind === 'deploy' && !repoOk) return setRepoError('Type the repository as OWNER/NAME.');
+    setRepoError(null);
+    const wanted = kind === 'deploy' || accountEntryOffered;
+    if (!writeEntry || !wanted) {
+      onHostEntry(null);
+      return then();
+    }
+    if (written && (written.alias === null) === (kind === 'account') && (kind === 'account' || written.repo === repo.trim())) return then();
+    if (kind === 'account') {
+      if (!(await apply.run(() => invoke('tester:apply-fix', { target: host, kind: 'add-identities-only', keyPath })))) return;
+      const done = { entry: accountEntry, alias: null, repo: null, clone: null };
+      setWritten(done);
+      onHostEntry(done);
+      return then();
+    }
+    const r = await apply.run(() => invoke('publish:setup-host', { host, repo: repo.trim(), keyPath, write: true }));
+    if (!r) return;
+    const done = { entry: r.entry, alias: r.alias, repo: repo.trim(), clone: r.cloneCommand };
+    setWritten(done);
+    onHostEntry(done);
+    then();
+  };
+
   return (
     <section aria-labelledby="publish-title">
       <h2 id="publish-title" className="section-title">
@@ -318,7 +411,7 @@ function PublishStep({ provider, providerName, host, addKeyUrl, keyPath, onHostE
           <label htmlFor="setup-public-key">Your public key (safe to share)</label>
           <textarea id="setup-public-key" className="public-key" readOnly rows={3} value={pub.data.publicKey} />
           <div className="row-actions">
-            <CopyButton text={pub.data.publicKey} label="Copy public key" what="" variant="primary" />
+            <CopyButton text={pub.data.publicKey} label="Copy public key" what="" />
           </div>
         </>
       )}
@@ -340,16 +433,45 @@ function PublishStep({ provider, providerName, host, addKeyUrl, keyPath, onHostE
         </label>
       </fieldset>
       {kind === 'deploy' && (
-        <Field label="Repository (OWNER/NAME)" hint="Used only to open the right page.">
+        <Field label="Repository (OWNER/NAME)" hint="Names the repository's page and the key's own Host alias." error={repoError}>
           {(p) => <input {...p} type="text" spellCheck={false} placeholder="octocat/hello-world" value={repo} onChange={(e) => setRepo(e.target.value)} />}
         </Field>
       )}
-      {kind === 'account' && !DEFAULT_KEY_NAMES.has(baseName(keyPath)) && host && <HostEntry host={host} keyPath={keyPath} onWritten={onHostEntry} />}
+      {accountEntryOffered && (
+        <HostEntry
+          title={`Tell ssh to use this key for ${host}`}
+          why={
+            <>
+              ssh looks for keys with standard names by itself; <code>{baseName(keyPath)}</code> is not one of them. KeyDock can add this entry to your ssh configuration (the old file is kept as a backup):
+            </>
+          }
+          entry={accountEntry}
+          checked={writeEntry}
+          onChange={setWriteEntry}
+          written={written?.alias === null ? `Added to your ssh configuration: ${host} now uses ${baseName(keyPath)}.` : null}
+        />
+      )}
+      {kind === 'deploy' && repoOk && deployPreview.data && (
+        <HostEntry
+          title={`Give this key its own name: ${deployPreview.data.alias}`}
+          why={
+            <>
+              A deploy key opens one repository, so ssh needs to know when to use it. KeyDock can add a Host alias for {repo.trim()} to your ssh configuration (the old file is kept as a backup); you then clone with <code>{deployPreview.data.cloneCommand.replace(/^git clone /, '')}</code>:
+            </>
+          }
+          entry={deployPreview.data.entry}
+          checked={writeEntry}
+          onChange={setWriteEntry}
+          written={written?.alias === deployPreview.data.alias ? `Added to your ssh configuration: ${deployPreview.data.alias} uses ${baseName(keyPath)}.` : null}
+        />
+      )}
       <ol className="instructions">
         {(ins ? (kind === 'account' ? ins.account : ins.deploy) : [`Open ${providerName}'s SSH key settings and paste the public key.`]).map((line) => (
           <li key={line}>{line}</li>
         ))}
       </ol>
+      <p className="muted">Or let KeyDock add it: you sign in to {providerName} once, and KeyDock adds the key for you.</p>
+      {apply.error && <ErrorNotice error={apply.error} />}
       <div className="form-actions">
         <Button onClick={onBack}>Back</Button>
         {url && (
@@ -358,51 +480,58 @@ function PublishStep({ provider, providerName, host, addKeyUrl, keyPath, onHostE
             <span className="visually-hidden"> (opens in your browser)</span>
           </a>
         )}
-        <Button variant="primary" onClick={onNext}>
+        <Button busy={apply.busy} onClick={() => void proceed(onNext)}>
           I added it, test now
         </Button>
+        <Button variant="primary" busy={apply.busy} aria-haspopup="dialog" onClick={() => void proceed(() => setPublishing(true))}>
+          Add it for me
+        </Button>
       </div>
+      {publishing && (
+        <PublishDialog
+          keyPath={keyPath}
+          name={baseName(keyPath)}
+          initial={{ provider: providerId, kind, ...(kind === 'deploy' ? { repo: repo.trim() } : {}), ...(api ? { api } : {}) }}
+          autoStart
+          test={false}
+          onPublished={() => {
+            setPublishing(false);
+            onNext();
+          }}
+          onClose={() => setPublishing(false)}
+        />
+      )}
     </section>
   );
 }
 
-/** Offers the `Host` entry that makes ssh (and git) use this key for the host, with a preview. */
-function HostEntry({ host, keyPath, onWritten }: { host: string; keyPath: string; onWritten: (entry: string) => void }) {
-  const write = useAction();
-  const [done, setDone] = useState(false);
-  const entry = `Host ${host}\n  IdentityFile ${tildePath(keyPath)}\n  IdentitiesOnly yes`;
+/** Offers a Host entry with its preview; written when the user goes on with it ticked. */
+function HostEntry({ title, why, entry, checked, onChange, written }: { title: string; why: ReactNode; entry: string; checked: boolean; onChange: (v: boolean) => void; written: string | null }) {
   return (
     <section className="host-entry" aria-labelledby="host-entry-title">
       <h3 id="host-entry-title" className="sub-title">
-        Tell ssh to use this key for {host}
+        {title}
       </h3>
-      <p>
-        ssh looks for keys with standard names by itself; <code>{baseName(keyPath)}</code> is not one of them. KeyDock can add this entry to your ssh configuration (the old file is kept as a backup):
-      </p>
-      <pre className="config-preview" aria-label="Preview of the Host entry">{entry}</pre>
-      {done ? (
-        <Notice kind="success" role="status" title={`Added to your ssh configuration: ${host} now uses ${baseName(keyPath)}.`} />
+      <p>{why}</p>
+      <pre className="config-preview" aria-label="Preview of the Host entry">
+        {entry}
+      </pre>
+      {written ? (
+        <Notice kind="success" role="status" title={written} />
       ) : (
-        <Button
-          busy={write.busy}
-          onClick={async () => {
-            if (await write.run(() => invoke('tester:apply-fix', { target: host, kind: 'add-identities-only', keyPath }))) {
-              setDone(true);
-              onWritten(entry);
-            }
-          }}
-        >
-          Add this entry
-        </Button>
+        <label className="check">
+          <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+          <span>Add this entry to my ssh configuration when I go on</span>
+        </label>
       )}
-      {write.error && <ErrorNotice error={write.error} />}
     </section>
   );
 }
 
 /** The end of the walkthrough: what was done, and the command git users run next. */
 function FinishPanel({ done, onKeys, onAgain }: { done: Finished; onKeys: () => void; onAgain: () => void }) {
-  const clone = `git clone git@${done.host}:OWNER/REPO.git`;
+  const deploy = done.hostEntry?.alias ? done.hostEntry : null;
+  const clone = deploy?.clone ?? `git clone git@${done.host}:OWNER/REPO.git`;
   return (
     <section aria-labelledby="finish-title">
       <h2 id="finish-title" className="section-title" tabIndex={-1}>
@@ -413,11 +542,19 @@ function FinishPanel({ done, onKeys, onAgain }: { done: Finished; onKeys: () => 
           Key file: <code>{tildePath(done.keyPath)}</code> (and its <code>.pub</code>)
         </li>
         <li>Loaded in your SSH agent</li>
-        <li>Added to {done.providerName}, and the test logged in</li>
-        {done.hostEntry && <li>ssh uses it for {done.host} (Host entry in your ssh configuration)</li>}
+        <li>
+          Added to {done.providerName}
+          {deploy ? ` as a deploy key of ${deploy.repo}` : ''}, and the test logged in
+        </li>
+        {done.hostEntry && !deploy && <li>ssh uses it for {done.host} (Host entry in your ssh configuration)</li>}
+        {deploy && (
+          <li>
+            ssh uses it for <code>{deploy.alias}</code>, its own Host alias in your ssh configuration
+          </li>
+        )}
       </ul>
-      <h3 className="sub-title">Next: clone a repository</h3>
-      <p>In a terminal, replace OWNER/REPO with the repository's path on {done.providerName}:</p>
+      <h3 className="sub-title">{deploy ? `Next: clone ${deploy.repo}` : 'Next: clone a repository'}</h3>
+      <p>{deploy ? `In a terminal, through the key's own alias:` : `In a terminal, replace OWNER/REPO with the repository's path on ${done.providerName}:`}</p>
       <div className="fact-copy">
         <code className="next-command">{clone}</code>
         <CopyButton text={clone} what="the git clone command" />
