@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentInfo, AgentKind } from '../../shared/models';
@@ -73,7 +72,9 @@ async function candidates(ctx: Runtime, ssh: AgentTarget | null, options: { gpg?
 }
 
 /** gpg-agent's SSH socket, when GnuPG is installed (`gpgconf --list-dirs agent-ssh-socket`). */
-function gpgAgentSocket(env: NodeJS.ProcessEnv): Promise<string | null> {
+async function gpgAgentSocket(env: NodeJS.ProcessEnv): Promise<string | null> {
+  // Loaded here: node:child_process (and what it pulls in) is not worth loading for `keydock list`.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile('gpgconf', ['--list-dirs', 'agent-ssh-socket'], { env, timeout: 3000 }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
   });
