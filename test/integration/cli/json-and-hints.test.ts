@@ -81,7 +81,7 @@ describe('hints name commands that exist', () => {
     const bad: string[] = [];
     for (const file of [...sources('main'), ...sources('shared'), ...sources('renderer')]) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/\bkeydock ([a-z][a-z-]*)((?: +(?:-{1,2}[a-z][a-z-]*|[A-Z~./][^\s`'"]*))*)/g)) {
+      for (const m of text.matchAll(/\bkeydock ([a-z][a-z0-9-]*)((?: +(?:-{1,2}[a-z][a-z0-9-]*|[A-Z~./][^\s`'"]*))*)/g)) {
         const [, cmd, rest] = m;
         if (PROSE.has(cmd!)) continue;
         const options = commands.get(cmd!);
@@ -89,7 +89,7 @@ describe('hints name commands that exist', () => {
           bad.push(`${file}: keydock ${cmd} (no such command)`);
           continue;
         }
-        for (const flag of rest!.match(/(?<=\s)-{1,2}[a-z][a-z-]*/g) ?? []) {
+        for (const flag of rest!.match(/(?<=\s)-{1,2}[a-z][a-z0-9-]*/g) ?? []) {
           if (!options.has(flag) && !['--json', '--help', '-h'].includes(flag)) bad.push(`${file}: keydock ${cmd} ${flag} (no such option)`);
         }
       }
