@@ -118,9 +118,9 @@ export function windowHint(error: Pick<AppError, 'code' | 'hint'>): string {
 }
 
 /** The window's words for a fix that came with a finding or diagnosis. */
-export function windowFix(code: string, fix: string | null | undefined): string {
+export function windowFix(code: string, fix: string | null | undefined, fallback = 'Open Doctor: it can check and fix this.'): string {
   if (!fix) return '';
   // Doctor ids may carry the file they are about: `key-permissions:/home/me/.ssh/id_ed25519`.
   const own = FINDING_FIXES[code] ?? FINDING_FIXES[code.split(':')[0] ?? ''];
-  return TERMINAL_COMMAND.test(fix) ? (own ?? withoutCommands(fix, 'Open Doctor: it can check and fix this.')) : fix;
+  return TERMINAL_COMMAND.test(fix) ? (own ?? withoutCommands(fix, fallback)) : fix;
 }

@@ -12,6 +12,8 @@ const SEVERITY: Record<DoctorFinding['severity'], { label: string; tone: 'succes
   error: { label: 'Problem', tone: 'danger', mark: '✗' },
 };
 const ORDER: DoctorFinding['severity'][] = ['error', 'warning', 'info', 'ok'];
+/** Said here when a fix only had command words: this is Doctor already, so not "Open Doctor". */
+const DOCTOR_FALLBACK = 'Correct it, then use "Check again".';
 
 /** Health checks of keys, permissions, agent and ssh config, each with its fix. */
 export function DoctorView() {
@@ -65,7 +67,7 @@ function FindingRow({ finding, wasFixed, onFixed }: { finding: DoctorFinding; wa
       <div className="finding-body">
         <p className="finding-title">{wasFixed && finding.severity === 'ok' ? `Fixed: ${finding.title}` : finding.title}</p>
         <p>{finding.message}</p>
-        {finding.fix && <p className="finding-fix">{windowFix(finding.id, finding.fix)}</p>}
+        {finding.fix && <p className="finding-fix">{windowFix(finding.id, finding.fix, DOCTOR_FALLBACK)}</p>}
         {fix.error && <ErrorNotice error={fix.error} />}
       </div>
       {finding.canFix && finding.severity !== 'ok' && (
