@@ -84,10 +84,11 @@ describe('PKCS#11 failures in words', () => {
   });
 
   it.skipIf(process.platform !== 'linux')('a file that is no library, and a library that is no PKCS#11 module, are told apart', () => {
-    const notLib = join(mkdtempSync(join(tmpdir(), 'kd-p11-')), 'not-a-library.so');
+    const dir = mkdtempSync(join(tmpdir(), 'kd-p11-'));
+    const notLib = join(dir, 'not-a-library.so');
     writeFileSync(notLib, 'plain text\n');
     expect(() => Pkcs11Module.open(notLib)).toThrow(expect.objectContaining({ code: 'pkcs11-library-missing' }));
-    rmSync(notLib, { force: true });
+    rmSync(dir, { recursive: true, force: true });
     expect(() => Pkcs11Module.open('libc.so.6')).toThrow(expect.objectContaining({ code: 'pkcs11-not-a-module' }));
   });
 });
