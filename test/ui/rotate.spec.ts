@@ -13,14 +13,16 @@ import { openWindow } from './ui-helpers';
 // window's Rotate the new key logs in, the old one is refused, and ~/.ssh/config names the new key.
 let services: UiServices;
 let sshd: Sshd;
+// The Git-host scenario needs a GitHub-like greeter; the server scenario a real shell.
+const gitHost = () => test.info().title.includes('GitHub');
 
 const PASS = 'quartz meadow lantern fjord';
 const DAY = new Date().toISOString().slice(0, 10);
 const NEW_NAME = `id_old-${DAY.replace(/-/g, '')}`;
 
 test.beforeEach(async () => {
-  sshd = await startSshd({ forceCommand: null });
-  services = await startUiServices();
+  sshd = gitHost() ? await startSshd({ greeting: 'github' }) : await startSshd({ forceCommand: null });
+  services = await startUiServices(gitHost() ? { env: { KEYDOCK_TESTER_GIT_USER: sshd.user } } : {});
 });
 test.afterEach(async () => {
   await services?.stop();
@@ -108,4 +110,56 @@ test('Rotate in the window replaces the key on a server, in ~/.ssh/config and in
   // Closing shows the keys again: the old row is gone (archived), the new key is listed.
   await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
   await expect(page.getByRole('button', { name: 'old@laptop', exact: true })).toHaveCount(1);
+});
+
+test('Rotate for GitHub waits on its page, refuses to go on until the new key works there, and resumes a saved rotation', async ({ page }) => {
+  test.setTimeout(240_000);
+  const ssh = services.home.sshDir;
+  const oldKey = join(ssh, 'id_ed25519_github.com-work');
+  expect((await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'work@laptop', '-f', oldKey])).code).toBe(0);
+  await copyFile(sshd.knownHostsFile, join(ssh, 'known_hosts'));
+  // "github.com" is the local sshd that answers like GitHub; the old key is octocat's there.
+  const configBefore = `Host github.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  IdentityFile ${oldKey}\n  IdentitiesOnly yes\n`;
+  await writeFile(join(ssh, 'config'), configBefore, { mode: 0o600 });
+  await sshd.addKey(`${oldKey}.pub`, 'octocat');
+
+  await openWindow(page, services.url);
+  await page.getByRole('button', { name: 'work@laptop', exact: true }).click();
+  await page.locator('#key-detail').getByRole('button', { name: 'Rotate…' }).click();
+  let dialog = page.getByRole('dialog', { name: 'Rotate work@laptop' });
+  await expect(dialog).toContainText('GitHub (github.com): you add the new key on its page');
+  await dialog.getByLabel('Passphrase for the new key').fill(PASS);
+  await dialog.getByLabel('Repeat the passphrase').fill(PASS);
+  await dialog.getByRole('checkbox', { name: 'Remember the new passphrase in my keychain' }).uncheck();
+  await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+
+  // The wait step: the page to open, the key to paste; nothing else changed yet.
+  await expect(dialog.getByRole('heading', { name: 'Add the new key on GitHub (account octocat)' })).toBeVisible({ timeout: 60_000 });
+  await expect(dialog.getByRole('link', { name: /Open GitHub's page to add the key/ })).toHaveAttribute('href', 'https://github.com/settings/ssh/new');
+  const newPub = join(ssh, `id_ed25519_github.com-work-${DAY.replace(/-/g, '')}.pub`);
+  await expect(dialog.getByLabel('The new public key')).toHaveValue((await readFile(newPub, 'utf8')).trim());
+  expect(await readFile(join(ssh, 'config'), 'utf8')).toBe(configBefore);
+
+  // "I added it" too early: GitHub refuses the new key, the rotation stops, saved.
+  await dialog.getByRole('button', { name: 'I added it — test' }).click();
+  await expect(dialog.getByText('The rotation stopped.')).toBeVisible({ timeout: 60_000 });
+  await expect(dialog.locator('[data-step="githost1-test"]')).toHaveAttribute('data-status', 'failed');
+  expect(await readFile(join(ssh, 'config'), 'utf8')).toBe(configBefore);
+
+  // Closed and opened again: the saved rotation is offered to resume or roll back.
+  await dialog.getByRole('button', { name: 'Close', exact: true }).first().click();
+  await page.locator('#key-detail').getByRole('button', { name: 'Rotate…' }).click();
+  dialog = page.getByRole('dialog', { name: 'Rotate work@laptop' });
+  await expect(dialog.getByText(/A rotation of this key is not finished/)).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Roll back' })).toBeVisible();
+
+  // The user adds it on "GitHub"; Resume tests it with the new key only, then finishes.
+  await sshd.addKey(newPub, 'octocat');
+  await dialog.getByLabel('Passphrase of the new key').fill(PASS);
+  await dialog.getByRole('button', { name: 'Resume' }).click();
+  await expect(dialog.getByText(/^Rotated: id_ed25519_github\.com-work-\d{8} replaces id_ed25519_github\.com-work\.$/)).toBeVisible({ timeout: 120_000 });
+  await expect(dialog.locator('[data-step="githost1-test"]')).toHaveAttribute('data-status', 'done');
+  await expect(dialog).toContainText('remove the old key');
+  expect(await readFile(join(ssh, 'config'), 'utf8')).toBe(configBefore.replace(oldKey, newPub.replace(/\.pub$/, '')));
+  expect(await dialog.innerText()).not.toMatch(TERMINAL_COMMAND);
 });
