@@ -163,3 +163,38 @@ test('Rotate for GitHub waits on its page, refuses to go on until the new key wo
   expect(await readFile(join(ssh, 'config'), 'utf8')).toBe(configBefore.replace(oldKey, newPub.replace(/\.pub$/, '')));
   expect(await dialog.innerText()).not.toMatch(TERMINAL_COMMAND);
 });
+
+test('Roll back a rotation waiting on GitHub: the config and the key files are as before, the new key kept aside', async ({ page }) => {
+  test.setTimeout(180_000);
+  const ssh = services.home.sshDir;
+  const oldKey = join(ssh, 'id_ed25519_github.com-work');
+  expect((await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'work@laptop', '-f', oldKey])).code).toBe(0);
+  await copyFile(sshd.knownHostsFile, join(ssh, 'known_hosts'));
+  const configBefore = `Host github.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  IdentityFile ${oldKey}\n  IdentitiesOnly yes\n`;
+  await writeFile(join(ssh, 'config'), configBefore, { mode: 0o600 });
+  await sshd.addKey(`${oldKey}.pub`, 'octocat');
+
+  await openWindow(page, services.url);
+  await page.getByRole('button', { name: 'work@laptop', exact: true }).click();
+  await page.locator('#key-detail').getByRole('button', { name: 'Rotate…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Rotate work@laptop' });
+  await dialog.getByLabel('Passphrase for the new key').fill(PASS);
+  await dialog.getByLabel('Repeat the passphrase').fill(PASS);
+  await dialog.getByRole('checkbox', { name: 'Remember the new passphrase in my keychain' }).uncheck();
+  await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+  await expect(dialog.getByRole('heading', { name: /^Add the new key on GitHub/ })).toBeVisible({ timeout: 60_000 });
+
+  await dialog.getByRole('button', { name: 'Roll back' }).click();
+  await expect(dialog.getByText('Rolled back: everything is as it was before the rotation.')).toBeVisible({ timeout: 60_000 });
+  await expect(dialog.locator('[data-step="generate"]')).toHaveAttribute('data-status', 'undone');
+  // If the user had added the new key on GitHub, they are told to remove it there (no command).
+  await expect(dialog).toContainText('remove it there');
+  expect(await dialog.innerText()).not.toMatch(TERMINAL_COMMAND);
+  expect(await readFile(join(ssh, 'config'), 'utf8')).toBe(configBefore);
+  // The old pair is in place; the new one was kept aside in the archive, not deleted.
+  expect(await readFile(oldKey, 'utf8')).toContain('BEGIN OPENSSH PRIVATE KEY');
+  const newName = `id_ed25519_github.com-work-${DAY.replace(/-/g, '')}`;
+  await expect(readFile(join(ssh, newName), 'utf8')).rejects.toThrow();
+  const kept = (await run('find', [join(ssh, 'keydock-archive'), '-name', newName])).stdout.trim();
+  expect(kept).not.toBe('');
+});
