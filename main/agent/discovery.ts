@@ -47,7 +47,7 @@ export function isKeyDockAgentPath(ctx: Runtime, path: string): boolean {
 }
 
 /** Candidate agents this user may have, before probing. */
-async function candidates(ctx: Runtime, ssh: AgentTarget | null, options: { gpg?: boolean } = {}): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
+async function candidates(ctx: Runtime, ssh: AgentTarget | null, options: { gpg?: boolean | Promise<string | null> } = {}): Promise<Array<{ kind: AgentKind; label: string; path: string }>> {
   const home = ctx.paths.home;
   const out: Array<{ kind: AgentKind; label: string; path: string }> = [];
   if (ctx.env.SSH_AUTH_SOCK) out.push({ kind: 'ssh-auth-sock', label: 'Agent from SSH_AUTH_SOCK', path: ctx.env.SSH_AUTH_SOCK });
@@ -64,26 +64,37 @@ async function candidates(ctx: Runtime, ssh: AgentTarget | null, options: { gpg?
     out.push({ kind: 'openssh-pipe', label: 'Windows OpenSSH agent', path: OPENSSH_AGENT_PIPE });
     out.push({ kind: 'pageant-pipe', label: 'Pageant', path: PAGEANT_ID });
   } else if (options.gpg !== false) {
-    const gpg = await gpgAgentSocket(ctx.env);
+    const gpg = await (options.gpg instanceof Promise ? options.gpg : gpgAgentSocket(ctx));
     if (gpg) out.push({ kind: 'gpg-agent', label: 'gpg-agent', path: gpg });
   }
   const seen = new Set<string>();
   return out.filter((c) => (seen.has(c.path) ? false : (seen.add(c.path), true)));
 }
 
-/** gpg-agent's SSH socket, when GnuPG is installed (`gpgconf --list-dirs agent-ssh-socket`). */
-async function gpgAgentSocket(env: NodeJS.ProcessEnv): Promise<string | null> {
+/**
+ * gpg-agent's SSH socket, when GnuPG is installed (`gpgconf --list-dirs agent-ssh-socket`).
+ * gpg-agent's sockets live in its home (GNUPGHOME, else ~/.gnupg) or under its runtime folder
+ * (/run/user/UID/gnupg): when none of those folders exists there is no gpg-agent to find, and
+ * gpgconf is not started.
+ */
+async function gpgAgentSocket(ctx: Runtime): Promise<string | null> {
+  const uid = process.getuid?.();
+  const places = [ctx.env.GNUPGHOME, join(ctx.paths.home, '.gnupg'), ctx.env.XDG_RUNTIME_DIR ? join(ctx.env.XDG_RUNTIME_DIR, 'gnupg') : undefined, uid === undefined ? undefined : `/run/user/${uid}/gnupg`];
+  const found = await Promise.all(places.map((p) => (p ? stat(p).then(() => true, () => false) : false)));
+  if (!found.includes(true)) return null;
   // Loaded here: node:child_process (and what it pulls in) is not worth loading for `keydock list`.
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
-    execFile('gpgconf', ['--list-dirs', 'agent-ssh-socket'], { env, timeout: 3000 }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
+    execFile('gpgconf', ['--list-dirs', 'agent-ssh-socket'], { env: ctx.env, timeout: 3000 }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
   });
 }
 
 /** Every agent this user has, which one ssh uses, whether each answers, and whether it is locked. */
 export async function discoverAgents(ctx: Runtime): Promise<AgentInfo[]> {
+  // gpgconf is a process of its own: started first, it runs while ssh's configuration is read.
+  const gpg = ctx.platform === 'win32' ? false : gpgAgentSocket(ctx);
   const ssh = await agentSshWillUse(ctx);
-  const found = await candidates(ctx, ssh);
+  const found = await candidates(ctx, ssh, { gpg });
   const record = new AgentLockRecord(ctx.paths.configDir);
   const infos = await Promise.all(
     found.map(async (c): Promise<AgentInfo | null> => {

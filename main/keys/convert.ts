@@ -3,9 +3,10 @@
 import { KeyDockError } from '../util/errors';
 import { publicKeyLine, rfc4716 } from './format';
 import { publicBlob, type KeyMaterial } from './material';
-import { writeOpenSsh } from './openssh';
-import { writePem } from './pem';
-import { writePpk, type PpkWriteOptions } from './ppk';
+import type { PpkWriteOptions } from './ppk';
+
+// The writers load when a private format is written: the target list alone (the CLI's
+// `keydock convert --to` choices, read by `keydock --help`) needs none of them.
 
 export const CONVERT_TARGETS = ['openssh', 'ppk', 'ppk2', 'pem', 'pub', 'rfc4716'] as const;
 export type ConvertTarget = (typeof CONVERT_TARGETS)[number];
@@ -23,13 +24,13 @@ export async function convertMaterial(m: KeyMaterial, comment: string, to: Conve
     case 'rfc4716':
       return rfc4716(publicBlob(m), comment);
     case 'openssh':
-      return writeOpenSsh(m, comment, { passphrase: opts.passphrase });
+      return (await import('./openssh')).writeOpenSsh(m, comment, { passphrase: opts.passphrase });
     case 'ppk':
     case 'ppk2':
-      return writePpk(m, comment, { ...opts.ppk, version: to === 'ppk2' ? 2 : 3, passphrase: opts.passphrase });
+      return (await import('./ppk')).writePpk(m, comment, { ...opts.ppk, version: to === 'ppk2' ? 2 : 3, passphrase: opts.passphrase });
     case 'pem':
       if (m.kind === 'dsa') throw new KeyDockError('key-unsupported', 'KeyDock does not write DSA private keys.', 'Generate a new key with keydock keygen.');
-      return writePem(m, opts.passphrase);
+      return (await import('./pem')).writePem(m, opts.passphrase);
     default:
       throw new KeyDockError('convert-bad-target', `Unknown output format "${String(to)}".`, `Use one of: ${CONVERT_TARGETS.join(', ')}.`, { exitCode: 2 });
   }
