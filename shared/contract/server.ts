@@ -24,8 +24,12 @@ export const ConfirmRequest = z.object({
   client: z.string(),
   destination: z.string().nullable(),
   expiresAt: z.number(),
-  /** "passphrase": a key kept encrypted until first use needs its passphrase (answer with allow + passphrase). */
-  kind: z.enum(['confirm', 'passphrase']).optional(),
+  /**
+   * "passphrase": a key kept encrypted until first use needs its passphrase (answer with allow +
+   * passphrase). "pin": a smartcard needs its PIN again (fingerprint = the provider library,
+   * comment = the token's label; answered the same way, the PIN in `passphrase`).
+   */
+  kind: z.enum(['confirm', 'passphrase', 'pin']).optional(),
 });
 export type ConfirmRequest = z.infer<typeof ConfirmRequest>;
 

@@ -8,6 +8,7 @@ import type { ActivityLog } from './activity-log';
 import { UiConfirmer } from './confirm';
 import type { PassphraseAsker, UiPassphraseAsker } from './encrypted-keys';
 import type { RunningAgent } from './own-agent';
+import type { PinAsker } from './pkcs11-keys';
 
 /** Starts, stops and reports on the own agent of one context. */
 export class OwnAgentService {
@@ -16,6 +17,8 @@ export class OwnAgentService {
   private readonly confirmer: UiConfirmer;
   /** Passphrases of keys kept encrypted until first use, asked in the window. */
   private passphrases: UiPassphraseAsker | null = null;
+  /** PINs of smartcards that need a new login (a card reinserted after a lock), asked in the window. */
+  private pins: UiPassphraseAsker | null = null;
   /** Kept after a stop so the activity view still shows what happened. */
   private activity: ActivityLog | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -72,6 +75,30 @@ export class OwnAgentService {
     return this.passphrases;
   }
 
+  /** The window's PIN question for a smartcard (docs/hardware-keys.md): the provider and the token's label, never a key. */
+  private async pinAsker(): Promise<PinAsker> {
+    const { UiPassphraseAsker } = await import('./encrypted-keys');
+    const rt = this.rt;
+    const pins = (this.pins ??= new UiPassphraseAsker({
+      onRequest: (p) =>
+        rt.events.emit('server:confirm-request', {
+          requestId: p.requestId,
+          fingerprint: p.prompt.fingerprint,
+          comment: p.prompt.comment,
+          keyType: '',
+          client: 'a signature with a smartcard key that needs its PIN again',
+          destination: null,
+          expiresAt: p.expiresAt,
+          kind: 'pin',
+        }),
+      onClosed: (requestId, answered) => rt.events.emit('server:confirm-closed', { requestId, allowed: answered }),
+    }));
+    return async (prompt, signal) => {
+      const pin = await pins.ask({ fingerprint: prompt.provider, comment: prompt.token, attempt: 0 }, signal);
+      return pin ? Buffer.from(pin, 'utf8') : null;
+    };
+  }
+
   status(): ServerStatus {
     const a = this.agent;
     return { running: a !== null, socketPath: a?.socketPath ?? null, keyCount: a?.server.keyCount ?? 0, locked: a?.server.locked ?? false };
@@ -93,7 +120,7 @@ export class OwnAgentService {
     const { HostNameResolver, defaultKnownHostsFiles, sshConfigCandidates } = await import('../../openssh/host-names');
     const sshDir = this.rt.paths.sshDir;
     const names = new HostNameResolver(defaultKnownHostsFiles(sshDir), () => sshConfigCandidates(sshDir));
-    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer, pairings, hostNames: (k) => names.describe(k), passphraseAsker: await this.keychainThenWindow() } });
+    this.starting = startOwnAgent({ env: this.rt.env, socketPath, server: { confirmer: this.confirmer, pairings, hostNames: (k) => names.describe(k), passphraseAsker: await this.keychainThenWindow(), pinAsker: await this.pinAsker() } });
     try {
       const agent = await this.starting;
       this.agent = agent;
@@ -134,7 +161,8 @@ export class OwnAgentService {
 
   /** The window's answer to a confirm prompt. */
   answerConfirm(requestId: string, allow: boolean, passphrase?: string): void {
-    if (!this.confirmer.answer(requestId, allow) && !this.passphrases?.answer(requestId, allow ? (passphrase ?? '') : null)) {
+    const secret = allow ? (passphrase ?? '') : null;
+    if (!this.confirmer.answer(requestId, allow) && !this.passphrases?.answer(requestId, secret) && !this.pins?.answer(requestId, secret)) {
       throw new KeyDockError('confirm-not-pending', 'That confirmation is no longer waiting for an answer.', 'It was answered already or timed out after 30 seconds; ask again from the program that wanted the key.');
     }
   }

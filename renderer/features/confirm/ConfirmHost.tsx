@@ -24,7 +24,9 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
   const [passphrase, setPassphrase] = useState('');
-  const asksPassphrase = request.kind === 'passphrase';
+  // A smartcard's PIN is asked like a passphrase, in its own words.
+  const asksPin = request.kind === 'pin';
+  const asksPassphrase = request.kind === 'passphrase' || asksPin;
   const answer = async (allow: boolean) => {
     setBusy(true);
     const r = await invoke('server:answer-confirm', { requestId: request.requestId, allow, ...(asksPassphrase && allow ? { passphrase } : {}) });
@@ -36,7 +38,7 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
   const left = toMs(request.expiresAt) - now;
   return (
     <Dialog
-      title={asksPassphrase ? 'Passphrase to decrypt this key' : 'Allow this key to be used?'}
+      title={asksPin ? 'PIN of your smartcard' : asksPassphrase ? 'Passphrase to decrypt this key' : 'Allow this key to be used?'}
       className="confirm-dialog"
       onClose={() => void answer(false)}
       footer={
@@ -45,16 +47,27 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
             Deny
           </Button>
           <Button variant="primary" onClick={() => void answer(true)} disabled={busy || (asksPassphrase && passphrase === '')}>
-            {asksPassphrase ? 'Decrypt and sign' : 'Allow'}
+            {asksPin ? 'Unlock card and sign' : asksPassphrase ? 'Decrypt and sign' : 'Allow'}
           </Button>
         </>
       }
     >
       <dl className="facts">
-        <dt>Key</dt>
-        <dd>
-          <Badge tone="accent">{keyTypeLabel(request.keyType)}</Badge> <strong>{request.comment || '(no comment)'}</strong> <code title={request.fingerprint}>{shortFingerprint(request.fingerprint)}</code>
-        </dd>
+        {asksPin ? (
+          <>
+            <dt>Card</dt>
+            <dd>
+              <strong>{request.comment || '(no label)'}</strong> through <code>{request.fingerprint}</code>
+            </dd>
+          </>
+        ) : (
+          <>
+            <dt>Key</dt>
+            <dd>
+              <Badge tone="accent">{keyTypeLabel(request.keyType)}</Badge> <strong>{request.comment || '(no comment)'}</strong> <code title={request.fingerprint}>{shortFingerprint(request.fingerprint)}</code>
+            </dd>
+          </>
+        )}
         <dt>Asked by</dt>
         <dd>{request.client || 'an unknown program'}</dd>
         <dt>
@@ -64,7 +77,7 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
       </dl>
       {asksPassphrase && (
         <label className="field">
-          Passphrase (KeyDock's agent keeps the key decrypted until you re-encrypt it)
+          {asksPin ? "PIN (KeyDock's agent keeps it in memory until the card is removed or the agent is locked)" : "Passphrase (KeyDock's agent keeps the key decrypted until you re-encrypt it)"}
           <input type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && passphrase !== '' && void answer(true)} />
         </label>
       )}
