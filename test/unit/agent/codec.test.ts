@@ -109,7 +109,8 @@ const REQUESTS: Request[] = [
   { type: 'add', keyType: 'ssh-ed25519', material: ed25519, certificate: null, comment: '', constraints: ALL_CONSTRAINTS },
   { type: 'add', keyType: 'ssh-rsa', material: rsa, certificate: null, comment: 'constrained, but with nothing', constraints: [] },
   { type: 'add', keyType: 'ssh-ed25519', material: ed25519, certificate: null, comment: 'maxsign', constraints: [{ kind: 'unknown', type: 3, data: u32(5) }] },
-  { type: 'add-unsupported', keyType: 'sk-ssh-ed25519@openssh.com', constrained: false, rest: Buffer.concat([sshString(randomBytes(32)), sshString('ssh:'), byte(1), sshString('handle'), sshString(''), sshString('fido')]) },
+  // FIDO keys (docs/agent-protocol.md §1.4): public half, application, flags, handle, reserved; ssh-add names the provider.
+  { type: 'add', keyType: 'sk-ssh-ed25519@openssh.com', material: { kind: 'sk-ed25519', pub: randomBytes(32), application: 'ssh:', flags: 1, keyHandle: Buffer.from('handle'), reserved: Buffer.alloc(0) }, certificate: null, comment: 'fido', constraints: [{ kind: 'sk-provider', provider: 'internal' }] },
   { type: 'add-unsupported', keyType: 'ssh-mldsa44-ed25519@openssh.com', constrained: true, rest: randomBytes(40) },
   { type: 'remove', blob: publicBlob(p384) },
   { type: 'remove-all' },

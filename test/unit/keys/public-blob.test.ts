@@ -110,7 +110,8 @@ describe('parsePublicBlob on ssh-keygen plain keys', () => {
     expect(p.key.kind).toBe(kind);
     expect(p.plainBlob.equals(blob)).toBe(true);
     expect(fingerprintSha256(blob)).toBe(listed.fingerprint);
-    expect(describePublicBlob(blob)).toEqual({ type, keyType: type, bits: listed.bits, isCertificate: false });
+    // Security keys also carry their FIDO application (`ssh:` for keys ssh-keygen made by default).
+    expect(describePublicBlob(blob)).toEqual({ type, keyType: type, bits: listed.bits, isCertificate: false, ...(kind.startsWith('sk-') ? { application: 'ssh:' } : {}) });
   });
 
   it('hands out the public numbers in the blob', () => {
