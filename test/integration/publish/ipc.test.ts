@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, disposeContext, type AppContext } from '../../../main/context';
 import { createHandlers } from '../../../main/ipc/handlers';
@@ -119,5 +120,39 @@ describe('publish over IPC', () => {
     // Payloads are checked by the contract before any service runs.
     expect(await call('publish:poll-sign-in', { sessionId: '../../x' })).toMatchObject({ ok: false, error: { code: 'ipc-invalid-payload' } });
     expect(await call('publish:start-sign-in', { provider: 'sourcehut' })).toMatchObject({ ok: false, error: { code: 'ipc-invalid-payload' } });
+    // The servers named with an API address are kept (once each) for the walkthrough and the page allow-list.
+    expect((await ctx.settings.get()).publishServers).toEqual([
+      { provider: 'github', api: github.apiUrl },
+      { provider: 'gitlab', api: `${gitlab.origin}/api/v4` },
+    ]);
+    expect(await call('publish:start-sign-in', { provider: 'gitlab', api: 'http://gitlab.example.com' })).toMatchObject({ ok: false, error: { code: 'publish-bad-api-url' } });
+    expect((await ctx.settings.get()).publishServers).toHaveLength(2);
+  }, 30_000);
+
+  it("publish:setup-host previews a deploy key's HOST-OWNER-REPO alias, then writes it once", async () => {
+    const key = await keygen(home, 'id_deploy_widgets', 'deploy@laptop');
+    const configFile = `${home.sshDir}/config`;
+    const before = await readFile(configFile, 'utf8');
+    const preview = await call('publish:setup-host', { host: 'github.com', repo: 'acme/widgets', keyPath: key.path, write: false });
+    expect(preview).toEqual({
+      ok: true,
+      value: {
+        alias: 'github.com-acme-widgets',
+        hostname: 'github.com',
+        entry: ['# Added by KeyDock: git@github.com with its own key', 'Host github.com-acme-widgets', '  HostName github.com', '  User git', `  IdentityFile ${key.path}`, '  IdentitiesOnly yes'].join('\n'),
+        written: false,
+        backupFile: null,
+        cloneCommand: 'git clone git@github.com-acme-widgets:acme/widgets.git',
+      },
+    });
+    expect(await readFile(configFile, 'utf8')).toBe(before);
+    const written = await call('publish:setup-host', { host: 'github.com', repo: 'acme/widgets', keyPath: key.path, write: true });
+    expect(written).toMatchObject({ ok: true, value: { alias: 'github.com-acme-widgets', written: true, cloneCommand: 'git clone git@github.com-acme-widgets:acme/widgets.git' } });
+    const after = await readFile(configFile, 'utf8');
+    expect(after).toContain(`${(preview.ok && (preview.value as { entry: string }).entry) as string}\n`);
+    expect(after.endsWith(before)).toBe(true);
+    expect(await call('publish:setup-host', { host: 'github.com', repo: 'acme/widgets', keyPath: key.path, write: true })).toMatchObject({ ok: false, error: { code: 'alias-exists' } });
+    expect(await call('publish:setup-host', { host: 'github.com', repo: 'not a repo', keyPath: key.path, write: false })).toMatchObject({ ok: false, error: { code: 'invalid-repo' } });
+    expect(await call('publish:setup-host', { host: 'github.com', repo: 'acme/widgets', keyPath: 'id_deploy_widgets', write: true })).toMatchObject({ ok: false, error: { code: 'key-path-refused' } });
   }, 30_000);
 });
