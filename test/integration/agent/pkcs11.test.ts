@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createContext, disposeContext } from '../../../main/context';
 import { run, startProcess, stopProcess } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { startSshd, type Sshd } from '../../support/sshd';
@@ -149,6 +150,38 @@ describe.skipIf(missing !== null)(`PKCS#11 tokens${missing ? ` (skipped: ${missi
       expect(gone.code).toBe(2);
       const notLib = await keydock(['add', '--pkcs11', join(dir, 'softhsm2.conf'), '--pin-stdin', '--agent', allowed.socket], `${PIN}\n`);
       expect(notLib.json).toMatchObject({ ok: false, error: { code: 'pkcs11-library-missing' } });
+    });
+  });
+
+  describe('the app’s agent asks the PIN in the window', () => {
+    it('a card reinserted after a lock: the window is asked (kind pin), its answer logs in and signs', { timeout: 180_000 }, async () => {
+      const ctx = createContext({ env: { ...home.env, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF }, transport: 'cli' });
+      const socket = join(dir, 'app-agent.sock');
+      const asked: Array<{ comment: string; fingerprint: string }> = [];
+      // The window: answers a PIN question with the PIN, and nothing else.
+      const off = ctx.events.on('server:confirm-request', (r) => {
+        if (r.kind !== 'pin') return;
+        asked.push({ comment: r.comment, fingerprint: r.fingerprint });
+        ctx.ownAgent.answerConfirm(r.requestId, true, PIN);
+      });
+      try {
+        await ctx.ownAgent.start(socket);
+        expect((await sshAdd(socket, ['-s', LIB as string], `${PIN}\n`)).code).toBe(0);
+        await ctx.agents.lock('lock-pass', socket);
+        await ctx.agents.unlock('lock-pass', socket);
+        const [token] = await import('node:fs/promises').then((fs) => fs.readdir(tokenDir));
+        const away = join(dir, 'pulled-token');
+        await rename(join(tokenDir, token as string), away);
+        expect((await sshAdd(socket, ['-T', rsaPub])).code).toBe(1);
+        await rename(away, join(tokenDir, token as string));
+        expect(asked).toEqual([]);
+        expect((await sshAdd(socket, ['-T', rsaPub])).code).toBe(0);
+        expect(asked).toEqual([{ comment: 'kd-token', fingerprint: expect.stringMatching(/libsofthsm2\.so$/) as unknown as string }]);
+      } finally {
+        off();
+        await ctx.ownAgent.stop();
+        await disposeContext(ctx);
+      }
     });
   });
 
