@@ -6,7 +6,7 @@ import { TERMINAL_COMMAND } from '../../renderer/lib/window-hints';
 import { run } from '../support/processes';
 import { startSshd, type Sshd } from '../support/sshd';
 import { startUiServices, type UiServices } from '../support/ui-services';
-import { openWindow } from './ui-helpers';
+import { checkAxeBothThemes, openWindow } from './ui-helpers';
 
 // Rotate from the key's detail pane, for real: a local sshd account whose authorized_keys holds
 // the old key (loaded in OpenSSH's ssh-agent), a Host block in ~/.ssh/config naming it. After the
@@ -62,6 +62,7 @@ test('Rotate in the window replaces the key on a server, in ~/.ssh/config and in
   await expect(dialog).toContainText('the new key goes in, the old one out');
   await expect(dialog.getByText(NEW_NAME, { exact: true })).toBeVisible();
   expect(await readFile(sshd.authorizedKeysFile, 'utf8')).toBe(`${oldPub}\n`);
+  await checkAxeBothThemes(page, 'rotate: the plan');
   // This sshd reads its own authorized_keys file.
   await dialog.getByLabel('authorized_keys file on the servers').fill(sshd.authorizedKeysFile);
   await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
@@ -80,6 +81,7 @@ test('Rotate in the window replaces the key on a server, in ~/.ssh/config and in
   }
   await expect(dialog).toContainText('What changed');
   expect(await dialog.innerText()).not.toMatch(TERMINAL_COMMAND);
+  await checkAxeBothThemes(page, 'rotate: the report');
 
   // The server: the new key logs in (opened with its passphrase), the old one is refused.
   const newKey = join(ssh, NEW_NAME);
@@ -139,6 +141,7 @@ test('Rotate for GitHub waits on its page, refuses to go on until the new key wo
   const newPub = join(ssh, `id_ed25519_github.com-work-${DAY.replace(/-/g, '')}.pub`);
   await expect(dialog.getByLabel('The new public key')).toHaveValue((await readFile(newPub, 'utf8')).trim());
   expect(await readFile(join(ssh, 'config'), 'utf8')).toBe(configBefore);
+  await checkAxeBothThemes(page, 'rotate: waiting for GitHub');
 
   // "I added it" too early: GitHub refuses the new key, the rotation stops, saved.
   await dialog.getByRole('button', { name: 'I added it — test' }).click();
