@@ -17,7 +17,7 @@ import { describePublicBlob, fingerprintSha256, parsePublicKeyLine, publicKeyLin
 import { keyHealth } from './health';
 import { certificateInFile, decryptKeyFile, openKeyData, readCertificateBeside, readKeyFile } from './load';
 import { isSecurityKey, publicBlob, SK_RESIDENT_KEY, SK_USER_PRESENCE_REQD, SK_USER_VERIFICATION_REQD } from './material';
-import { resolveSkProvider } from '../platform/sk-provider';
+import { resolveSkProvider } from '../platform/sk-provider-paths';
 import type { InspectRequest, InspectWorkerMessage } from './inspect-worker';
 import { KeyErrorCode, type PassphraseProvider } from './types';
 

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import koffi from 'koffi';
 
 // OpenSSH's security-key provider interface (sk-api.h, "middleware"), bound through koffi
@@ -6,7 +5,8 @@ import koffi from 'koffi';
 // (sk-) keys the way ssh-sk-helper does: dlopen the provider, check sk_api_version, call
 // sk_sign, copy the response and free it with the C library's free(). The call runs on koffi's
 // worker thread (an async call), so a slow touch of the authenticator does not stop the agent.
-// Which provider is used where, and why, is in docs/hardware-keys.md.
+// Which provider is used where, and why, is in docs/hardware-keys.md; which one this system has is
+// decided by ./sk-provider-paths.ts, which loads no native code.
 
 /** SSH_SK_VERSION_MAJOR of sk-api.h (OpenSSH 8.9 through 10.x) and the mask its check uses. */
 export const SK_API_VERSION_MAJOR = 0x000a0000;
@@ -168,26 +168,4 @@ function copyOut(ptr: unknown, len: number): Buffer {
   if (!ptr || len === 0) return Buffer.alloc(0);
   if (!Number.isSafeInteger(len) || len < 0 || len > MAX_SIG_PART) throw new SkProviderError(`sk_sign answered a signature part of ${len} bytes`);
   return Buffer.from(koffi.decode(ptr, 'uint8_t', len) as Uint8Array);
-}
-
-/**
- * Where OpenSSH's own libfido2 provider is looked for when a key names the "internal" provider
- * and SSH_SK_PROVIDER is unset: OpenSSH builds it as `sk-libfido2` (libsk-libfido2.so /
- * .dylib, installed by some distributions and by Homebrew's openssh formula users who build it).
- */
-export const LIBFIDO2_PROVIDER_CANDIDATES: Record<string, readonly string[]> = {
-  linux: ['/usr/lib/x86_64-linux-gnu/libsk-libfido2.so', '/usr/lib/aarch64-linux-gnu/libsk-libfido2.so', '/usr/lib64/libsk-libfido2.so', '/usr/lib/libsk-libfido2.so', '/usr/local/lib/libsk-libfido2.so', '/usr/libexec/openssh/libsk-libfido2.so'],
-  darwin: ['/opt/homebrew/lib/libsk-libfido2.dylib', '/usr/local/lib/libsk-libfido2.dylib', '/opt/homebrew/lib/sk-libfido2.dylib', '/usr/local/lib/sk-libfido2.dylib'],
-};
-
-/**
- * The provider KeyDock's agent signs through for a key added with `provider` (the add request's
- * sk-provider@openssh.com; "internal" or null = OpenSSH's built-in one): a named library as is;
- * else SSH_SK_PROVIDER from the agent's environment; else a libsk-libfido2 found on this system;
- * else null (this OS has no provider KeyDock can load: use ssh-agent, or a non-sk key).
- */
-export function resolveSkProvider(provider: string | null, env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string | null {
-  if (provider && provider.toLowerCase() !== 'internal') return provider;
-  if (env.SSH_SK_PROVIDER) return env.SSH_SK_PROVIDER;
-  return (LIBFIDO2_PROVIDER_CANDIDATES[platform] ?? []).find((p) => existsSync(p)) ?? null;
 }

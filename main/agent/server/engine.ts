@@ -10,7 +10,7 @@ import type { LockState } from './lock-state';
 import { fingerprintOf, verifySshSignature } from './public-key';
 import type { EngineReply, EngineRequest } from './requests';
 import { createSecurityKeySigner, createSigner } from '../../keys/sign';
-import { resolveSkProvider } from '../../platform/sk-provider';
+import { resolveSkProvider } from '../../platform/sk-provider-paths';
 import { DEFAULT_PROVIDER_ALLOWLIST, checkProvider } from './provider-allowlist';
 import { orderForHost, type HostPairingSource } from '../host-pairings';
 import type { PassphraseAsker } from './encrypted-keys';

@@ -13,7 +13,7 @@ import { fingerprintSha256 } from '../../../main/keys/format';
 import { loadPrivateKeyFile } from '../../../main/keys/load';
 import { isSecurityKey, publicBlob } from '../../../main/keys/material';
 import { openOpenSsh, writeOpenSsh } from '../../../main/keys/openssh';
-import { resolveSkProvider } from '../../../main/platform/sk-provider';
+import { resolveSkProvider } from '../../../main/platform/sk-provider-paths';
 import { run } from '../../support/processes';
 
 const DUMMY = '/usr/lib/openssh/regress/misc/sk-dummy/sk-dummy.so';
