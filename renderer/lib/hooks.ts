@@ -9,12 +9,17 @@ export type Loadable<T> =
   | { status: 'ready'; data: T; error: null }
   | { status: 'error'; data: T | null; error: AppError };
 
+/** The last answer of each channel read with `keep`, for the next time its view opens. */
+const lastAnswers = new Map<string, unknown>();
+
 /**
  * Loads one channel's answer with loading / ready / error states, reloads on demand and
  * after the window reconnects, so every list can show all three states the same way.
  */
-export function useChannel<C extends Channel>(channel: C, payload: Req<C>, deps: unknown[] = []) {
-  const [state, setState] = useState<Loadable<Res<C>>>({ status: 'loading', data: null, error: null });
+export function useChannel<C extends Channel>(channel: C, payload: Req<C>, deps: unknown[] = [], options: { keep?: boolean } = {}) {
+  const keepKey = options.keep ? `${channel}\u0000${JSON.stringify(payload)}` : null;
+  // keep: a view opened again starts from the last answer (marked loading) while it asks afresh.
+  const [state, setState] = useState<Loadable<Res<C>>>(() => ({ status: 'loading', data: keepKey ? ((lastAnswers.get(keepKey) as Res<C> | undefined) ?? null) : null, error: null }));
   const payloadRef = useRef(payload);
   payloadRef.current = payload;
   const generation = useRef(0);
@@ -35,6 +40,10 @@ export function useChannel<C extends Channel>(channel: C, payload: Req<C>, deps:
       if (state === 'open' && reconnected) void reload();
     });
   }, [reload]);
+
+  useEffect(() => {
+    if (keepKey && state.status === 'ready') lastAnswers.set(keepKey, state.data);
+  }, [keepKey, state]);
 
   const set = useCallback((data: Res<C>) => setState({ status: 'ready', data, error: null }), []);
   /** Applies a change to the latest data (safe when several events arrive before a render). */

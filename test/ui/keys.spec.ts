@@ -1,7 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pairingsFiles, recordHostPairing } from '../../main/agent/host-pairings';
+import { userPaths } from '../../main/util/paths';
 import { run } from '../support/processes';
 import { startUiServices, type UiServices } from '../support/ui-services';
 import { checkAndCapture, openWindow } from './ui-helpers';
@@ -113,8 +115,60 @@ test('every key in one table: state, Load / Unload, search, filter, sort and the
   await expect(detail).toContainText('KeyDock has not replaced this key');
   await checkAndCapture(page, 'key-detail');
   await detail.getByRole('button', { name: 'Test with…' }).click();
+  await detail.getByRole('group', { name: 'Test this key with' }).getByRole('button', { name: 'Test with github.com' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Connection test' })).toBeVisible();
   await expect(page.getByLabel('Or any host')).toHaveValue('github.com');
+});
+
+test('"Test with…" offers the hosts the key opened, then the Host entries naming it, then the Git hosts', async ({ page }) => {
+  const key = await makeKey(join(services.home.sshDir, 'id_work'), '', 'work@laptop');
+  await makeKey(join(services.home.sshDir, 'id_other'), '', 'other@laptop');
+  await writeFile(
+    join(services.home.sshDir, 'config'),
+    ['Host work-git work-mirror', '  HostName 127.0.0.1', '  IdentityFile ~/.ssh/id_work', 'Host other-git', '  IdentityFile ~/.ssh/id_other', 'Host *.corp', '  IdentityFile ~/.ssh/id_work', ''].join('\n'),
+  );
+  // The agent once saw this key open git.example.com (named through known_hosts).
+  const hostKey = join(outside, 'hostkey');
+  await makeKey(hostKey, '', 'host');
+  const hostLine = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+  await writeFile(join(services.home.sshDir, 'known_hosts'), `git.example.com ${hostLine}\n`);
+  const pairings = pairingsFiles(services.home.env, userPaths(services.home.env, process.platform)).app;
+  await recordHostPairing(pairings, await fingerprintOf(key), await fingerprintOf(hostKey), 'tester');
+
+  await openWindow(page, services.url);
+  await page.getByRole('button', { name: 'work@laptop', exact: true }).click();
+  const detail = page.getByRole('region', { name: 'work@laptop' });
+  const toggle = detail.getByRole('button', { name: 'Test with…' });
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  const choices = detail.getByRole('group', { name: 'Test this key with' });
+  await expect(choices.getByRole('list', { name: 'Git hosts' })).toBeVisible();
+  await expect(choices.getByRole('list', { name: 'Hosts it opens' }).getByRole('button')).toHaveText(['git.example.com']);
+  // Only concrete names: the wildcard block and the other key's alias are not offered.
+  await expect(choices.getByRole('list', { name: 'Host entries that use it' }).getByRole('button')).toHaveText(['work-git', 'work-mirror']);
+  await expect(choices.getByRole('list', { name: 'Git hosts' }).getByRole('button', { name: 'Test with github.com' })).toBeVisible();
+  const order = await choices.getByRole('button').allInnerTexts();
+  expect(order.slice(0, 3)).toEqual(['git.example.com', 'work-git', 'work-mirror']);
+
+  // Escape folds the list back and leaves focus on the toggle.
+  await choices.getByRole('button', { name: 'Test with work-git' }).focus();
+  await page.keyboard.press('Escape');
+  await expect(choices).toHaveCount(0);
+  await expect(toggle).toBeFocused();
+
+  await toggle.click();
+  await choices.getByRole('button', { name: 'Test with work-git' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Connection test' })).toBeVisible();
+  await expect(page.getByLabel('Or any host')).toHaveValue('work-git');
+
+  // A key no Host entry names and no login used: the Git hosts alone.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Keys', exact: true }).click();
+  await page.getByRole('button', { name: 'other@laptop', exact: true }).click();
+  const other = page.getByRole('region', { name: 'other@laptop' });
+  await other.getByRole('button', { name: 'Test with…' }).click();
+  const otherChoices = other.getByRole('group', { name: 'Test this key with' });
+  await expect(otherChoices.getByRole('list', { name: 'Host entries that use it' }).getByRole('button')).toHaveText(['other-git']);
+  await expect(otherChoices.getByRole('list', { name: 'Hosts it opens' })).toHaveCount(0);
 });
 
 test('with no agent running the window offers to start KeyDock\'s, not "Load saved keys"', async ({ page }) => {

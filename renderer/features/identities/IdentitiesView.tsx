@@ -31,9 +31,10 @@ const FILTERS: Array<{ id: KeyFilter; label: string }> = [
  */
 export function IdentitiesView() {
   const { route, settings, navigate } = useAppState();
-  const list = useChannel('agent:list-identities', {});
-  const agents = useChannel('agent:list-agents', {});
-  const files = useChannel('keys:list-files', {});
+  // Kept between visits: coming back to Keys draws the last list at once, then refreshes it.
+  const list = useChannel('agent:list-identities', {}, [], { keep: true });
+  const agents = useChannel('agent:list-agents', {}, [], { keep: true });
+  const files = useChannel('keys:list-files', {}, [], { keep: true });
   const [modal, setModal] = useState<Modal>(null);
   const [lockedOverride, setLockedOverride] = useState<boolean | null>(null);
   const select = useAction();
