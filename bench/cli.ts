@@ -12,7 +12,7 @@
  * Run: `npx tsx bench/cli.ts` (or through `npm run bench cli`).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,9 @@ export interface CliBenchRow {
   ms: number;
   /** This command / `node -e 0`. */
   ratio: number;
+  /** Median CPU time (user + system) and its ratio to `node -e 0`'s, when known (Linux). */
+  cpuMs: number | null;
+  cpuRatio: number | null;
 }
 
 export interface CliBenchResult {
@@ -44,12 +47,26 @@ function availableCores(): number {
   return os.availableParallelism();
 }
 
-function timeRun(args: string[], env: NodeJS.ProcessEnv): number {
+/** CPU time (user + system, ms) of this process's finished children, from /proc (Linux); null elsewhere. */
+function childCpuMs(): number | null {
+  try {
+    // Fields after the command name: cutime and cstime are the 14th and 15th (clock ticks of 10 ms).
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** One run: wall time, and CPU time when the system tells it (less disturbed by a busy machine). */
+function timeRun(args: string[], env: NodeJS.ProcessEnv): { ms: number; cpu: number | null } {
+  const cpu0 = childCpuMs();
   const t = performance.now();
   const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = performance.now() - t;
+  const cpu1 = childCpuMs();
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${String(r.stderr)}`);
-  return ms;
+  return { ms, cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
 }
 
 export async function runCliBench(opts: { runs?: number; log?: (line: string) => void } = {}): Promise<CliBenchResult> {
@@ -87,16 +104,27 @@ export async function runCliBench(opts: { runs?: number; log?: (line: string) =>
     ];
     const loadBefore = loadavg()[0]!;
     const times = cases.map(() => [] as number[]);
+    const cpus = cases.map(() => [] as number[]);
     for (const c of cases) timeRun(c.args, env); // warm the file cache
-    for (let i = 0; i < runs; i++) cases.forEach((c, k) => times[k]!.push(timeRun(c.args, env)));
+    for (let i = 0; i < runs; i++) {
+      cases.forEach((c, k) => {
+        const r = timeRun(c.args, env);
+        times[k]!.push(r.ms);
+        if (r.cpu !== null) cpus[k]!.push(r.cpu);
+      });
+    }
     const load: [number, number] = [loadBefore, loadavg()[0]!];
     const base = median(times[0]!);
-    const rows = cases.map((c, k) => ({ label: c.label, ms: median(times[k]!), ratio: median(times[k]!) / base }));
-    for (const r of rows) log(`${r.label}: ${r.ms.toFixed(0)} ms (${r.ratio.toFixed(2)}×)`);
+    const cpuBase = cpus[0]!.length ? median(cpus[0]!) : null;
+    const rows = cases.map((c, k) => {
+      const cpuMs = cpus[k]!.length ? median(cpus[k]!) : null;
+      return { label: c.label, ms: median(times[k]!), ratio: median(times[k]!) / base, cpuMs, cpuRatio: cpuMs !== null && cpuBase ? cpuMs / cpuBase : null };
+    });
+    for (const r of rows) log(`${r.label}: ${r.ms.toFixed(0)} ms (${r.ratio.toFixed(2)}×)${r.cpuMs === null ? '' : `, CPU ${r.cpuMs.toFixed(0)} ms (${r.cpuRatio?.toFixed(2)}×)`}`);
     const table = [
-      `| command | median of ${runs} (ms) | ratio to \`node -e 0\` |`,
-      '|---|---:|---:|',
-      ...rows.map((r) => `| ${r.label} | ${r.ms.toFixed(0)} | ${r.ratio.toFixed(2)}× |`),
+      `| command | median of ${runs} (ms) | ratio to \`node -e 0\` | CPU time (ms) | CPU ratio |`,
+      '|---|---:|---:|---:|---:|',
+      ...rows.map((r) => `| ${r.label} | ${r.ms.toFixed(0)} | ${r.ratio.toFixed(2)}× | ${r.cpuMs === null ? '-' : r.cpuMs.toFixed(0)} | ${r.cpuRatio === null ? '-' : `${r.cpuRatio.toFixed(2)}×`} |`),
       '',
       `Load average (1 min) before / after: ${load[0].toFixed(2)} / ${load[1].toFixed(2)} on ${availableCores()} cores.`,
     ].join('\n');
