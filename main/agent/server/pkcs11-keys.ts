@@ -16,7 +16,10 @@ import { KeyDockError } from '../../util/errors';
 import { CKA, CKC_X_509, CKF_TOKEN, CKK, CKM, CKO, Pkcs11CallError, Pkcs11Module, pkcs11Error, tokenGone } from '../../platform/pkcs11';
 import { SIGN_FLAG_RSA_SHA2_256, SIGN_FLAG_RSA_SHA2_512, type Signer } from '../../keys/sign';
 import { mpint, sshString } from '../../keys/wire';
-import { DEFAULT_PROVIDER_ALLOWLIST, checkProvider } from './provider-allowlist';
+import { checkProvider } from './provider-allowlist';
+import { defaultPkcs11Allowlist } from './pkcs11-paths';
+
+export { defaultPkcs11Allowlist };
 import { fingerprintOf } from './public-key';
 
 type Curve = 'nistp256' | 'nistp384' | 'nistp521';
@@ -164,12 +167,6 @@ export function askpassPinAsker(env: NodeJS.ProcessEnv): PinAsker {
   };
 }
 
-/** The allow-list used when `-P` gives none: ssh-agent's, and the folders card middleware installs to on macOS and Windows. */
-export function defaultPkcs11Allowlist(platform: NodeJS.Platform = process.platform): string {
-  if (platform === 'darwin') return `${DEFAULT_PROVIDER_ALLOWLIST},/opt/homebrew/lib/*,/opt/homebrew/Cellar/*,/Library/OpenSC/lib/*,/usr/local/Cellar/*`;
-  if (platform === 'win32') return 'C:\\Windows\\System32\\*,C:\\Program Files\\*,C:\\Program Files (x86)\\*';
-  return DEFAULT_PROVIDER_ALLOWLIST;
-}
 
 /** The PKCS#11 providers one agent has loaded, by canonical path. */
 export class Pkcs11Providers {

@@ -1,6 +1,7 @@
 // Where PKCS#11 providers usually live, and how a listed key shows it lives on a token
 // (docs/hardware-keys.md). Plain path facts: nothing here loads a library.
 import { accessSync, constants } from 'node:fs';
+import { DEFAULT_PROVIDER_ALLOWLIST } from './provider-allowlist';
 
 export interface ProviderCandidate {
   path: string;
@@ -69,4 +70,11 @@ function readable(p: string): boolean {
 export function smartcardProviderOf(comment: string): string | null {
   if (!/^(\/|[A-Za-z]:\\)/.test(comment) || /[\r\n]/.test(comment)) return null;
   return /\.(so(\.\d+)*|dylib|dll)$/i.test(comment) ? comment : null;
+}
+
+/** The allow-list used when `-P` gives none: ssh-agent's, and the folders card middleware installs to on macOS and Windows. */
+export function defaultPkcs11Allowlist(platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'darwin') return `${DEFAULT_PROVIDER_ALLOWLIST},/opt/homebrew/lib/*,/opt/homebrew/Cellar/*,/Library/OpenSC/lib/*,/usr/local/Cellar/*`;
+  if (platform === 'win32') return 'C:\\Windows\\System32\\*,C:\\Program Files\\*,C:\\Program Files (x86)\\*';
+  return DEFAULT_PROVIDER_ALLOWLIST;
 }

@@ -2,8 +2,7 @@ import type { smartcardChannels } from '../../../shared/contract/smartcard';
 import type { AppContext } from '../../context';
 import { KeyDockError } from '../../util/errors';
 import { checkProvider } from '../../agent/server/provider-allowlist';
-import { commonPkcs11Providers, installedPkcs11Providers } from '../../agent/server/pkcs11-paths';
-import { defaultPkcs11Allowlist } from '../../agent/server/pkcs11-keys';
+import { commonPkcs11Providers, defaultPkcs11Allowlist, installedPkcs11Providers } from '../../agent/server/pkcs11-paths';
 import type { Handlers } from '../router';
 
 type SmartcardHandlers = Pick<Handlers, keyof typeof smartcardChannels>;
