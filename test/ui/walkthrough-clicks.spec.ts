@@ -1,4 +1,4 @@
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test as base, type Locator, type Page } from '@playwright/test';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startGitHostApi, type AddedKey, type GitHostApi } from '../support/git-host-api';
@@ -13,8 +13,6 @@ import { openWindow } from './ui-helpers';
 // sshd that greets like GitHub, and a private keychain for the passphrase and the token.
 // Second: a deploy key gets its own Host alias (HOST-OWNER-REPO, as keydock setup-host names
 // it), written to ~/.ssh/config, and the summary's next step clones through that alias.
-let keyring: TestKeyring;
-let restoreEnv: () => void;
 let sshd: Sshd;
 let github: GitHostApi;
 let services: UiServices;
@@ -22,17 +20,29 @@ let services: UiServices;
 const PASS = 'copper willow harbour tundra';
 const CLIENT_ID = 'Iv1.walkthrough';
 
-// One keychain for the file: the keyring library keeps its D-Bus connection for the process.
-test.beforeAll(async () => {
-  keyring = await startKeyring();
-  restoreEnv = keyring.withEnv();
-});
-test.afterAll(async () => {
-  restoreEnv?.();
-  await keyring?.stop();
+/**
+ * One private keychain per worker process: the keyring library keeps its first D-Bus session for
+ * the whole process, so a second keyring in the same process is refused. As a worker fixture it
+ * also gives this file a worker of its own (one where no other spec started a keyring first).
+ */
+const test = base.extend<object, { keyring: TestKeyring }>({
+  keyring: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const keyring = await startKeyring();
+      const restoreEnv = keyring.withEnv();
+      try {
+        await use(keyring);
+      } finally {
+        restoreEnv();
+        await keyring.stop();
+      }
+    },
+    { scope: 'worker' },
+  ],
 });
 
-test.beforeEach(async () => {
+test.beforeEach(async ({ keyring }) => {
   sshd = await startSshd({ greeting: 'github' });
   let n = 0;
   github = await startGitHostApi({
