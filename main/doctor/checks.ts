@@ -40,7 +40,8 @@ export async function gatherFacts(ctx: Runtime, configFile?: string, deps: { win
   const file = configFile ?? join(ctx.paths.sshDir, 'config');
   // A host name no config block targets: what ssh does for "any" host.
   let configError: string | null = null;
-  const r = await resolveSshConfig('keydock-doctor.invalid', { home: ctx.paths.home, env: ctx.env, configFile: file, platform: ctx.platform }).catch((e: unknown) => {
+  // A config file named by the caller must exist (like ssh -F); the default ~/.ssh/config may be missing, as for ssh.
+  const r = await resolveSshConfig('keydock-doctor.invalid', { home: ctx.paths.home, env: ctx.env, ...(configFile !== undefined ? { configFile: file } : {}), platform: ctx.platform }).catch((e: unknown) => {
     configError = e instanceof Error ? e.message : String(e);
     return null;
   });

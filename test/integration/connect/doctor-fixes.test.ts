@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli } from '../../../main/cli/program';
 import { run } from '../../support/processes';
@@ -96,6 +96,12 @@ describe('keydock doctor: fixes that name real things', () => {
     await chmod(home.sshDir, 0o755);
     const j = JSON.parse((await cli(['--json', 'doctor', '--fix'])).stdout);
     expect(j.changes).toEqual([{ finding: 'ssh-dir-permissions', file: home.sshDir, change: 'permissions 0755 → 0700', backup: null }]);
+  });
+
+  it('no ~/.ssh/config at all is not a problem (ssh needs none)', async () => {
+    await rm(join(home.sshDir, 'config'), { force: true });
+    const r = await cli(['--json', 'doctor']);
+    expect((JSON.parse(r.stdout).findings as Finding[]).map((x) => x.id)).not.toContain('ssh-config-invalid');
   });
 
   it('a config ssh would refuse is an error naming file:line', async () => {
