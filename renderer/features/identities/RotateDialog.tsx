@@ -261,6 +261,8 @@ export function RotateDialog({ keyPath, name, onClose }: { keyPath: string; name
           keyPath={outcome.newKey.path}
           name={baseName(outcome.newKey.path)}
           initial={{ provider: outcome.waiting.provider, kind: outcome.waiting.repo ? 'deploy' : 'account', ...(outcome.waiting.repo ? { repo: outcome.waiting.repo } : {}) }}
+          // The rotation's own step tests the new key (and only it) right after.
+          test={false}
           onPublished={() => {
             // The key is there: test it the way "I added it — test" does.
             setPublishing(false);
