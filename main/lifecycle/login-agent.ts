@@ -36,6 +36,7 @@ import { addGlobalIdentityAgent, removeConfigText } from '../openssh/ssh-config-
 import { KeyDockError } from '../util/errors';
 import { safeWriteFile } from '../util/safe-write';
 import { execTool } from './exec';
+import { daemonFlagsFor } from '../util/daemon-node-flags';
 
 export interface LoginAgentOptions {
   /** How to run `keydock` from a unit file: absolute program and script, e.g. [node, …/bin/keydock.js]; null when not found. */
@@ -64,11 +65,14 @@ export function findKeydockLauncher(env: NodeJS.ProcessEnv, argv1: string | unde
   const node = process.versions.electron ? onPath('node', env) : process.execPath;
   if (!node) return null;
   const looksLikeLauncher = (p: string) => /[\\/]bin[\\/]keydock\.js$/.test(p) && existsSync(p);
-  if (argv1 && looksLikeLauncher(resolve(argv1))) return [node, resolve(argv1)];
+  // The unit starts a long-running agent: give it the background agent's memory-saving V8 flags,
+  // checked now against this node (a unit has nobody to retry without them).
+  const withFlags = (script: string) => [node, ...daemonFlagsFor(node), script];
+  if (argv1 && looksLikeLauncher(resolve(argv1))) return withFlags(resolve(argv1));
   for (const start of [argv1 ? dirname(resolve(argv1)) : null, cwd]) {
     for (let dir = start; dir; dir = dirname(dir) === dir ? null : dirname(dir)) {
       const candidate = join(dir, 'bin', 'keydock.js');
-      if (looksLikeLauncher(candidate) && existsSync(join(dir, 'package.json'))) return [node, candidate];
+      if (looksLikeLauncher(candidate) && existsSync(join(dir, 'package.json'))) return withFlags(candidate);
     }
   }
   return null;

@@ -11,6 +11,7 @@ import type { ActivityEntry } from '../../../shared/contract/server';
 import type { WindowsTransports } from '../../agent/transports/windows';
 import type { CliIo } from '../io';
 import type { CommandEnv, CommandOutput } from '../program';
+import { DAEMON_NODE_FLAGS, EXIT_BAD_OPTION } from '../../util/daemon-node-flags';
 
 // `keydock serve`: KeyDock's own agent with ssh-agent's command line (docs/agent-protocol.md §1),
 // so `eval "$(keydock serve -s)"` in a shell start-up file, `keydock serve -D` under a service
@@ -55,18 +56,8 @@ within 30 s = deny. Connections from users other than you and root are refused.`
 /** Internal: the background agent started by `keydock serve` (reports over an IPC channel when it listens). */
 const DAEMON_FLAG = '--daemon-child';
 
-/**
- * V8 settings of the background agent: a 1 MiB young generation, heap growth tuned for size, and
- * JavaScript left to the interpreter (no Sparkplug, no TurboFan). Signing is native code, so the
- * agent keeps ahead of ssh-agent's throughput, and its RSS after 10,000 signatures is about
- * 50-60 MiB instead of 80-100 (bench/agent.ts; some 38 MiB of that are pages of the node binary
- * itself). Not --jitless: that takes WebAssembly away, and the Argon2 of a PPK kept encrypted
- * until first use runs in it. A Node whose V8 no longer knows one of these flags exits 9 at
- * once; serve then starts the agent without them.
- */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--no-turbofan', '--no-sparkplug'];
-/** Node's exit status for an option it does not know. */
-const EXIT_BAD_OPTION = 9;
+/** The background agent's V8 settings (main/util/daemon-node-flags.ts); serve retries without them if node refuses one. */
+export { DAEMON_NODE_FLAGS };
 
 /** How long `keydock serve` waits for its background agent to listen. */
 const DAEMON_READY_TIMEOUT_MS = 120_000;
