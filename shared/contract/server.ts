@@ -29,7 +29,7 @@ export const ConfirmRequest = z.object({
    * passphrase). "pin": a smartcard needs its PIN again (fingerprint = the provider library,
    * comment = the token's label; answered the same way, the PIN in `passphrase`).
    */
-  kind: z.enum(['confirm', 'passphrase', 'pin']).optional(),
+  kind: z.enum(['confirm', 'passphrase', 'pin', 'security-key-pin']).optional(),
 });
 export type ConfirmRequest = z.infer<typeof ConfirmRequest>;
 

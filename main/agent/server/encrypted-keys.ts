@@ -15,6 +15,8 @@ export interface PassphrasePrompt {
   comment: string;
   /** 0 for the first question, 1 after a wrong passphrase, … */
   attempt: number;
+  /** What is asked: a key file's passphrase (the default) or a FIDO security key's PIN. */
+  secret?: 'passphrase' | 'security-key-pin';
 }
 
 /** Resolves to the passphrase, or null when the person declined (or nobody answered in time). */
@@ -32,6 +34,8 @@ export function keychainFirst(ask: PassphraseAsker, remembered: (fingerprint: st
   // Keys whose current unlock began with a remembered passphrase (so the keychain is asked once).
   const fromKeychain = new Set<string>();
   return async (prompt, signal) => {
+    // The keychain holds key-file passphrases by fingerprint, never a security key's PIN.
+    if (prompt.secret === 'security-key-pin') return ask(prompt, signal);
     if (prompt.attempt === 0) {
       const stored = await remembered(prompt.fingerprint).catch(() => null);
       if (stored !== null) {
@@ -130,6 +134,7 @@ export class EncryptedKeySigner implements Signer {
 export function passphrasePromptText(p: PassphrasePrompt): string {
   // An OpenSSH key file keeps its comment inside the encrypted part: then only the fingerprint names it.
   const name = p.comment ? `${p.comment} (${p.fingerprint})` : p.fingerprint;
+  if (p.secret === 'security-key-pin') return `${p.attempt > 0 ? 'Wrong PIN. ' : ''}Enter the PIN of the security key for ${name}:`;
   return `${p.attempt > 0 ? 'Wrong passphrase. ' : ''}Enter passphrase to decrypt key ${name} for its first use:`;
 }
 

@@ -239,7 +239,7 @@ export class AgentEngine {
         const provider = resolveSkProvider(skProvider, sk?.env ?? {});
         // verify-required keys: the PIN is asked like an encrypted key's passphrase (askpass, the window) when no PIN asker is given.
         const ask = this.deps.passphraseAsker;
-        const pin = sk?.pin ?? (ask ? (w: { fingerprint: string; comment: string }) => ask({ fingerprint: w.fingerprint, comment: `${w.comment} (the security key's PIN)`, attempt: 0 }, AbortSignal.timeout(60_000)) : undefined);
+        const pin = sk?.pin ?? (ask ? (w: { fingerprint: string; comment: string }) => ask({ fingerprint: w.fingerprint, comment: w.comment, attempt: 0, secret: 'security-key-pin' }, AbortSignal.timeout(60_000)) : undefined);
         signer = createSecurityKeySigner(key.securityKey, provider, pin ? { pin: () => pin({ fingerprint, comment: req.comment }) } : {});
       } else if (key.numbers) signer = createSigner(key.numbers);
       else return this.refuse(conn, 'add', fingerprint, 'key has no private numbers');

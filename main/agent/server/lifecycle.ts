@@ -65,10 +65,13 @@ export class OwnAgentService {
           fingerprint: p.prompt.fingerprint,
           comment: p.prompt.comment,
           keyType: '',
-          client: p.prompt.attempt > 0 ? 'the passphrase was wrong: try again' : 'first use of a key kept encrypted',
+          client:
+            p.prompt.secret === 'security-key-pin'
+              ? p.prompt.attempt > 0 ? 'the PIN was wrong: try again' : 'a signature with a security key that needs its PIN'
+              : p.prompt.attempt > 0 ? 'the passphrase was wrong: try again' : 'first use of a key kept encrypted',
           destination: null,
           expiresAt: p.expiresAt,
-          kind: 'passphrase',
+          kind: p.prompt.secret === 'security-key-pin' ? 'security-key-pin' : 'passphrase',
         }),
       onClosed: (requestId, answered) => rt.events.emit('server:confirm-closed', { requestId, allowed: answered }),
     });

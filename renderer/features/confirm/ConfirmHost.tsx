@@ -26,7 +26,9 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
   const [passphrase, setPassphrase] = useState('');
   // A smartcard's PIN is asked like a passphrase, in its own words.
   const asksPin = request.kind === 'pin';
-  const asksPassphrase = request.kind === 'passphrase' || asksPin;
+  // A FIDO security key's PIN (verify-required keys): the key is shown like any key, the question is a PIN.
+  const asksSkPin = request.kind === 'security-key-pin';
+  const asksPassphrase = request.kind === 'passphrase' || asksPin || asksSkPin;
   const answer = async (allow: boolean) => {
     setBusy(true);
     const r = await invoke('server:answer-confirm', { requestId: request.requestId, allow, ...(asksPassphrase && allow ? { passphrase } : {}) });
@@ -38,7 +40,7 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
   const left = toMs(request.expiresAt) - now;
   return (
     <Dialog
-      title={asksPin ? 'PIN of your smartcard' : asksPassphrase ? 'Passphrase to decrypt this key' : 'Allow this key to be used?'}
+      title={asksPin ? 'PIN of your smartcard' : asksSkPin ? 'PIN of your security key' : asksPassphrase ? 'Passphrase to decrypt this key' : 'Allow this key to be used?'}
       className="confirm-dialog"
       onClose={() => void answer(false)}
       footer={
@@ -47,7 +49,7 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
             Deny
           </Button>
           <Button variant="primary" onClick={() => void answer(true)} disabled={busy || (asksPassphrase && passphrase === '')}>
-            {asksPin ? 'Unlock card and sign' : asksPassphrase ? 'Decrypt and sign' : 'Allow'}
+            {asksPin ? 'Unlock card and sign' : asksSkPin ? 'Sign with the security key' : asksPassphrase ? 'Decrypt and sign' : 'Allow'}
           </Button>
         </>
       }
@@ -77,7 +79,7 @@ function ConfirmModal({ request, waiting, onDone }: { request: ConfirmRequest; w
       </dl>
       {asksPassphrase && (
         <label className="field">
-          {asksPin ? "PIN (KeyDock's agent keeps it in memory until the card is removed or the agent is locked)" : "Passphrase (KeyDock's agent keeps the key decrypted until you re-encrypt it)"}
+          {asksPin ? "PIN (KeyDock's agent keeps it in memory until the card is removed or the agent is locked)" : asksSkPin ? 'PIN of the security key (used for this signature only; touch the key when it blinks)' : "Passphrase (KeyDock's agent keeps the key decrypted until you re-encrypt it)"}
           <input type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && passphrase !== '' && void answer(true)} />
         </label>
       )}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keychainFirst, type PassphrasePrompt } from '../../../main/agent/server/encrypted-keys';
+import { keychainFirst, passphrasePromptText, type PassphrasePrompt } from '../../../main/agent/server/encrypted-keys';
 
 // A key kept encrypted until first use opens with a remembered passphrase without asking anyone;
 // when that passphrase is wrong (or none is remembered), the person is asked as for a first try.
@@ -26,5 +26,14 @@ describe('keychainFirst', () => {
     });
     expect(await broken(prompt(0), signal)).toBe('typed');
     expect(asked).toEqual([0, 0]);
+  });
+
+  it('never answers a security key PIN from the keychain, and asks for it as a PIN', async () => {
+    const asked: string[] = [];
+    const ask = keychainFirst(async (p) => (asked.push(passphrasePromptText(p)), '1234'), async () => 'remembered file passphrase');
+    expect(await ask({ ...prompt(0), secret: 'security-key-pin' }, signal)).toBe('1234');
+    expect(asked).toEqual(['Enter the PIN of the security key for work (SHA256:abc):']);
+    expect(passphrasePromptText({ ...prompt(1), secret: 'security-key-pin' })).toMatch(/^Wrong PIN\. /);
+    expect(passphrasePromptText(prompt(0))).toMatch(/^Enter passphrase to decrypt key work/);
   });
 });
