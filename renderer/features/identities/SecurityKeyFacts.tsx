@@ -43,8 +43,8 @@ export function SecurityKeyFacts({ row }: { row: KeyRowModel }) {
       {row.file && sk.provider === null && (
         <Notice kind="info" title="KeyDock's own agent cannot sign with this security key on this computer">
           <p>
-            No FIDO provider library is installed here for KeyDock's agent. Load the key into OpenSSH's ssh-agent instead, which talks to the security key itself; or use a
-            key that is not on a security key.
+            No FIDO provider library is installed here for KeyDock's agent. Choose OpenSSH's agent in Settings (it talks to the security key itself) and load the key
+            there, or make a key that is not on a security key.
           </p>
           <Button onClick={() => navigate('settings')}>Choose another agent</Button> <Button onClick={() => navigate('setup')}>Make a new key</Button>
         </Notice>
