@@ -10,9 +10,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KeyDockError } from '../util/errors';
-import { withFileLock } from '../util/file-lock';
 import { readUserFileIfExists } from '../util/read-file';
-import { safeWriteFile } from '../util/safe-write';
 import { fingerprintSha256 } from '../keys/format';
 import { matchPatternList } from './ssh-config-parse';
 
@@ -190,12 +188,15 @@ export function hashHostName(name: string, salt: Buffer = randomBytes(20)): stri
   return `|1|${salt.toString('base64')}|${mac.toString('base64')}`;
 }
 
+// The writers load when known_hosts is changed, not with every reader (`keydock which`, the tester).
 async function writeKeepingBackup(file: KnownHostsFile, rawLines: string[]): Promise<void> {
+  const { safeWriteFile } = await import('../util/safe-write');
   await safeWriteFile(file.path, Buffer.from(rawLines.join(''), 'latin1'), { mode: 0o644, createParents: true, ...(file.exists ? { backup: `${file.path}.old` } : {}) });
 }
 
 /** Runs a read-modify-write of PATH under its lock (the folder is created 0700 if missing). */
-function locked<T>(path: string, fn: () => Promise<T>): Promise<T> {
+async function locked<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const { withFileLock } = await import('../util/file-lock');
   return withFileLock(path, fn, { createParents: true });
 }
 
