@@ -294,6 +294,9 @@ function RemoveAllDialog({ count, agentId, onClose, onDone }: { count: number; a
 /** Which agent KeyDock manages, whether it is locked, and a fix when ssh uses another one or none. */
 function AgentSummary({ agent, sshAgent, locked, loadedCount, listFailed, onManage, busy, onStarted }: { agent: AgentInfo | null; sshAgent: AgentInfo | null | undefined; locked: boolean; loadedCount: number; listFailed: boolean; onManage: (a: AgentInfo) => void; busy: boolean; onStarted: () => void }) {
   const differs = agent && sshAgent && sshAgent.id !== agent.id;
+  const noAgent = sshAgent === null && !agent && !listFailed;
+  // Nothing to say (no agent, and the failed list says why): no empty box.
+  if (!agent && !locked && !differs && !noAgent) return null;
   return (
     <div className="agent-summary" aria-label="Agent">
       {agent && (
@@ -314,7 +317,7 @@ function AgentSummary({ agent, sshAgent, locked, loadedCount, listFailed, onMana
           </Button>
         </Notice>
       )}
-      {sshAgent === null && !agent && !listFailed && (
+      {noAgent && (
         <Notice kind="warning" title="No SSH agent is running for ssh.">
           <p>Without an agent, ssh asks for your passphrase every time. KeyDock can run one for you.</p>
           <StartAgentButton onStarted={onStarted} />
