@@ -6,7 +6,6 @@ import { checkConsistency, privateFields, publicBlob, readPrivateFields, sshType
 import type { KeyFileReader, ParsedKey } from './parsed';
 import { WireError, WireReader, sshString, u32 } from './wire';
 import { describePublicBlob } from './format';
-import { BcryptPbkdfError, bcryptPbkdf } from './bcrypt-pbkdf';
 
 const MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 /** Above this, bcrypt would take minutes: refuse instead of hanging (ssh-keygen default is 24). */
@@ -217,7 +216,10 @@ function parsePrivateSection(plain: Buffer, pub: Buffer, encrypted: boolean, pat
   }
 }
 
-function bcrypt(pass: Buffer, salt: Buffer, rounds: number, len: number): Promise<Buffer> {
+async function bcrypt(pass: Buffer, salt: Buffer, rounds: number, len: number): Promise<Buffer> {
+  // The KDF loads when a key is decrypted or encrypted, not with every reader of key headers
+  // (`keydock which`, `fingerprint`).
+  const { BcryptPbkdfError, bcryptPbkdf } = await import('./bcrypt-pbkdf');
   // bcrypt_pbkdf is synchronous; yield first so callers' UI/IPC events are not starved before it runs.
   return new Promise((resolve, reject) => {
     setImmediate(() => {
