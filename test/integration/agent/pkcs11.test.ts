@@ -13,6 +13,7 @@ import { run, startProcess, stopProcess } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { startSshd, type Sshd } from '../../support/sshd';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
+import { keydockJson, type KeydockJsonResult } from '../../support/keydock-json';
 
 const LIBS = ['/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so', '/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so', '/usr/lib/softhsm/libsofthsm2.so', '/usr/local/lib/softhsm/libsofthsm2.so', '/usr/lib64/pkcs11/libsofthsm2.so'];
 const LIB = LIBS.find((l) => existsSync(l)) ?? null;
@@ -29,15 +30,8 @@ let ecPub: string;
 const fingerprints: string[] = [];
 
 /** The keydock command (its own process: it reads the PIN from stdin), returning the exit code and its one JSON object. */
-async function keydock(argv: string[], stdin = ''): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
-  const r = await run(process.execPath, [BIN, ...argv, '--json'], { env: { ...home.env, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF }, input: stdin, timeoutMs: 60_000 });
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`keydock ${argv.join(' ')}: not one JSON object (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-  return { code: r.code ?? -1, json, stderr: r.stderr };
+function keydock(argv: string[], stdin = ''): Promise<KeydockJsonResult> {
+  return keydockJson(argv, { env: { ...home.env, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF }, stdin });
 }
 
 /** ssh to the local sshd with the agent at `socket` offering the key of `pub`; the greeter names the key it accepted. */

@@ -13,11 +13,11 @@ import { startOpenSshAgent } from '../../support/ssh-agent';
 import { startSshd, type Sshd } from '../../support/sshd';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 import { startServe, type ServeProcess } from '../server/serve-process';
+import { keydockJson, type KeydockJsonResult } from '../../support/keydock-json';
 
 const DUMMY = '/usr/lib/openssh/regress/misc/sk-dummy/sk-dummy.so';
 const missing = existsSync(DUMMY) ? null : `${DUMMY} is missing (scripts/install-deps.sh: openssh-tests)`;
 // Each keydock run is a process of its own (seconds from source on a busy 2-core machine): the tests get minutes.
-const BIN = join(process.cwd(), 'bin', 'keydock.js');
 const PASS = 'correct horse';
 
 let dir: string;
@@ -26,15 +26,8 @@ let sshd: Sshd;
 /** Key files by name: ed (ed25519-sk, no passphrase), ec (ecdsa-sk, passphrase), edpin (verify-required, no touch), edcert (with a -cert.pub). */
 const key: Record<string, string> = {};
 
-async function keydock(argv: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
-  const r = await run(process.execPath, [BIN, ...argv, '--json'], { env: { ...home.env, ...options.env }, input: options.stdin ?? '', timeoutMs: 60_000 });
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`keydock ${argv.join(' ')}: not one JSON object (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-  return { code: r.code ?? -1, json, stderr: r.stderr };
+function keydock(argv: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<KeydockJsonResult> {
+  return keydockJson(argv, { env: { ...home.env, ...options.env }, stdin: options.stdin });
 }
 
 async function enroll(name: string, type: 'ed25519-sk' | 'ecdsa-sk', extra: string[] = [], passphrase = ''): Promise<string> {
