@@ -114,16 +114,24 @@ test('Rotate in the window replaces the key on a server, in ~/.ssh/config and in
   await expect(page.getByRole('button', { name: 'old@laptop', exact: true })).toHaveCount(1);
 });
 
-test('Rotate for GitHub waits on its page, refuses to go on until the new key works there, and resumes a saved rotation', async ({ page }) => {
-  test.setTimeout(240_000);
+/**
+ * A key "work@laptop" that opens "github.com" — the local sshd that answers like GitHub, where the
+ * key is octocat's — named in ~/.ssh/config; returns the config as written.
+ */
+async function githubWorkKey(): Promise<{ ssh: string; oldKey: string; configBefore: string }> {
   const ssh = services.home.sshDir;
   const oldKey = join(ssh, 'id_ed25519_github.com-work');
   expect((await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'work@laptop', '-f', oldKey])).code).toBe(0);
   await copyFile(sshd.knownHostsFile, join(ssh, 'known_hosts'));
-  // "github.com" is the local sshd that answers like GitHub; the old key is octocat's there.
   const configBefore = `Host github.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  IdentityFile ${oldKey}\n  IdentitiesOnly yes\n`;
   await writeFile(join(ssh, 'config'), configBefore, { mode: 0o600 });
   await sshd.addKey(`${oldKey}.pub`, 'octocat');
+  return { ssh, oldKey, configBefore };
+}
+
+test('Rotate for GitHub waits on its page, refuses to go on until the new key works there, and resumes a saved rotation', async ({ page }) => {
+  test.setTimeout(240_000);
+  const { ssh, oldKey, configBefore } = await githubWorkKey();
 
   await openWindow(page, services.url);
   await page.getByRole('button', { name: 'work@laptop', exact: true }).click();
@@ -169,13 +177,7 @@ test('Rotate for GitHub waits on its page, refuses to go on until the new key wo
 
 test('Roll back a rotation waiting on GitHub: the config and the key files are as before, the new key kept aside', async ({ page }) => {
   test.setTimeout(180_000);
-  const ssh = services.home.sshDir;
-  const oldKey = join(ssh, 'id_ed25519_github.com-work');
-  expect((await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'work@laptop', '-f', oldKey])).code).toBe(0);
-  await copyFile(sshd.knownHostsFile, join(ssh, 'known_hosts'));
-  const configBefore = `Host github.com\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  IdentityFile ${oldKey}\n  IdentitiesOnly yes\n`;
-  await writeFile(join(ssh, 'config'), configBefore, { mode: 0o600 });
-  await sshd.addKey(`${oldKey}.pub`, 'octocat');
+  const { ssh, oldKey, configBefore } = await githubWorkKey();
 
   await openWindow(page, services.url);
   await page.getByRole('button', { name: 'work@laptop', exact: true }).click();
