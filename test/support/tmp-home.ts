@@ -27,5 +27,7 @@ export async function makeTmpHome(prefix = 'keydock-test-'): Promise<TmpHome> {
     LANG: 'C.UTF-8',
   };
   await mkdir(env.XDG_RUNTIME_DIR as string, { mode: 0o700 });
-  return { dir, sshDir, env, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, sshDir, env, // A write still landing as the services stop (a settings or pairings save answered after the
+  // window closed) can race the removal with ENOTEMPTY: rm retries those.
+  cleanup: () => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) };
 }
