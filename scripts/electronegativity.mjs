@@ -48,8 +48,9 @@ export const REVIEWED = [
   {
     id: 'OPEN_EXTERNAL_JS_CHECK',
     severity: 'MEDIUM',
-    sample: /u\.protocol === "https:" && EXTERNAL_HOSTS\.has\(u\.hostname\)\) .*shell\.openExternal\(u\.toString\(\)\)/,
-    reason: 'openExternalSafely() in main/app/security.ts passes only parsed https URLs on an allowlist of provider hosts',
+    sample: /^if \(allowed\) await shell\.openExternal\(allowed\);$/,
+    reason:
+      'openExternalSafely() in main/app/security.ts opens only what allowedExternalUrl() (main/app/external-pages.ts) returns: a parsed https URL without credentials whose host is on the list made from the publish endpoint table and the configured servers',
   },
   {
     id: 'PROTOCOL_HANDLER_JS_CHECK',
