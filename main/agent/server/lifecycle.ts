@@ -6,7 +6,7 @@ import type { Runtime } from '../../config/runtime';
 import { KeyDockError } from '../../util/errors';
 import type { ActivityLog } from './activity-log';
 import { UiConfirmer } from './confirm';
-import type { PassphraseAsker, UiPassphraseAsker } from './encrypted-keys';
+import type { PassphraseAsker, PassphrasePrompt, UiPassphraseAsker } from './encrypted-keys';
 import type { RunningAgent } from './own-agent';
 import type { PinAsker } from './pkcs11-keys';
 
@@ -54,48 +54,45 @@ export class OwnAgentService {
     return remembered ? keychainFirst(window.ask, (fp) => remembered(fp)) : window.ask;
   }
 
-  /** The window's passphrase asker, made on first start (the key readers load only then). */
-  private async passphraseAsker(): Promise<UiPassphraseAsker> {
+  /**
+   * A question asked in the window (the confirm modal): each prompt becomes a
+   * server:confirm-request event with the words `describe` gives it, and its answer or
+   * withdrawal a server:confirm-closed one.
+   */
+  private async windowAsker(describe: (prompt: PassphrasePrompt) => { client: string; kind: 'passphrase' | 'pin' | 'security-key-pin' }): Promise<UiPassphraseAsker> {
     const { UiPassphraseAsker } = await import('./encrypted-keys');
     const rt = this.rt;
-    this.passphrases ??= new UiPassphraseAsker({
+    return new UiPassphraseAsker({
       onRequest: (p) =>
         rt.events.emit('server:confirm-request', {
           requestId: p.requestId,
           fingerprint: p.prompt.fingerprint,
           comment: p.prompt.comment,
           keyType: '',
-          client:
-            p.prompt.secret === 'security-key-pin'
-              ? p.prompt.attempt > 0 ? 'the PIN was wrong: try again' : 'a signature with a security key that needs its PIN'
-              : p.prompt.attempt > 0 ? 'the passphrase was wrong: try again' : 'first use of a key kept encrypted',
           destination: null,
           expiresAt: p.expiresAt,
-          kind: p.prompt.secret === 'security-key-pin' ? 'security-key-pin' : 'passphrase',
+          ...describe(p.prompt),
         }),
       onClosed: (requestId, answered) => rt.events.emit('server:confirm-closed', { requestId, allowed: answered }),
     });
+  }
+
+  /** The window's passphrase asker (and a verify-required security key's PIN), made on first start (the key readers load only then). */
+  private async passphraseAsker(): Promise<UiPassphraseAsker> {
+    // Made after the await, kept only if no concurrent first call made one meanwhile.
+    const asker = await this.windowAsker((prompt) =>
+      prompt.secret === 'security-key-pin'
+        ? { kind: 'security-key-pin', client: prompt.attempt > 0 ? 'the PIN was wrong: try again' : 'a signature with a security key that needs its PIN' }
+        : { kind: 'passphrase', client: prompt.attempt > 0 ? 'the passphrase was wrong: try again' : 'first use of a key kept encrypted' },
+    );
+    this.passphrases ??= asker;
     return this.passphrases;
   }
 
   /** The window's PIN question for a smartcard (docs/hardware-keys.md): the provider and the token's label, never a key. */
   private async pinAsker(): Promise<PinAsker> {
-    const { UiPassphraseAsker } = await import('./encrypted-keys');
-    const rt = this.rt;
-    const pins = (this.pins ??= new UiPassphraseAsker({
-      onRequest: (p) =>
-        rt.events.emit('server:confirm-request', {
-          requestId: p.requestId,
-          fingerprint: p.prompt.fingerprint,
-          comment: p.prompt.comment,
-          keyType: '',
-          client: 'a signature with a smartcard key that needs its PIN again',
-          destination: null,
-          expiresAt: p.expiresAt,
-          kind: 'pin',
-        }),
-      onClosed: (requestId, answered) => rt.events.emit('server:confirm-closed', { requestId, allowed: answered }),
-    }));
+    const asker = await this.windowAsker(() => ({ kind: 'pin', client: 'a signature with a smartcard key that needs its PIN again' }));
+    const pins = (this.pins ??= asker);
     return async (prompt, signal) => {
       const pin = await pins.ask({ fingerprint: prompt.provider, comment: prompt.token, attempt: 0 }, signal);
       return pin ? Buffer.from(pin, 'utf8') : null;
