@@ -1,15 +1,23 @@
 import { PassThrough } from 'node:stream';
 import type { CliIo } from '../../main/cli/io';
 
-/** Streams for running the CLI in-process: empty stdin, and what it printed on stdout and stderr. */
-export function memoryIo(env: NodeJS.ProcessEnv): { io: CliIo; stdout: () => string; stderr: () => string } {
+/** A stdin that gives TEXT and then ends (an empty, ended stdin by default). */
+export function endedStdin(text = ''): PassThrough {
+  const stdin = new PassThrough();
+  stdin.end(text);
+  return stdin;
+}
+
+/**
+ * Streams for running the CLI in-process: STDIN (by default empty and ended; pass a stream the
+ * test writes to for prompts), and what it printed on stdout and stderr.
+ */
+export function memoryIo(env: NodeJS.ProcessEnv, stdin: CliIo['stdin'] = endedStdin()): { io: CliIo; stdout: () => string; stderr: () => string } {
   const out = new PassThrough();
   const err = new PassThrough();
   let o = '';
   let e = '';
   out.on('data', (d: Buffer) => (o += d.toString()));
   err.on('data', (d: Buffer) => (e += d.toString()));
-  const stdin = new PassThrough();
-  stdin.end();
   return { io: { stdin, stdout: out, stderr: err, env }, stdout: () => o, stderr: () => e };
 }

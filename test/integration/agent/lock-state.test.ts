@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentInfo, AgentSnapshot, IdentityList } from '../../../shared/models';
 import { runCli } from '../../../main/cli/program';
-import type { CliIo } from '../../../main/cli/io';
 import { createContext } from '../../../main/context';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 import { startServe, type ServeProcess } from '../server/serve-process';
+import { memoryIo } from '../../support/memory-io';
 
 // Each test starts `keydock` processes; on a loaded machine one takes seconds.
 vi.setConfig({ testTimeout: 180_000 });
@@ -42,21 +42,9 @@ afterAll(async () => {
   await home.cleanup();
 });
 
-function memoryIo(env: NodeJS.ProcessEnv, stdin = new PassThrough()): { io: CliIo; stdout: () => string; stderr: () => string } {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d: Buffer) => (o += d.toString()));
-  err.on('data', (d: Buffer) => (e += d.toString()));
-  return { io: { stdin, stdout: out, stderr: err, env }, stdout: () => o, stderr: () => e };
-}
-
 /** One `keydock` command in this process (a fresh context each time, as a new process has). */
 async function cli(socket: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdin = new PassThrough();
-  stdin.end();
-  const m = memoryIo({ ...home.env, SSH_AUTH_SOCK: socket }, stdin);
+  const m = memoryIo({ ...home.env, SSH_AUTH_SOCK: socket });
   const code = await runCli(argv, m.io);
   return { code, stdout: m.stdout(), stderr: m.stderr() };
 }

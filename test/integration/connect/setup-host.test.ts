@@ -3,21 +3,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../../main/cli/program';
-import type { CliIo } from '../../../main/cli/io';
 import { run } from '../../support/processes';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
+import { memoryIo } from '../../support/memory-io';
 
 // setup-host: aliases HOST-OWNER-REPO / HOST-LABEL, whole blocks (a block's comment stays with
 // it), no deploy key reused for a second repository, and a passphrase for every new key unless
 // --no-passphrase says otherwise.
 
-function io(env: NodeJS.ProcessEnv, input: string | string[] | null, tty = false): { io: CliIo; stdout: () => string; stderr: () => string } {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d: Buffer) => (o += d.toString()));
-  err.on('data', (d: Buffer) => (e += d.toString()));
+function io(env: NodeJS.ProcessEnv, input: string | string[] | null, tty = false): ReturnType<typeof memoryIo> {
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
   if (tty) stdin.isTTY = true;
   if (typeof input === 'string') stdin.end(input);
@@ -25,7 +19,7 @@ function io(env: NodeJS.ProcessEnv, input: string | string[] | null, tty = false
     // A terminal gives one line per prompt: each line is typed a moment after the last.
     input.forEach((line, i) => setTimeout(() => stdin.write(`${line}\n`), 150 * (i + 1)));
   }
-  return { io: { stdin, stdout: out, stderr: err, env }, stdout: () => o, stderr: () => e };
+  return memoryIo(env, stdin);
 }
 
 describe('keydock setup-host', () => {

@@ -2,13 +2,12 @@
 // whose ssh_config aims 127.0.0.1 at the local sshd, and a walk of HOME looking for a secret.
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import type { CliIo } from '../../../main/cli/io';
 import { runCli } from '../../../main/cli/program';
 import type { AddedKey, FakeProvider } from '../../support/git-host-api';
 import { run } from '../../support/processes';
 import type { Sshd } from '../../support/sshd';
 import type { TmpHome } from '../../support/tmp-home';
+import { endedStdin, memoryIo } from '../../support/memory-io';
 
 export interface CliResult {
   code: number;
@@ -19,23 +18,15 @@ export interface CliResult {
 
 /** Runs `keydock ARGV` in this process; INPUT is standard input (ended). */
 export async function cli(argv: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d: Buffer) => (o += d.toString()));
-  err.on('data', (d: Buffer) => (e += d.toString()));
-  const stdin = new PassThrough();
-  stdin.end(input);
-  const io: CliIo = { stdin, stdout: out, stderr: err, env };
-  const code = await runCli(argv, io);
+  const m = memoryIo(env, endedStdin(input));
+  const code = await runCli(argv, m.io);
   let json: CliResult['json'] = { ok: false };
   try {
-    json = JSON.parse(o) as CliResult['json'];
+    json = JSON.parse(m.stdout()) as CliResult['json'];
   } catch {
     // human output
   }
-  return { code, stdout: o, stderr: e, json };
+  return { code, stdout: m.stdout(), stderr: m.stderr(), json };
 }
 
 /** A fresh Ed25519 key at ~/.ssh/NAME (ssh offers ~/.ssh/id_ed25519 by default). */
