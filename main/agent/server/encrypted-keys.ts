@@ -1,12 +1,12 @@
 // Keys held encrypted until first use (Pageant's "encrypted" keys): the agent keeps the key file
 // as it came (PPK or OpenSSH, still encrypted) and its public half; the first signature asks for
 // the passphrase, decrypts, and keeps the signing key until "re-encrypt" drops it again.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { openKeyData } from '../../keys/load';
 import { describePublicBlob } from '../../keys/format';
 import { createSigner, signingNumbers, type Signer } from '../../keys/sign';
 import { KeyDockError } from '../../util/errors';
+import { askpassLine } from './askpass';
 import { wipeNumbers } from './private-fields';
 
 /** What the person is asked: which key needs its passphrase. */
@@ -143,36 +143,12 @@ export function passphrasePromptText(p: PassphrasePrompt): string {
  * exit 0); null when askpass cannot run here, exits non-zero, or the signal aborts.
  */
 export function askpassPassphraseAsker(env: NodeJS.ProcessEnv): PassphraseAsker {
-  return (prompt, signal) => {
-    const require = (env.SSH_ASKPASS_REQUIRE ?? '').toLowerCase();
-    if (require === 'never') return Promise.resolve(null);
-    if (require !== 'force' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return Promise.resolve(null);
-    const program = env.SSH_ASKPASS || '/usr/bin/ssh-askpass';
-    return new Promise((resolve) => {
-      let out = '';
-      let settled = false;
-      const done = (v: string | null) => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        out = '';
-        resolve(v);
-      };
-      const childEnv = { ...env };
-      delete childEnv.SSH_ASKPASS_PROMPT;
-      const child = spawn(program, [passphrasePromptText(prompt)], { env: childEnv, stdio: ['ignore', 'pipe', 'ignore'] });
-      const onAbort = () => {
-        child.kill('SIGKILL');
-        done(null);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (d: string) => {
-        if (out.length < 8192) out += d;
-      });
-      child.on('error', () => done(null));
-      child.on('close', (code) => done(code === 0 ? (out.split(/\r?\n/)[0] ?? '') : null));
-    });
+  return async (prompt, signal) => {
+    const line = await askpassLine(env, passphrasePromptText(prompt), { maxBytes: 8192 }, signal);
+    if (line === null) return null;
+    const passphrase = line.toString('utf8');
+    line.fill(0);
+    return passphrase;
   };
 }
 

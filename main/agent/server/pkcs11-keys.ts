@@ -10,12 +10,12 @@
 // found at first, and logs in again with the PIN kept for that (in memory only, as bytes, wiped on
 // remove, lock and exit). A token still missing fails that one signature; the agent carries on.
 import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { KeyDockError } from '../../util/errors';
 import { CKA, CKC_X_509, CKF_TOKEN, CKK, CKM, CKO, Pkcs11CallError, Pkcs11Module, pkcs11Error, tokenGone } from '../../platform/pkcs11';
 import { SIGN_FLAG_RSA_SHA2_256, SIGN_FLAG_RSA_SHA2_512, type Signer } from '../../keys/sign';
 import { mpint, sshString } from '../../keys/wire';
+import { askpassLine } from './askpass';
 import { checkProvider } from './provider-allowlist';
 import { defaultPkcs11Allowlist } from './pkcs11-paths';
 
@@ -124,47 +124,7 @@ const PIN_TIMEOUT_MS = 60_000;
  * stdout, exit 0); null when askpass cannot run here (no display, SSH_ASKPASS_REQUIRE=never).
  */
 export function askpassPinAsker(env: NodeJS.ProcessEnv): PinAsker {
-  return (prompt, signal) => {
-    const require = (env.SSH_ASKPASS_REQUIRE ?? '').toLowerCase();
-    if (require === 'never') return Promise.resolve(null);
-    if (require !== 'force' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return Promise.resolve(null);
-    const childEnv = { ...env };
-    delete childEnv.SSH_ASKPASS_PROMPT;
-    const question = `Enter PIN for the token "${prompt.token}" (${prompt.provider}) to use its keys again:`;
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let settled = false;
-      const done = (pin: Buffer | null) => {
-        if (settled) return;
-        settled = true;
-        for (const c of chunks) c.fill(0);
-        resolve(pin);
-      };
-      const child = spawn(env.SSH_ASKPASS || '/usr/bin/ssh-askpass', [question], { env: childEnv, stdio: ['ignore', 'pipe', 'ignore'] });
-      signal.addEventListener(
-        'abort',
-        () => {
-          child.kill('SIGKILL');
-          done(null);
-        },
-        { once: true },
-      );
-      child.stdout.on('data', (d: Buffer) => {
-        if (size < 1024) chunks.push(d);
-        size += d.length;
-      });
-      child.on('error', () => done(null));
-      child.on('close', (code) => {
-        if (code !== 0) return done(null);
-        const all = Buffer.concat(chunks);
-        const nl = all.indexOf(0x0a);
-        const line = Buffer.from(all.subarray(0, nl < 0 ? all.length : nl > 0 && all[nl - 1] === 0x0d ? nl - 1 : nl));
-        all.fill(0);
-        done(line);
-      });
-    });
-  };
+  return (prompt, signal) => askpassLine(env, `Enter PIN for the token "${prompt.token}" (${prompt.provider}) to use its keys again:`, { maxBytes: 1024 }, signal);
 }
 
 
