@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { CliIo } from '../../main/cli/io';
+import { runCli } from '../../main/cli/program';
 
 /** A stdin that gives TEXT and then ends (an empty, ended stdin by default). */
 export function endedStdin(text = ''): PassThrough {
@@ -20,4 +21,11 @@ export function memoryIo(env: NodeJS.ProcessEnv, stdin: CliIo['stdin'] = endedSt
   out.on('data', (d: Buffer) => (o += d.toString()));
   err.on('data', (d: Buffer) => (e += d.toString()));
   return { io: { stdin, stdout: out, stderr: err, env }, stdout: () => o, stderr: () => e };
+}
+
+/** Runs `keydock ARGV` in this process (a fresh context, as a new process has) and returns its exit code and output. */
+export async function runCliInMemory(argv: string[], env: NodeJS.ProcessEnv, stdin?: CliIo['stdin']): Promise<{ code: number; stdout: string; stderr: string }> {
+  const m = memoryIo(env, stdin);
+  const code = await runCli(argv, m.io);
+  return { code, stdout: m.stdout(), stderr: m.stderr() };
 }

@@ -16,7 +16,7 @@ import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 import { startServe, type ServeProcess } from '../server/serve-process';
-import { memoryIo } from '../../support/memory-io';
+import { memoryIo, runCliInMemory } from '../../support/memory-io';
 
 // Each test starts `keydock` processes; on a loaded machine one takes seconds.
 vi.setConfig({ testTimeout: 180_000 });
@@ -44,9 +44,7 @@ afterAll(async () => {
 
 /** One `keydock` command in this process (a fresh context each time, as a new process has). */
 async function cli(socket: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const m = memoryIo({ ...home.env, SSH_AUTH_SOCK: socket });
-  const code = await runCli(argv, m.io);
-  return { code, stdout: m.stdout(), stderr: m.stderr() };
+  return runCliInMemory(argv, { ...home.env, SSH_AUTH_SOCK: socket });
 }
 
 /** `keydock lock|unlock --passphrase-stdin` as its own process (stdin is read once per process). */

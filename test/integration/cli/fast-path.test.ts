@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFastPath } from '../../../main/cli/fast';
 import { buildProgram, runCli } from '../../../main/cli/program';
 import { ROOT, cliBuildOptions } from '../../../scripts/cli-bundle.mjs';
-import { memoryIo } from '../../support/memory-io';
+import { memoryIo, runCliInMemory } from '../../support/memory-io';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
@@ -88,9 +88,7 @@ describe('fast path and commander answer alike', () => {
 
   async function viaFastPath(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     expect(parseFastPath(argv), argv.join(' ')).not.toBeNull();
-    const m = memoryIo(env);
-    const code = await runCli(argv, m.io);
-    return { code, stdout: m.stdout(), stderr: m.stderr() };
+    return runCliInMemory(argv, env);
   }
 
   const cases = (): string[][] => [

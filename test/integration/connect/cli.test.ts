@@ -2,12 +2,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { chmod, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../../../main/cli/program';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { startSshd, type Sshd } from '../../support/sshd';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
-import { memoryIo } from '../../support/memory-io';
+import { runCliInMemory } from '../../support/memory-io';
 
 const BIN = fileURLToPath(new URL('../../../bin/keydock.js', import.meta.url));
 
@@ -23,11 +22,7 @@ describe('keydock test / doctor / setup-host', () => {
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@cli`, '-f', path]);
     return path;
   };
-  const cli = async (argv: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const m = memoryIo({ ...env, ...extraEnv });
-    const code = await runCli(argv, m.io);
-    return { code, stdout: m.stdout(), stderr: m.stderr() };
-  };
+  const cli = (argv: string[], extraEnv: NodeJS.ProcessEnv = {}) => runCliInMemory(argv, { ...env, ...extraEnv });
 
   beforeAll(async () => {
     sshd = await startSshd({ greeting: 'gitlab' });

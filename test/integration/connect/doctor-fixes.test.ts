@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli } from '../../../main/cli/program';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
-import { memoryIo } from '../../support/memory-io';
+import { runCliInMemory } from '../../support/memory-io';
 
 // The doctor's advice names things that exist: a keydock command for the CLI, a fixAction code
 // for the window's button; it finds IdentityFile lines that point nowhere (with file:line); and
@@ -18,11 +17,7 @@ describe('keydock doctor: fixes that name real things', () => {
   let home: TmpHome;
   let agent: RealAgent;
   let env: NodeJS.ProcessEnv;
-  const cli = async (argv: string[]) => {
-    const m = memoryIo(env);
-    const code = await runCli(argv, m.io);
-    return { code, stdout: m.stdout(), stderr: m.stderr() };
-  };
+  const cli = (argv: string[]) => runCliInMemory(argv, env);
   const keygen = async (name: string) => {
     const path = join(home.sshDir, name);
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', path]);
