@@ -14,7 +14,7 @@ import { PublishDialog } from './PublishDialog';
 import { SecurityKeyFacts } from './SecurityKeyFacts';
 
 /** Everything about the selected key, and what can be done with it. */
-export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged, onClose, onRotate }: { row: KeyRowModel; now: number; canLoad: boolean; busy: boolean; onLoad: (remember: boolean) => void; onUnload: () => void; onChanged: () => void; onClose: () => void; onRotate?: (keyPath: string) => void }) {
+export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged, onClose, onRotate }: { row: KeyRowModel; now: number; canLoad: boolean; busy: boolean; onLoad: (remember: boolean) => void; onUnload: () => void; onChanged: () => void; onClose: () => void; onRotate: (keyPath: string) => void }) {
   const { navigate } = useAppState();
   const pairings = usePairings();
   const md5 = useMemo(() => row.identities.find((i) => i.md5)?.md5 ?? md5Fingerprint(row.publicKey), [row]);
@@ -93,7 +93,7 @@ export function KeyDetail({ row, now, canLoad, busy, onLoad, onUnload, onChanged
             Add it for me…
           </Button>
         )}
-        {file && <LifecycleActions keyPath={file.path} name={row.name} {...(onRotate ? { onRotate: () => onRotate(file.path) } : {})} />}
+        {file && <LifecycleActions keyPath={file.path} name={row.name} onRotate={() => onRotate(file.path)} />}
         {file?.encrypted && canLoad && !row.remembered && <Button onClick={() => onLoad(true)}>Remember passphrase…</Button>}
         {row.remembered && !forgotten && (
           <Button

@@ -4,17 +4,19 @@ import { invoke } from '../../api';
 import { Button, ConfirmDialog, Notice } from '../../components/ui';
 import { baseName } from '../../lib/format';
 import { useAction } from '../../lib/hooks';
-import { RotateDialog } from './RotateDialog';
 
-/** Rotate (run, resume, roll back) and Git commit signing for one key file (lifecycle:* channels). */
-export function LifecycleActions({ keyPath, name, onRotate }: { keyPath: string; name: string; onRotate?: () => void }) {
+/**
+ * Rotate and Git commit signing for one key file (lifecycle:* channels). Rotate… asks the keys view
+ * to open the rotation dialog (onRotate): it must outlive this pane, whose row goes away when the
+ * rotated key is archived.
+ */
+export function LifecycleActions({ keyPath, name, onRotate }: { keyPath: string; name: string; onRotate: () => void }) {
   const signing = useAction();
-  const [rotating, setRotating] = useState(false);
   const [askSigning, setAskSigning] = useState(false);
   const [signed, setSigned] = useState<GitSigningSetupResult | null>(null);
   return (
     <>
-      <Button aria-haspopup="dialog" onClick={() => (onRotate ? onRotate() : setRotating(true))}>
+      <Button aria-haspopup="dialog" onClick={onRotate}>
         Rotate…
       </Button>
       <Button aria-haspopup="dialog" onClick={() => setAskSigning(true)}>
@@ -25,7 +27,6 @@ export function LifecycleActions({ keyPath, name, onRotate }: { keyPath: string;
           <p>{signed.proof.detail}</p>
         </Notice>
       )}
-      {rotating && <RotateDialog keyPath={keyPath} name={name} onClose={() => setRotating(false)} />}
       {askSigning && (
         <ConfirmDialog
           title="Sign your Git commits with this key?"
