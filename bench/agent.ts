@@ -65,7 +65,7 @@ function keydockRunsFrom(): string {
   for (const dir of ['main', 'shared']) {
     for (const entry of readdirSync(join(root, dir), { recursive: true }) as string[]) if (entry.endsWith('.ts')) newest = Math.max(newest, mtime(join(root, dir, entry)));
   }
-  return mtime(join(root, 'out', 'cli', 'keydock.mjs')) >= newest ? 'the CLI bundle' : 'TypeScript through tsx (bundle stale: node scripts/build-cli.mjs)';
+  return mtime(join(root, 'out', 'cli', 'keydock.cjs')) >= newest ? 'the CLI bundle' : 'TypeScript through tsx (bundle stale: node scripts/build-cli.mjs)';
 }
 
 interface RunningAgent {

@@ -4,11 +4,12 @@
  * and `fingerprint FILE` of an OpenSSH, a PEM and a PuTTY (.ppk) private key, each against
  * `node -e 0` (what any Node program pays to start on this machine). The target is 2× `node -e 0`
  * at most (issue #16); the machine's load average is printed beside the table, since a busy
- * machine slows a new process more than a running one. The bundle is built first (scripts/build-cli.mjs); the commands run it
- * directly (out/cli/keydock.mjs), because in a checkout others are editing, bin/keydock.js would
- * fall back to tsx whenever a source is newer; `node bin/keydock.js --help` is measured too, with
- * the launcher's freshness check. Runs alternate between the commands to spread
- * machine noise; medians of 10 runs each are reported, with the ratio to `node -e 0`.
+ * machine slows a new process more than a running one. The bundle is built first
+ * (scripts/build-cli.mjs); the commands run it directly (out/cli/keydock.cjs), because in a
+ * checkout others are editing, bin/keydock.js would fall back to tsx whenever a source is newer;
+ * `node bin/keydock.js --help` and `list` are measured too, with the launcher's freshness check,
+ * as a user's `keydock list` runs. Runs alternate between the commands to spread machine noise;
+ * medians of 10 runs each are reported, with the ratio to `node -e 0`.
  * Run: `npx tsx bench/cli.ts` (or through `npm run bench cli`).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -90,10 +91,11 @@ export async function runCliBench(opts: { runs?: number; log?: (line: string) =>
     mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
     writeFileSync(join(home, '.ssh', 'config'), `Host bench-alias\n  HostName 127.0.0.1\n  Port 2222\n  User git\n  IdentityFile ${key}\n  IdentitiesOnly yes\n`, { mode: 0o600 });
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), SSH_AUTH_SOCK: socket, LANG: 'C.UTF-8' };
-    const bin = join(ROOT, 'out/cli/keydock.mjs');
+    const bin = join(ROOT, 'out/cli/keydock.cjs');
     const cases: { label: string; args: string[] }[] = [
       { label: '`node -e 0`', args: ['-e', '0'] },
       { label: '`node bin/keydock.js --help`', args: [join(ROOT, 'bin/keydock.js'), '--help'] },
+      { label: '`node bin/keydock.js list`', args: [join(ROOT, 'bin/keydock.js'), 'list'] },
       { label: '`keydock --help`', args: [bin, '--help'] },
       { label: '`keydock list` (ssh-agent, 1 key)', args: [bin, 'list'] },
       { label: '`keydock agents`', args: [bin, 'agents'] },

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// `keydock`: runs the bundled CLI (out/cli/keydock.mjs, made by `npm install` / `npm run build`)
+// `keydock`: runs the bundled CLI (out/cli/keydock.cjs, made by `npm install` / `npm run build`)
 // when it is at least as new as every source file, else the TypeScript directly through tsx,
 // so an edited checkout never runs stale code.
 import { readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bundle = join(root, 'out', 'cli', 'keydock.mjs');
+const bundle = join(root, 'out', 'cli', 'keydock.cjs');
 
 function mtime(path) {
   try {
@@ -31,7 +32,8 @@ function newestSource(dir = null) {
 }
 
 if (mtime(bundle) >= newestSource()) {
-  await import(pathToFileURL(bundle).href);
+  // The bundle is CommonJS (scripts/cli-bundle.mjs says why): required, not imported.
+  createRequire(import.meta.url)(bundle);
 } else {
   const { register } = await import('tsx/esm/api');
   register();

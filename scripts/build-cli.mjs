@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the `keydock` CLI into out/cli/keydock.mjs. Starting from the bundle takes a fraction
+// Bundles the `keydock` CLI into out/cli/keydock.cjs. Starting from the bundle takes a fraction
 // of what compiling the TypeScript through tsx on every run takes; bin/keydock.js uses the
 // bundle only while no source under main/ or shared/ is newer than it. The options are in
 // ./cli-bundle.mjs, shared with the tests that run the CLI from a bundle of their own.

@@ -115,9 +115,13 @@ export async function discoverAgents(ctx: Runtime): Promise<AgentInfo[]> {
   return infos.filter((i): i is AgentInfo => i !== null);
 }
 
-/** What kind of agent a path is and whether ssh uses it, without connecting to any agent. */
-export async function describeAgentPath(ctx: Runtime, path: string): Promise<{ kind: AgentKind; label: string; usedBySsh: boolean }> {
-  const ssh = await agentSshWillUse(ctx);
+/**
+ * What kind of agent a path is and whether ssh uses it, without connecting to any agent. SSH is
+ * agentSshWillUse's answer when the caller has it already (reading ssh's configuration twice
+ * costs `keydock list` more than asking the agent).
+ */
+export async function describeAgentPath(ctx: Runtime, path: string, ssh?: AgentTarget | null): Promise<{ kind: AgentKind; label: string; usedBySsh: boolean }> {
+  ssh ??= await agentSshWillUse(ctx);
   // Naming the agent behind every `keydock list` must not start gpgconf: ask GnuPG only when nothing cheaper names it.
   const known = (await candidates(ctx, ssh, { gpg: false })).find((c) => c.path === path) ?? (await candidates(ctx, ssh)).find((c) => c.path === path);
   return { kind: known?.kind ?? 'other', label: known?.label ?? 'SSH agent', usedBySsh: ssh?.path === path };

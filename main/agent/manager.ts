@@ -8,7 +8,7 @@ import type { AddOptions } from './client';
 import type { ListedIdentity } from './codec';
 import { withAgent } from './session';
 import { smartcardProviderOf } from './server/pkcs11-paths';
-import { agentSshWillUse, describeAgentPath, isKeyDockAgentPath } from './discovery';
+import { agentSshWillUse, describeAgentPath, isKeyDockAgentPath, type AgentTarget } from './discovery';
 import { AgentLockRecord, observeAgent } from './probe';
 
 /** How an identity listed by an agent is shown: never any private material. */
@@ -31,12 +31,12 @@ export function toIdentity(listed: ListedIdentity, sourceFile: string | null = n
 }
 
 /** Which agent an operation targets: the one asked for, else the one chosen in settings, else ssh's. */
-export async function resolveAgentPath(rt: Runtime, agentId?: string): Promise<string> {
+export async function resolveAgentPath(rt: Runtime, agentId?: string, sshAgent: () => Promise<AgentTarget | null> = () => agentSshWillUse(rt)): Promise<string> {
   if (agentId) return agentId;
   // Without a settings file nothing was chosen: the schema (and zod) need not load to say so.
   const chosen = (await rt.settings.peek().catch(() => null))?.managedAgentId;
   if (chosen) return chosen;
-  const ssh = await agentSshWillUse(rt);
+  const ssh = await sshAgent();
   if (!ssh) {
     throw new KeyDockError('agent-unreachable', 'No SSH agent is set up for this session (SSH_AUTH_SOCK is not set).', 'Start one with `eval "$(ssh-agent)"` or `keydock serve`, or pass --agent PATH.', { exitCode: 2 });
   }
@@ -61,9 +61,12 @@ async function observeAgentAt(rt: Runtime, path: string, record: AgentLockRecord
  * `AgentManager.list` answers, and what `keydock list` asks with a Runtime alone (no context).
  */
 export async function listAgentKeys(rt: Runtime, agentId?: string, state: { lockRecord?: AgentLockRecord; sources?: ReadonlyMap<string, string> } = {}): Promise<IdentityList> {
-  const path = await resolveAgentPath(rt, agentId);
+  // Which agent ssh uses is read from ssh's configuration once, for both questions below.
+  let ssh: Promise<AgentTarget | null> | undefined;
+  const sshAgent = () => (ssh ??= agentSshWillUse(rt));
+  const path = await resolveAgentPath(rt, agentId, sshAgent);
   // Naming the agent reads ssh's configuration: done while the agent is asked, not after.
-  const [{ listed, locked }, info] = await Promise.all([observeAgentAt(rt, path, state.lockRecord ?? new AgentLockRecord(rt.paths.configDir)), describeAgentPath(rt, path)]);
+  const [{ listed, locked }, info] = await Promise.all([observeAgentAt(rt, path, state.lockRecord ?? new AgentLockRecord(rt.paths.configDir)), sshAgent().then((target) => describeAgentPath(rt, path, target))]);
   const identities = listed.map((l) => {
     const id = toIdentity(l);
     return { ...id, sourceFile: state.sources?.get(id.fingerprint) ?? null };

@@ -10,7 +10,19 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-export const processIo: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+// Getters: Node builds each of the process's streams when first touched, and most commands never read stdin.
+export const processIo: CliIo = {
+  get stdin() {
+    return process.stdin;
+  },
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+  env: process.env,
+};
 
 let stdinLines: string[] | null = null;
 

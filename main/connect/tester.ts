@@ -442,7 +442,7 @@ export async function runConnectionTest(ctx: Runtime, targetText: string, option
           : { ok: r.error === null, detail: r.error ?? `${r.keys.length} key(s) in ${agentPath}` },
   );
   const files: IdentityFileInfo[] = [];
-  for (const f of resolved.identityFiles) files.push(await inspectIdentityFile(f));
+  for (const f of resolved.identityFiles) files.push(await inspectIdentityFile(f, { privateKey: true }));
   const candidates = orderOffers(agent.keys, files, resolved.identitiesOnly);
 
   const plan: ConnectPlan = {

@@ -34,8 +34,13 @@ async function readPublicLine(path: string): Promise<{ blob: Buffer; comment: st
   }
 }
 
-/** Reads an IdentityFile (or a `.pub` named as one) without asking for a passphrase; never throws for a missing or unreadable file. */
-export async function inspectIdentityFile(path: string): Promise<IdentityFileInfo> {
+/**
+ * Reads an IdentityFile (or a `.pub` named as one) without asking for a passphrase; never throws
+ * for a missing or unreadable file. The private key itself is parsed only when `privateKey` is
+ * asked for (the tester signs with it) or nothing else gives the public key: `keydock which`
+ * and the doctor need the public half alone, as ssh reads `<file>.pub` first.
+ */
+export async function inspectIdentityFile(path: string, opts: { privateKey?: boolean } = {}): Promise<IdentityFileInfo> {
   const info: IdentityFileInfo = { path, exists: false, blob: null, comment: '', encrypted: false, privateKey: null };
   const isPub = path.endsWith('.pub');
   const data = isPub ? null : await readKeyFile(path).catch(() => null);
@@ -52,6 +57,12 @@ export async function inspectIdentityFile(path: string): Promise<IdentityFileInf
     const h = reader.header;
     if (h.encrypted) {
       info.encrypted = true;
+      info.blob ??= h.publicBlob;
+      if (!info.comment) info.comment = h.comment ?? '';
+      return info;
+    }
+    // The .pub, or a header that holds the public key and its comment (PuTTY's), says it all.
+    if (!opts.privateKey && (info.blob || (h.publicBlob && h.comment !== null))) {
       info.blob ??= h.publicBlob;
       if (!info.comment) info.comment = h.comment ?? '';
       return info;

@@ -426,7 +426,7 @@ function workerSpec(): { url: URL } | { code: string } | null {
     return { code: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });` };
   }
   for (const dir of ['./', '../']) {
-    for (const ext of ['.mjs', '.js']) {
+    for (const ext of ['.cjs', '.js']) {
       const url = new URL(`${dir}${WORKER_FILE}${ext}`, here);
       if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) return { url };
     }

@@ -95,22 +95,31 @@ function parseContainer(bin: Buffer, path: string | null): KeyFileReader {
     throw unsupportedKey(`The key uses the key derivation "${kdfName}", which KeyDock does not know.`, 'Re-encrypt it with ssh-keygen -p -f FILE.');
   }
   const isEncrypted = cipherName !== 'none';
-  // An unencrypted key's comment is readable now: `fingerprint` then needs nothing more than the header.
-  let comment: string | null = null;
-  if (!isEncrypted) {
-    try {
-      comment = parsePrivateSection(encrypted, pub, false, path).comment;
-    } catch {
-      // A damaged private part is reported by decrypt().
+  // An unencrypted key's comment is readable without a passphrase, so `fingerprint` needs nothing
+  // more than the header; read when asked (parsing the private part checks the whole key, which
+  // `keydock which` and the doctor, with a .pub beside the key, never need).
+  let comment: string | null | undefined;
+  const readComment = (): string | null => {
+    if (comment !== undefined) return comment;
+    comment = null;
+    if (!isEncrypted) {
+      try {
+        comment = parsePrivateSection(encrypted, pub, false, path).comment;
+      } catch {
+        // A damaged private part is reported by decrypt().
+      }
     }
-  }
+    return comment;
+  };
 
   return {
     header: {
       format: 'openssh',
       encrypted: isEncrypted,
       publicBlob: pub,
-      comment,
+      get comment() {
+        return readComment();
+      },
       cipher: isEncrypted ? cipherName : null,
       kdf: isEncrypted ? 'bcrypt' : null,
       kdfCost: isEncrypted ? `${rounds} rounds` : null,

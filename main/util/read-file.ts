@@ -56,8 +56,9 @@ export async function readUserFile(path: string, opts: ReadUserFileOptions): Pro
     throw fileError(path, e, opts);
   }
   try {
-    refuseKind(path, await fh.stat(), opts);
-    return await readAtMost(fh, path, opts);
+    const opened = await fh.stat();
+    refuseKind(path, opened, opts);
+    return await readAtMost(fh, path, opts, opened.size);
   } catch (e) {
     if (e instanceof KeyDockError) throw e;
     throw fileError(path, e, opts);
@@ -126,20 +127,26 @@ function refuseKind(path: string, st: Stats, opts: ReadUserFileOptions): void {
   if (st.size > opts.maxBytes) throw tooLarge(path, st.size, opts);
 }
 
-async function readAtMost(fh: FileHandle, path: string, opts: ReadUserFileOptions): Promise<Buffer> {
+/**
+ * Reads the open file to its end, at most `maxBytes`. The first read is sized by fstat (plus one
+ * byte, to see the end): a key or config file is read in one call into a buffer of its size,
+ * not a zeroed 64 KiB one; a file that grows meanwhile is read on in 64 KiB steps.
+ */
+async function readAtMost(fh: FileHandle, path: string, opts: ReadUserFileOptions, size: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
+  // One byte past the limit tells "exactly at the limit" from "larger" without reading on.
+  let want = Math.min(size + 1, opts.maxBytes + 1);
   for (;;) {
-    // One byte past the limit tells "exactly at the limit" from "larger" without reading on.
-    const want = Math.min(64 * 1024, opts.maxBytes + 1 - total);
     const buf = Buffer.alloc(want);
     const { bytesRead } = await fh.read(buf, 0, want, null);
     if (bytesRead === 0) break;
     chunks.push(buf.subarray(0, bytesRead));
     total += bytesRead;
     if (total > opts.maxBytes) throw tooLarge(path, null, opts);
+    want = Math.min(64 * 1024, opts.maxBytes + 1 - total);
   }
-  return Buffer.concat(chunks, total);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 function tooLarge(path: string, size: number | null, opts: ReadUserFileOptions): KeyDockError {

@@ -7,7 +7,6 @@ import { isMissingFileError, readUserFile } from '../../util/read-file';
 import type { PassphraseProvider } from '../../keys/types';
 import { promptHidden, readStdinLine } from '../io';
 import { oneLine, terminalSafe } from '../output';
-import { agentsCommand, listCommand } from './read-only';
 import type { CommandEnv } from '../program';
 import { addSmartcardCommand, registerPkcs11Commands, removeSmartcardCommand } from './pkcs11';
 
@@ -37,7 +36,8 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .command('agents')
     .description('list the SSH agents you have and which one ssh uses')
     .action(
-      env.run((out) => agentsCommand(env, out)),
+      // The read-only commands' chunk loads only when one of them runs (scripts/cli-bundle.mjs).
+      env.run((out) => import('./read-only').then((c) => c.agentsCommand(env, out))),
     );
 
   program
@@ -45,7 +45,7 @@ export function registerAgentCommands(program: Command, env: CommandEnv): void {
     .description('list the keys the agent holds')
     .option('--agent <path>', 'agent socket (default: the one ssh would use)')
     .action(
-      env.run((out, opts: { agent?: string }) => listCommand(env, out, opts)),
+      env.run((out, opts: { agent?: string }) => import('./read-only').then((c) => c.listCommand(env, out, opts))),
     );
 
   program

@@ -7,7 +7,6 @@ import { fingerprintSha256 } from '../../keys/format';
 import type { GenerateType } from '../../keys/generate';
 import type * as KeysServicesModule from './keys-services';
 import { keyPassphraseProvider, promptHidden, readStdinLine, type CliIo } from '../io';
-import { fingerprintCommand } from './read-only';
 import { table } from '../output';
 import type { CommandEnv } from '../program';
 
@@ -145,7 +144,8 @@ export function registerKeysCommands(program: Command, env: CommandEnv): void {
     .option('--md5', 'show the old MD5 form instead of SHA256')
     .option('--passphrase-stdin', 'read the passphrase from stdin if the file needs one')
     .action(
-      env.run((out, file: string, opts: { md5?: boolean; passphraseStdin?: boolean }) => fingerprintCommand(env, out, file, opts)),
+      // The read-only commands' chunk loads only when one of them runs (scripts/cli-bundle.mjs).
+      env.run((out, file: string, opts: { md5?: boolean; passphraseStdin?: boolean }) => import('./read-only').then((c) => c.fingerprintCommand(env, out, file, opts))),
     );
 
   program

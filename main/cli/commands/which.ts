@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { CommandEnv } from '../program';
-import { whichCommand } from './read-only';
 
 const WHICH_HELP = `
 Shows what "ssh DESTINATION" would do, without connecting to it: the host name, port and user
@@ -24,6 +23,7 @@ export function registerWhichCommand(program: Command, env: CommandEnv): void {
     .option('-F, --config <file>', 'read only this SSH config file, like ssh -F')
     .addHelpText('after', WHICH_HELP)
     .action(
-      env.run((out, destination: string, opts: { config?: string }) => whichCommand(env, out, destination, opts)),
+      // The read-only commands' chunk loads only when one of them runs (scripts/cli-bundle.mjs).
+      env.run((out, destination: string, opts: { config?: string }) => import('./read-only').then((c) => c.whichCommand(env, out, destination, opts))),
     );
 }

@@ -18,7 +18,7 @@ import { memoryIo } from '../../support/memory-io';
 const root = join(__dirname, '../../..');
 const built = existsSync(join(root, 'out/renderer/index.html'));
 const entries: Array<[string, string[]]> = [
-  ['the CLI bundle', [join(root, 'out/cli/keydock.mjs')]],
+  ['the CLI bundle', [join(root, 'out/cli/keydock.cjs')]],
   ['the sources through tsx', ['--import', 'tsx', join(root, 'main/cli/index.ts')]],
 ];
 

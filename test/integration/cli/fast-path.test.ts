@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFastPath } from '../../../main/cli/fast';
 import { buildProgram, runCli } from '../../../main/cli/program';
-import { ROOT, cliBuildOptions } from '../../../scripts/cli-bundle.mjs';
+import { ROOT, cliChunks } from '../../../scripts/cli-bundle.mjs';
 import { memoryIo, runCliInMemory } from '../../support/memory-io';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
@@ -132,46 +131,67 @@ describe('fast path and commander answer alike', () => {
 });
 
 describe('what the bundle loads before a read-only command runs', () => {
-  let meta: Metafile;
+  type Chunk = Awaited<ReturnType<typeof cliChunks>>[number];
+  let chunks: Chunk[];
   beforeAll(async () => {
-    const r = await build({ ...cliBuildOptions(join(ROOT, 'out', `fast-path-meta-${process.pid}`)), metafile: true, write: false });
-    meta = r.metafile;
+    chunks = await cliChunks();
   }, 120_000);
 
-  /** The source files in OUTPUT and every chunk it imports statically (what loads with it). */
-  function staticInputs(output: string): string[] {
-    const seen = new Set<string>();
-    const inputs = new Set<string>();
-    const stack = [output];
+  const rel = (id: string) => relative(ROOT, id).split(sep).join('/');
+  /** The chunk that holds SOURCE (a path in the repository). */
+  const chunkOf = (source: string) => chunks.find((c) => c.moduleIds.includes(join(ROOT, source)))!;
+  /** The chunks that load with CHUNK (it and every chunk it requires at its top), by file name. */
+  function loadedWith(chunk: Chunk): Chunk[] {
+    const seen = new Map<string, Chunk>();
+    const stack = [chunk];
     while (stack.length) {
-      const o = stack.pop()!;
-      if (seen.has(o)) continue;
-      seen.add(o);
-      const chunk = meta.outputs[o];
-      if (!chunk) continue;
-      for (const i of Object.keys(chunk.inputs)) inputs.add(i);
-      for (const im of chunk.imports) if (im.kind === 'import-statement' && !im.external) stack.push(im.path);
+      const c = stack.pop()!;
+      if (seen.has(c.fileName)) continue;
+      seen.set(c.fileName, c);
+      for (const f of c.imports) {
+        const next = chunks.find((o) => o.fileName === f);
+        if (next) stack.push(next);
+      }
     }
-    return [...inputs];
+    return [...seen.values()];
   }
-  const outputOf = (entry: string) => Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === entry)!;
+  /** The source files that load with CHUNK, relative to the repository. */
+  const staticInputs = (chunk: Chunk) => loadedWith(chunk).flatMap((c) => c.moduleIds.map(rel));
   const bundled = (inputs: string[], what: RegExp) => inputs.filter((i) => what.test(i));
 
   it('the entry holds neither commander, zod, the command tree nor a service', () => {
-    const entry = staticInputs(outputOf(relative(process.cwd(), join(ROOT, 'main/cli/index.ts'))));
-    expect(entry.length).toBeGreaterThan(0);
+    const entry = staticInputs(chunkOf('main/cli/index.ts'));
+    expect(entry).toContain('main/cli/fast.ts');
     expect(bundled(entry, /node_modules\/(commander|zod)\//)).toEqual([]);
     expect(bundled(entry, /main\/(cli\/program|cli\/commands\/|context|agent\/|keys\/|openssh\/)/)).toEqual([]);
   });
 
   it('the read-only commands load no commander, zod, settings schema or keychain', () => {
-    const readOnly = staticInputs(outputOf(relative(process.cwd(), join(ROOT, 'main/cli/commands/read-only.ts'))));
+    const readOnly = staticInputs(chunkOf('main/cli/commands/read-only.ts'));
     expect(readOnly).toContain('main/cli/commands/read-only.ts');
     expect(bundled(readOnly, /node_modules\/(commander|zod)\/|shared\/contract\/|main\/(context|secrets\/|cli\/program)/)).toEqual([]);
   });
 
+  it('the read-only commands and the services they use are one chunk', () => {
+    // One file to find and compile instead of ~25 (docs/architecture.md §4.1).
+    const home = chunkOf('main/cli/commands/read-only.ts');
+    for (const source of ['main/agent/manager.ts', 'main/agent/discovery.ts', 'main/agent/client.ts', 'main/connect/which.ts', 'main/openssh/ssh-config.ts', 'main/keys/load.ts', 'main/keys/identity-file.ts']) {
+      expect(chunkOf(source).fileName, source).toBe(home.fileName);
+    }
+    // What only a key without a public half needs (the KDFs, ciphers) stays out of it.
+    expect(chunkOf('main/keys/inspect.ts').fileName).not.toBe(home.fileName);
+    const loaded = new Set([...loadedWith(chunkOf('main/cli/index.ts')), ...loadedWith(home)].map((c) => c.fileName));
+    expect(loaded.size).toBeLessThanOrEqual(6);
+  });
+
+  it('no chunk requires the entry, whose code runs the CLI', () => {
+    const entry = chunkOf('main/cli/index.ts');
+    expect(entry.moduleIds.map(rel)).toEqual(['main/cli/index.ts']);
+    for (const c of chunks) expect(c.imports, c.fileName).not.toContain(entry.fileName);
+  });
+
   it('zod comes with English messages only', () => {
-    const all = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
+    const all = chunks.flatMap((c) => c.moduleIds.map(rel));
     expect(bundled(all, /zod\/v4\/locales\/en\.js$/).length).toBe(1);
     expect(bundled(all, /zod\/v4\/locales\/(de|fr|ja)\.js$/)).toEqual([]);
   });

@@ -245,7 +245,7 @@ describe('killed writers leave whole files, matching key pairs and non-empty bac
     await mkdir(join(REPO, '.tmp'), { recursive: true });
     bundleDir = await mkdtemp(join(REPO, '.tmp', 'kill-loop-'));
     BIN = await buildCli(bundleDir, { 'known-hosts-add': KNOWN_HOSTS_CHILD });
-    KNOWN_HOSTS_BUNDLE = join(bundleDir, 'known-hosts-add.mjs');
+    KNOWN_HOSTS_BUNDLE = join(bundleDir, 'known-hosts-add.cjs');
   }, 60_000);
   afterAll(async () => {
     if (bundleDir) await rm(bundleDir, { recursive: true, force: true });

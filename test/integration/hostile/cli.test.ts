@@ -29,7 +29,7 @@ function keydock(args: string[], env: NodeJS.ProcessEnv, stdinFile?: string): Pr
   return new Promise((resolve, reject) => {
     const fd = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
     const start = performance.now();
-    const child = spawn('node', [join(bundle, 'keydock.mjs'), ...args], { env, stdio: [fd, 'pipe', 'pipe'] });
+    const child = spawn('node', [join(bundle, 'keydock.cjs'), ...args], { env, stdio: [fd, 'pipe', 'pipe'] });
     if (typeof fd === 'number') closeSync(fd);
     let stdout = '';
     let stderr = '';
@@ -63,7 +63,7 @@ describe.runIf(posix)('keydock refuses hostile input at once', () => {
 
   beforeAll(async () => {
     await buildCli(bundle);
-    expect(existsSync(join(bundle, 'inspect-worker.mjs'))).toBe(true);
+    expect(existsSync(join(bundle, 'inspect-worker.cjs'))).toBe(true);
     home = await makeTmpHome('keydock-hostile-');
     agent = await startOpenSshAgent();
     env = { ...home.env, SSH_AUTH_SOCK: agent.socket };

@@ -196,7 +196,7 @@ async function stopLeftovers(marker: string): Promise<string[]> {
 
 /**
  * Why KeyDock's agent may start slowly here: bin/keydock.js runs the TypeScript through tsx
- * (seconds) while out/cli/keydock.mjs is older than a source, and some tests give the agent a
+ * (seconds) while out/cli/keydock.cjs is older than a source, and some tests give the agent a
  * fixed time to listen (agent-restrict: `sleep 4`). `npm test` builds first, so CI uses the bundle.
  */
 function staleBundleNote(): string | null {
@@ -208,11 +208,11 @@ function staleBundleNote(): string | null {
       return -1;
     }
   };
-  const bundle = mtime(join(REPO, 'out', 'cli', 'keydock.mjs'));
+  const bundle = mtime(join(REPO, 'out', 'cli', 'keydock.cjs'));
   for (const dir of ['main', 'shared']) {
     for (const f of readdirSync(join(REPO, dir), { recursive: true }).map(String)) {
       if (f.endsWith('.ts') && mtime(join(REPO, dir, f)) > bundle) {
-        return `note: out/cli/keydock.mjs is missing or older than ${dir}/${f}, so keydock started through tsx (slow); run \`npm run build\` first`;
+        return `note: out/cli/keydock.cjs is missing or older than ${dir}/${f}, so keydock started through tsx (slow); run \`npm run build\` first`;
       }
     }
   }

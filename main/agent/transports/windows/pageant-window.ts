@@ -31,7 +31,7 @@ export interface PageantWindow {
 
 const WM_QUIT = 0x0012;
 
-// The worker runs from source text so that bundlers (electron-vite, esbuild) need no extra
+// The worker runs from source text so that bundlers (electron-vite, rolldown) need no extra
 // entry: the thread body and the pure rules it applies are inlined as their compiled source.
 /**
  * Source text that declares the pure rules and evaluates to the policy object the window

@@ -4,5 +4,5 @@ import { addKnownHost } from '../../../../main/openssh/known-hosts';
 
 const [file, name, blob] = process.argv.slice(2);
 if (!file || !name || !blob) throw new Error('usage: known-hosts-add.ts FILE NAME BASE64');
-const line = await addKnownHost(file, name, Buffer.from(blob, 'base64'));
-process.stdout.write(`${line}\n`);
+// No top-level await: the test bundles this child with the CLI, whose chunks are CommonJS.
+void addKnownHost(file, name, Buffer.from(blob, 'base64')).then((line) => process.stdout.write(`${line}\n`));
