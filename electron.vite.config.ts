@@ -1,6 +1,30 @@
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+
+/**
+ * The built page runs on Preact's React-compatible runtime (preact/compat) instead of React and
+ * react-dom: a third of the JavaScript to parse and run before the keys show (bench/ui.ts,
+ * docs/architecture.md §6.3). The code is written, typed and linted against React's API; `npm run
+ * dev` keeps React (its fast refresh needs it), and the UI tests drive the built page.
+ */
+function preactInBuild(): Plugin {
+  return {
+    name: 'keydock:preact-in-build',
+    apply: 'build',
+    config: () => ({
+      resolve: {
+        alias: [
+          { find: /^react-dom\/client$/, replacement: 'preact/compat/client' },
+          { find: /^react-dom$/, replacement: 'preact/compat' },
+          { find: /^react\/jsx-(dev-)?runtime$/, replacement: 'preact/compat/jsx-runtime' },
+          { find: /^react$/, replacement: 'preact/compat' },
+        ],
+      },
+    }),
+  };
+}
 
 // One config for the three Electron bundles. The renderer bundle is also what the
 // loopback bridge serves in the browser, so it must never rely on Node or Electron.
@@ -35,7 +59,7 @@ export default defineConfig({
   renderer: {
     root: resolve('renderer'),
     base: './',
-    plugins: [react()],
+    plugins: [react(), preactInBuild()],
     define: { 'process.env.NODE_ENV': JSON.stringify('production') },
     build: {
       outDir: resolve('out/renderer'),
