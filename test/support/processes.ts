@@ -51,6 +51,11 @@ export function run(cmd: string, args: string[], options: SpawnOptions & { input
       running.delete(child);
       resolve({ code, stdout, stderr });
     });
+    // A child may exit without reading its stdin (it failed first, or never needed it): the
+    // write then fails with EPIPE, which is the child's business, not the test's.
+    child.stdin?.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') reject(e);
+    });
     if (input !== undefined) child.stdin?.end(input);
     else child.stdin?.end();
   });
