@@ -7,7 +7,7 @@
  * rows show again, median of 5. Also prints the size of the page's initial JavaScript, gzipped.
  * Run: `npx tsx bench/ui.ts` (or through `npm run bench ui`).
  */
-import { chromium } from '@playwright/test';
+import { chromium, type Browser } from '@playwright/test';
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ import { BUILT_RENDERER, startUiServices } from '../test/support/ui-services';
 const FILES = 20;
 const LOADED = 5;
 const RUNS = 5;
+/** Extra page loads after the measured ones, on their own page, with timestamps recorded in the page. */
+const TRACED_RUNS = 3;
 
 export interface UiBenchResult {
   keysVisibleMs: number[];
@@ -87,6 +89,9 @@ export async function runUiBench({ log = (_: string) => undefined }: { log?: (li
         log(`in-app ${i}: ${ms.toFixed(0)} ms`);
       }
     }
+    // Where the time goes: separate loads with an init script that timestamps the socket's
+    // messages and the rows, so the measured loads above run the page exactly as shipped.
+    const breakdown = await traceLoads(browser, () => services.url, log);
     const result: UiBenchResult = { keysVisibleMs: times, medianMs: median(times), inAppMs: inApp, inAppMedianMs: median(inApp), initialJsGzipBytes: initialJsGzip() };
     const table = [
       '| measure | value |',
@@ -98,12 +103,115 @@ export async function runUiBench({ log = (_: string) => undefined }: { log?: (li
       `| initial JS (gzip) | ${(result.initialJsGzipBytes / 1024).toFixed(1)} KiB |`,
       // Wall-clock times on a shared machine: say how busy it was.
       `| load average (1 min) at the end | ${loadavg()[0]!.toFixed(1)} |`,
+      '',
+      `Where a fresh load's time goes (median of ${TRACED_RUNS} traced loads, ms from \`page.goto\`):`,
+      '',
+      breakdown,
     ].join('\n');
     return { table, result };
   } finally {
     await browser.close();
     await services.stop();
   }
+}
+
+/** Page-side script for the traced loads: marks the socket's traffic and the keys table's rows. */
+const TRACE_SCRIPT = `(() => {
+  const mark = (n) => { try { performance.mark('kdb:' + n); } catch {} };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      mark('socket created');
+      this.addEventListener('open', () => mark('socket open'));
+      const names = new Map();
+      this.addEventListener('message', (e) => {
+        try {
+          const m = JSON.parse(e.data);
+          mark(m.type === 'result' ? 'answer ' + (names.get(m.id) || m.id) : 'got ' + m.type);
+        } catch {}
+      });
+      const send = this.send.bind(this);
+      this.send = (d) => {
+        try {
+          const m = JSON.parse(d);
+          if (m.type === 'invoke') names.set(m.id, m.channel);
+          mark(m.type === 'invoke' ? 'ask ' + m.channel : 'sent ' + m.type);
+        } catch {}
+        return send(d);
+      };
+    }
+  };
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        performance.mark('kdb:long task ' + Math.round(e.duration) + ' ms starts', { startTime: e.startTime });
+      }
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {}
+  let seen = 0;
+  const rows = () => document.querySelectorAll('table[aria-label="Keys"] tbody tr').length;
+  new MutationObserver(() => {
+    const n = rows();
+    if (n > seen) {
+      if (seen === 0) mark('first row in DOM');
+      if (n >= ${FILES}) mark('all ${FILES} rows in DOM');
+      seen = n;
+    }
+  }).observe(document, { childList: true, subtree: true });
+})();`;
+
+/** Page-side: the navigation, its scripts and styles, the paints and TRACE_SCRIPT's marks, in the page's ms. */
+const COLLECT_SCRIPT = `(() => {
+  const out = [['page time origin', 0]];
+  const nav = performance.getEntriesByType('navigation')[0];
+  if (nav) {
+    out.push(['html request sent', nav.requestStart], ['html received', nav.responseEnd], ['dom interactive', nav.domInteractive]);
+    out.push(['DOMContentLoaded done', nav.domContentLoadedEventEnd], ['load event', nav.loadEventStart]);
+  }
+  for (const r of performance.getEntriesByType('resource')) {
+    const name = r.name.split('/').pop().replace(/-[A-Za-z0-9_-]{8}\\./, '.');
+    if (/\\.(js|css)$/.test(name)) out.push([name + ' requested', r.startTime], [name + ' received', r.responseEnd]);
+  }
+  for (const p of performance.getEntriesByType('paint')) out.push([p.name, p.startTime]);
+  for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('kdb:')) out.push([m.name.slice(4), m.startTime]);
+  return { origin: performance.timeOrigin, marks: out };
+})()`;
+
+/** Loads the page TRACED_RUNS times with TRACE_SCRIPT and returns a table of phase times. */
+async function traceLoads(browser: Browser, url: () => string, log: (l: string) => void): Promise<string> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.addInitScript(TRACE_SCRIPT);
+  const runs: Array<Map<string, number>> = [];
+  try {
+    for (let i = 0; i <= TRACED_RUNS; i++) {
+      await page.goto('about:blank');
+      const target = url();
+      const startEpoch = performance.timeOrigin + performance.now();
+      const start = performance.now();
+      await page.goto(target);
+      const gotoDone = performance.now() - start;
+      await page.locator('table[aria-label="Keys"] tbody tr').nth(FILES - 1).waitFor({ state: 'visible', timeout: 60_000 });
+      const total = performance.now() - start;
+      const t = await page.evaluate<{ origin: number; marks: Array<[string, number]> }>(COLLECT_SCRIPT);
+      // The page's clock starts when Chromium began the navigation: shift it onto goto's clock.
+      const shift = t.origin - startEpoch;
+      const m = new Map<string, number>(t.marks.map(([k, v]) => [k, v + shift]));
+      m.set('page.goto returned (load)', gotoDone);
+      m.set(`row ${FILES} visible to Playwright`, total);
+      if (i > 0) {
+        runs.push(m);
+        log(`traced ${i}: ${total.toFixed(0)} ms`);
+      }
+    }
+  } finally {
+    await page.close();
+  }
+  const names = [...runs[0]!.keys()];
+  const rows = names
+    .map((n) => ({ n, v: median(runs.map((r) => r.get(n)).filter((x): x is number => x !== undefined)) }))
+    .sort((a, b) => a.v - b.v);
+  return ['| phase | ms |', '|---|---|', ...rows.map((r) => `| ${r.n} | ${r.v.toFixed(0)} |`)].join('\n');
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!)) {

@@ -80,7 +80,8 @@ type Credential = { code: string } | { session: string };
 class BridgeTransport implements KeydockApiTransport {
   readonly transport = 'bridge' as const;
   private socket: WebSocket | null = null;
-  private ready = false;
+  /** The socket is open and the hello went out first: requests may follow it (see connect()). */
+  private sendable = false;
   private nextId = 1;
   private readonly pending = new Map<number, (r: Result<unknown>) => void>();
   private readonly waitingForOpen: Array<() => void> = [];
@@ -106,16 +107,21 @@ class BridgeTransport implements KeydockApiTransport {
     const protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${protocol}//${window.location.host}${BRIDGE_PATH}`);
     this.socket = ws;
-    this.ready = false;
+    this.sendable = false;
     ws.onopen = () => {
       const hello: BridgeClientMessage = { type: 'hello', ...this.credential };
       ws.send(JSON.stringify(hello));
+      // Requests go right behind the hello, without waiting a round trip for the welcome: main
+      // reads a socket's messages in order and answers none before the hello is accepted; a
+      // refused hello closes the socket and every request waiting here gets the reason.
+      this.sendable = true;
+      for (const wake of this.waitingForOpen.splice(0)) wake();
     };
     ws.onmessage = (ev) => this.receive(ws, ev.data);
     ws.onclose = (ev) => {
       if (this.socket !== ws) return;
       this.socket = null;
-      this.ready = false;
+      this.sendable = false;
       for (const [id, resolve] of this.pending) {
         this.pending.delete(id);
         resolve({ ok: false, error: this.deniedWith ?? lostError });
@@ -157,11 +163,9 @@ class BridgeTransport implements KeydockApiTransport {
       this.credential = { session: msg.session };
       sessionStore.set(msg.session);
       this.retryDelay = 250;
-      this.ready = true;
       const reconnected = this.everOpened;
       this.everOpened = true;
       this.setState('open', reconnected);
-      for (const wake of this.waitingForOpen.splice(0)) wake();
     } else if (msg.type === 'denied') {
       // A stale session token stays stored: a reload then repeats this message, not "no code".
       this.deniedWith = msg.error;
@@ -178,13 +182,13 @@ class BridgeTransport implements KeydockApiTransport {
   }
 
   private waitForOpen(ms: number): Promise<boolean> {
-    if (this.ready && this.socket?.readyState === WebSocket.OPEN) return Promise.resolve(true);
+    if (this.sendable && this.socket?.readyState === WebSocket.OPEN) return Promise.resolve(true);
     if (this.deniedWith) return Promise.resolve(false);
     return new Promise((resolve) => {
       const timer = window.setTimeout(() => resolve(false), ms);
       this.waitingForOpen.push(() => {
         window.clearTimeout(timer);
-        resolve(this.ready);
+        resolve(this.sendable);
       });
     });
   }
