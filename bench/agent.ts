@@ -9,7 +9,7 @@
  * KeyDock's agent runs as a login agent does, `keydock serve -s -a SOCK` (forked to the
  * background, with the V8 settings serve gives its background agent). Its memory is only
  * representative from the CLI bundle (`node scripts/build-cli.mjs`): when sources are newer,
- * bin/keydock.js runs them through tsx, which the table then says. KEYDOCK_BENCH_BIN picks
+ * bin/keydock.cjs runs them through tsx, which the table then says. KEYDOCK_BENCH_BIN picks
  * another entry (e.g. a bundle built elsewhere).
  * Run: `npx tsx bench/agent.ts` (or through `npm run bench`); `--rss-only` skips the throughput
  * table and measures memory only.
@@ -48,9 +48,9 @@ export interface AgentBenchResult {
   table: string;
 }
 
-const KEYDOCK_BIN = process.env.KEYDOCK_BENCH_BIN ?? fileURLToPath(new URL('../bin/keydock.js', import.meta.url));
+const KEYDOCK_BIN = process.env.KEYDOCK_BENCH_BIN ?? fileURLToPath(new URL('../bin/keydock.cjs', import.meta.url));
 
-/** What bin/keydock.js will run: the bundle when it is at least as new as every source (its own rule), else tsx. */
+/** What bin/keydock.cjs will run: the bundle when it is at least as new as every source (its own rule), else tsx. */
 function keydockRunsFrom(): string {
   if (process.env.KEYDOCK_BENCH_BIN) return process.env.KEYDOCK_BENCH_BIN;
   const root = fileURLToPath(new URL('..', import.meta.url));

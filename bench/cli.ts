@@ -6,8 +6,8 @@
  * at most (issue #16); the machine's load average is printed beside the table, since a busy
  * machine slows a new process more than a running one. The bundle is built first
  * (scripts/build-cli.mjs); the commands run it directly (out/cli/keydock.cjs), because in a
- * checkout others are editing, bin/keydock.js would fall back to tsx whenever a source is newer;
- * `node bin/keydock.js --help` and `list` are measured too, with the launcher's freshness check,
+ * checkout others are editing, bin/keydock.cjs would fall back to tsx whenever a source is newer;
+ * `node bin/keydock.cjs --help` and `list` are measured too, with the launcher's freshness check,
  * as a user's `keydock list` runs. Runs alternate between the commands to spread machine noise;
  * medians of 10 runs each are reported, with the ratio to `node -e 0`.
  * Run: `npx tsx bench/cli.ts` (or through `npm run bench cli`).
@@ -94,8 +94,8 @@ export async function runCliBench(opts: { runs?: number; log?: (line: string) =>
     const bin = join(ROOT, 'out/cli/keydock.cjs');
     const cases: { label: string; args: string[] }[] = [
       { label: '`node -e 0`', args: ['-e', '0'] },
-      { label: '`node bin/keydock.js --help`', args: [join(ROOT, 'bin/keydock.js'), '--help'] },
-      { label: '`node bin/keydock.js list`', args: [join(ROOT, 'bin/keydock.js'), 'list'] },
+      { label: '`node bin/keydock.cjs --help`', args: [join(ROOT, 'bin/keydock.cjs'), '--help'] },
+      { label: '`node bin/keydock.cjs list`', args: [join(ROOT, 'bin/keydock.cjs'), 'list'] },
       { label: '`keydock --help`', args: [bin, '--help'] },
       { label: '`keydock list` (ssh-agent, 1 key)', args: [bin, 'list'] },
       { label: '`keydock agents`', args: [bin, 'agents'] },

@@ -29,7 +29,7 @@ export interface TesterBenchResult {
   table: string;
 }
 
-const BIN = fileURLToPath(new URL('../bin/keydock.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/keydock.cjs', import.meta.url));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

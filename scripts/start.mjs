@@ -33,6 +33,6 @@ const electron = electronBinary();
 const child = electron
   ? spawn(electron, [root, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' })
   : (console.log('keydock: no Electron binary on this machine, so the KeyDock window is served to your browser instead.'),
-    spawn(process.execPath, [join(root, 'bin', 'keydock.js'), 'ui'], { cwd: root, stdio: 'inherit' }));
+    spawn(process.execPath, [join(root, 'bin', 'keydock.cjs'), 'ui'], { cwd: root, stdio: 'inherit' }));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));

@@ -1,7 +1,7 @@
 import { runFastPath } from './fast';
 import { processIo } from './io';
 
-// Entry point of the `keydock` binary (bin/keydock.js loads the bundle of this file, or this
+// Entry point of the `keydock` binary (bin/keydock.cjs loads the bundle of this file, or this
 // file through tsx). It holds only the fast path's argument reader (./fast.ts): `list`, `agents`,
 // `which` and `fingerprint` run from there, and everything else loads commander and the command
 // tree (./program.ts) first (docs/architecture.md §3).

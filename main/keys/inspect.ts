@@ -409,7 +409,7 @@ function timedOut(slot: Slot, task: Task): void {
  * How to start a worker here. Bundled (the CLI's out/cli, the app's out/main), the worker is
  * its own entry file beside the bundle or one folder up from this chunk. From source (tsx,
  * vitest) the worker has no TypeScript loader of its own, so it registers tsx first, as
- * bin/keydock.js does.
+ * bin/keydock.cjs does.
  */
 function workerSpec(): { url: URL } | { code: string } | null {
   const here = import.meta.url;

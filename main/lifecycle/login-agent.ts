@@ -39,7 +39,7 @@ import { execTool } from './exec';
 import { daemonFlagsFor } from '../util/daemon-node-flags';
 
 export interface LoginAgentOptions {
-  /** How to run `keydock` from a unit file: absolute program and script, e.g. [node, …/bin/keydock.js]; null when not found. */
+  /** How to run `keydock` from a unit file: absolute program and script, e.g. [node, …/bin/keydock.cjs]; null when not found. */
   launcher: string[] | null;
   /** The SSH config to edit (default ~/.ssh/config). */
   configFile?: string;
@@ -57,7 +57,7 @@ interface ServiceManager {
 }
 
 /**
- * `node` and the `keydock` launcher (bin/keydock.js of a KeyDock checkout) as absolute paths, for
+ * `node` and the `keydock` launcher (bin/keydock.cjs of a KeyDock checkout) as absolute paths, for
  * a unit file to start. Looked for beside the running script and from the working folder up;
  * inside Electron, `node` comes from PATH. Null when there is no launcher (the packaged app).
  */
@@ -71,7 +71,7 @@ export function findKeydockLauncher(env: NodeJS.ProcessEnv, argv1: string | unde
   if (argv1 && looksLikeLauncher(resolve(argv1))) return withFlags(resolve(argv1));
   for (const start of [argv1 ? dirname(resolve(argv1)) : null, cwd]) {
     for (let dir = start; dir; dir = dirname(dir) === dir ? null : dirname(dir)) {
-      const candidate = join(dir, 'bin', 'keydock.js');
+      const candidate = join(dir, 'bin', 'keydock.cjs');
       if (looksLikeLauncher(candidate) && existsSync(join(dir, 'package.json'))) return withFlags(candidate);
     }
   }
@@ -128,7 +128,7 @@ function installSteps(rt: Runtime, options: LoginAgentOptions, manager: ServiceM
   if (!launcher) {
     throw new KeyDockError(
       'keydock-cli-missing',
-      "KeyDock's command (bin/keydock.js) was not found, so there is nothing a login service could start.",
+      "KeyDock's command (bin/keydock.cjs) was not found, so there is nothing a login service could start.",
       'Install KeyDock from its source folder (npm install there puts the command in place), then turn this on again from that installation.',
       { exitCode: 2 },
     );

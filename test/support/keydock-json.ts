@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { run } from './processes';
 
 /** The repository's `keydock` launcher (bundle when fresh, else tsx). */
-export const KEYDOCK_BIN = join(process.cwd(), 'bin', 'keydock.js');
+export const KEYDOCK_BIN = join(process.cwd(), 'bin', 'keydock.cjs');
 
 export interface KeydockJsonResult {
   code: number;

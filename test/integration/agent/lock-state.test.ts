@@ -21,7 +21,7 @@ import { memoryIo, runCliInMemory } from '../../support/memory-io';
 // Each test starts `keydock` processes; on a loaded machine one takes seconds.
 vi.setConfig({ testTimeout: 180_000 });
 
-const BIN = fileURLToPath(new URL('../../../bin/keydock.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/keydock.cjs', import.meta.url));
 
 let home: TmpHome;
 let key: string;

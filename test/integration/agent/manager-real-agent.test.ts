@@ -18,7 +18,7 @@ let home: TmpHome;
 let agent: RealAgent;
 let ctx: AppContext;
 let dir: string;
-const BIN = join(process.cwd(), 'bin', 'keydock.js');
+const BIN = join(process.cwd(), 'bin', 'keydock.cjs');
 
 beforeAll(async () => {
   home = await makeTmpHome('kd-agent-');

@@ -19,7 +19,7 @@ const LIBS = ['/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so', '/usr/lib/aarc
 const LIB = LIBS.find((l) => existsSync(l)) ?? null;
 const missing = LIB === null ? 'SoftHSM 2 is not installed (scripts/install-deps.sh: softhsm2)' : null;
 const PIN = '1234';
-const BIN = join(process.cwd(), 'bin', 'keydock.js');
+const BIN = join(process.cwd(), 'bin', 'keydock.cjs');
 
 let dir: string;
 let tokenDir: string;
@@ -95,7 +95,7 @@ describe.skipIf(missing !== null)(`PKCS#11 tokens${missing ? ` (skipped: ${missi
     let allowed: RealAgent;
     let refusing: RealAgent;
     beforeAll(async () => {
-      // Each keydock here is a process of its own (bin/keydock.js, through tsx when the bundle is older than the sources).
+      // Each keydock here is a process of its own (bin/keydock.cjs, through tsx when the bundle is older than the sources).
       allowed = await startOpenSshAgent(['-P', `${join(LIB as string, '..')}/*,/usr/lib*/*`]);
       refusing = await startOpenSshAgent(['-P', '/opt/nothing-here/*']);
     });

@@ -12,7 +12,7 @@ import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 import { closed, connectSession, hello, invoke, openSocket } from './client';
 import { memoryIo } from '../../support/memory-io';
 
-// `keydock ui` as a user runs it, from the CLI bundle (what bin/keydock.js runs after a build)
+// `keydock ui` as a user runs it, from the CLI bundle (what bin/keydock.cjs runs after a build)
 // and from the sources through tsx (what it runs in an edited checkout): both must find the
 // built window, although their modules sit at different depths of the checkout.
 const root = join(__dirname, '../../..');
@@ -52,7 +52,7 @@ async function browserRecord(path: string): Promise<string> {
 }
 
 /** Starts `keydock ui …` and resolves once it printed its address, with all it printed so far. */
-async function startUi(args: string[], env: NodeJS.ProcessEnv, entry: string[] = [join(root, 'bin/keydock.js')]) {
+async function startUi(args: string[], env: NodeJS.ProcessEnv, entry: string[] = [join(root, 'bin/keydock.cjs')]) {
   const child = startProcess(process.execPath, [...entry, 'ui', ...args], { env, cwd: root });
   started.push(child);
   let out = '';

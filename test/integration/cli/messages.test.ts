@@ -9,7 +9,7 @@ import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 describe('keydock says what happened', () => {
   let home: TmpHome;
   let agent: RealAgent;
-  const keydock = (args: string[]) => run('node', ['bin/keydock.js', ...args], { env: { ...home.env, SSH_AUTH_SOCK: agent.socket, PATH: process.env.PATH }, timeoutMs: 60_000 });
+  const keydock = (args: string[]) => run('node', ['bin/keydock.cjs', ...args], { env: { ...home.env, SSH_AUTH_SOCK: agent.socket, PATH: process.env.PATH }, timeoutMs: 60_000 });
   const listed = async () => (await run('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: agent.socket } })).stdout;
 
   beforeAll(async () => {
@@ -47,7 +47,7 @@ describe('keydock says what happened', () => {
 
   it('says ok:false with exit 1 when the key was written but the keychain could not remember it', async () => {
     // No Secret Service in this environment: remembering fails, the key itself is written.
-    const r = await run('node', ['bin/keydock.js', 'keygen', '--file', join(home.sshDir, 'id_unremembered'), '--passphrase-stdin', '--remember', '--json'], {
+    const r = await run('node', ['bin/keydock.cjs', 'keygen', '--file', join(home.sshDir, 'id_unremembered'), '--passphrase-stdin', '--remember', '--json'], {
       env: { ...home.env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent', PATH: process.env.PATH },
       input: 'a passphrase\n',
       timeoutMs: 60_000,

@@ -8,7 +8,7 @@ import { startSshd, type Sshd } from '../../support/sshd';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 import { runCliInMemory } from '../../support/memory-io';
 
-const BIN = fileURLToPath(new URL('../../../bin/keydock.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/keydock.cjs', import.meta.url));
 
 
 describe('keydock test / doctor / setup-host', () => {
@@ -83,7 +83,7 @@ describe('keydock test / doctor / setup-host', () => {
     expect(JSON.parse(r.stdout).diagnosis).toMatchObject({ code: 'key-not-registered', action: { kind: 'copy-public-key', url: 'https://gitlab.com/-/user_settings/ssh_keys' } });
   });
 
-  it('runs as a real process: node bin/keydock.js test', async () => {
+  it('runs as a real process: node bin/keydock.cjs test', async () => {
     const key = await keygen('proc');
     await sshd.addKey(`${key}.pub`, 'proc');
     await agent.sshAdd([key]);

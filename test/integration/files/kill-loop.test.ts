@@ -238,7 +238,7 @@ const scenarios: Scenario[] = [
 ];
 
 describe('killed writers leave whole files, matching key pairs and non-empty backups', () => {
-  // The CLI as `npm install` bundles it for bin/keydock.js (scripts/build-cli.mjs), built into a
+  // The CLI as `npm install` bundles it for bin/keydock.cjs (scripts/build-cli.mjs), built into a
   // private folder under .tmp/ so node_modules resolves: starting it takes a fraction of what
   // starting the TypeScript through tsx takes, and the loop runs about forty processes.
   beforeAll(async () => {

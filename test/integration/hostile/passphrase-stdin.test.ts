@@ -12,7 +12,7 @@ describe('keydock add --passphrase-stdin with a real keychain and a real ssh-age
   let home: TmpHome;
   let agent: RealAgent;
   const env = () => ({ ...home.env, ...keyring.env, SSH_AUTH_SOCK: agent.socket, PATH: process.env.PATH });
-  const keydock = (args: string[], input?: string) => run('node', ['bin/keydock.js', ...args], { env: env(), input, timeoutMs: 60_000 });
+  const keydock = (args: string[], input?: string) => run('node', ['bin/keydock.cjs', ...args], { env: env(), input, timeoutMs: 60_000 });
   const loaded = async () => (await run('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: agent.socket } })).stdout;
 
   beforeAll(async () => {

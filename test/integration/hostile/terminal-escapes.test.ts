@@ -13,7 +13,7 @@ describe('file-derived text is terminal-safe in human output', () => {
   let home: TmpHome;
   let agent: RealAgent;
   let key: string;
-  const keydock = (args: string[]) => run('node', ['bin/keydock.js', ...args], { env: { ...home.env, SSH_AUTH_SOCK: agent.socket, PATH: process.env.PATH }, timeoutMs: 60_000 });
+  const keydock = (args: string[]) => run('node', ['bin/keydock.cjs', ...args], { env: { ...home.env, SSH_AUTH_SOCK: agent.socket, PATH: process.env.PATH }, timeoutMs: 60_000 });
 
   beforeAll(async () => {
     home = await makeTmpHome('keydock-escapes-');

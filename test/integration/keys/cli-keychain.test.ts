@@ -9,7 +9,7 @@ import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 describe('keydock keygen --remember / inspect / forget with a real keychain', () => {
   let keyring: TestKeyring;
   let home: TmpHome;
-  const keydock = (args: string[], env: NodeJS.ProcessEnv, input?: string) => run('node', ['bin/keydock.js', ...args], { env: { ...env, PATH: process.env.PATH }, input, timeoutMs: 60_000 });
+  const keydock = (args: string[], env: NodeJS.ProcessEnv, input?: string) => run('node', ['bin/keydock.cjs', ...args], { env: { ...env, PATH: process.env.PATH }, input, timeoutMs: 60_000 });
 
   beforeAll(async () => {
     keyring = await startKeyring();

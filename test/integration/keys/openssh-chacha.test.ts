@@ -74,7 +74,7 @@ describe('keydock add with such a key', () => {
   it('puts it in a real ssh-agent, where ssh-add lists it and can sign with it', async () => {
     const file = await sshKeygen('id_add_chacha', 'ed25519');
     const env = { ...home.env, SSH_AUTH_SOCK: agent.socket };
-    const r = await run(process.execPath, ['bin/keydock.js', '--json', 'add', '--passphrase-stdin', file], { env, input: `${PASS}\n`, timeoutMs: 60_000 });
+    const r = await run(process.execPath, ['bin/keydock.cjs', '--json', 'add', '--passphrase-stdin', file], { env, input: `${PASS}\n`, timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     const fp = await referenceFingerprint(file);
     const list = await agent.sshAdd(['-l', '-E', 'sha256']);

@@ -97,7 +97,7 @@ describe('keys KeyDock writes are accepted by OpenSSH', () => {
   for (const type of ['ed25519', 'ecdsa', 'rsa'] as const) {
     it(`keydock keygen --type ${type} with a passphrase: ssh-keygen -y derives the same public key`, async () => {
       const file = join(dir, `gen-${type}`);
-      const r = await run('node', ['bin/keydock.js', 'keygen', '--type', type, '--file', file, '--comment', `${type}@kd`, '--passphrase-stdin', '--json'], { input: `${PASS}\n`, env: { ...process.env, HOME: dir }, timeoutMs: 120_000 });
+      const r = await run('node', ['bin/keydock.cjs', 'keygen', '--type', type, '--file', file, '--comment', `${type}@kd`, '--passphrase-stdin', '--json'], { input: `${PASS}\n`, env: { ...process.env, HOME: dir }, timeoutMs: 120_000 });
       expect(r.code, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as { fingerprint: string; publicKey: string };
       expect((await stat(file)).mode & 0o777).toBe(0o600);
@@ -113,7 +113,7 @@ describe('keys KeyDock writes are accepted by OpenSSH', () => {
 
   it('a generated Ed25519 key logs in to a real sshd', async () => {
     const file = join(dir, 'login-ed25519');
-    const r = await run('node', ['bin/keydock.js', 'keygen', '--file', file, '--no-passphrase'], { env: { ...process.env, HOME: dir } });
+    const r = await run('node', ['bin/keydock.cjs', 'keygen', '--file', file, '--no-passphrase'], { env: { ...process.env, HOME: dir } });
     expect(r.code, r.stderr).toBe(0);
     await sshd.addKey(`${file}.pub`, 'kduser');
     const ssh = await run('ssh', ['-F', sshd.sshConfigFile, '-i', file, '-o', 'IdentityAgent=none', 'sandbox']);
@@ -124,7 +124,7 @@ describe('keys KeyDock writes are accepted by OpenSSH', () => {
     const src = join(__dirname, '../../fixtures/keys/files/ppk3-ecdsa256-enc.ppk');
     for (const to of ['pem', 'openssh']) {
       const outFile = join(dir, `conv.${to}`);
-      const r = await run('node', ['bin/keydock.js', 'convert', src, '--to', to, '--out', outFile, '--passphrase-stdin', '--json'], { input: `${PASS}\n`, env: { ...process.env, HOME: dir } });
+      const r = await run('node', ['bin/keydock.cjs', 'convert', src, '--to', to, '--out', outFile, '--passphrase-stdin', '--json'], { input: `${PASS}\n`, env: { ...process.env, HOME: dir } });
       expect(r.code, r.stderr).toBe(0);
       expect((await stat(outFile)).mode & 0o777).toBe(0o600);
       const y = await run('ssh-keygen', ['-y', '-P', PASS, '-f', outFile]);

@@ -20,7 +20,7 @@ let agent: RealAgent;
 
 /** The keydock binary, as a user runs it, against the test agent and an empty HOME. */
 function keydock(args: string[], input?: string): Promise<RunResult> {
-  return run(process.execPath, [join(ROOT, 'bin/keydock.js'), ...args], { input, env: { ...home.env, SSH_AUTH_SOCK: agent.socket }, timeoutMs: 120_000 });
+  return run(process.execPath, [join(ROOT, 'bin/keydock.cjs'), ...args], { input, env: { ...home.env, SSH_AUTH_SOCK: agent.socket }, timeoutMs: 120_000 });
 }
 async function keydockJson(args: string[], input?: string): Promise<{ code: number | null; json: Record<string, unknown>; stderr: string }> {
   const r = await keydock([...args, '--json'], input);

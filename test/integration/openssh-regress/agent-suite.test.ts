@@ -98,7 +98,7 @@ function unprivilegedMissing(): string | null {
     }
   }
   try {
-    execFileSync('setpriv', [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '--', 'test', '-r', join(REPO, 'bin', 'keydock.js')], { stdio: 'ignore' });
+    execFileSync('setpriv', [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '--', 'test', '-r', join(REPO, 'bin', 'keydock.cjs')], { stdio: 'ignore' });
   } catch {
     return `user ${UNPRIVILEGED_USER} cannot read the checkout at ${REPO}`;
   }
@@ -195,7 +195,7 @@ async function stopLeftovers(marker: string): Promise<string[]> {
 }
 
 /**
- * Why KeyDock's agent may start slowly here: bin/keydock.js runs the TypeScript through tsx
+ * Why KeyDock's agent may start slowly here: bin/keydock.cjs runs the TypeScript through tsx
  * (seconds) while out/cli/keydock.cjs is older than a source, and some tests give the agent a
  * fixed time to listen (agent-restrict: `sleep 4`). `npm test` builds first, so CI uses the bundle.
  */

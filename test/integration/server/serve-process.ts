@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { run, startProcess, stopProcess, type RunResult } from '../../support/processes';
 
-export const KEYDOCK_BIN = fileURLToPath(new URL('../../../bin/keydock.js', import.meta.url));
+export const KEYDOCK_BIN = fileURLToPath(new URL('../../../bin/keydock.cjs', import.meta.url));
 
 /** A real `keydock serve` process, as a user would run it. */
 export interface ServeProcess {
@@ -39,7 +39,7 @@ export function asUserUnavailable(): string | null {
 }
 
 /**
- * Starts `node bin/keydock.js serve -D ARGS` (foreground, as ssh-agent -D; `-d` instead when ARGS
+ * Starts `node bin/keydock.cjs serve -D ARGS` (foreground, as ssh-agent -D; `-d` instead when ARGS
  * has it) and waits for its SSH_AUTH_SOCK line. `wrap` prefixes the command (e.g. asUser()).
  */
 export async function startServe(args: string[], env: NodeJS.ProcessEnv, options: { wrap?: string[] } = {}): Promise<ServeProcess> {

@@ -151,7 +151,7 @@ describe('keydock serve socket lifecycle', () => {
     expect(first.socket).toBe(path);
     expect((await first.sshAdd(['-l'])).stdout).toContain('no identities');
 
-    const second = await run(process.execPath, [join(dirname(new URL(import.meta.url).pathname), '../../../bin/keydock.js'), 'serve', '--socket', path], { env: home.env });
+    const second = await run(process.execPath, [join(dirname(new URL(import.meta.url).pathname), '../../../bin/keydock.cjs'), 'serve', '--socket', path], { env: home.env });
     expect(second.code).toBe(2);
     expect(second.stderr).toContain('Another agent is already listening');
 
@@ -164,7 +164,7 @@ describe('keydock serve socket lifecycle', () => {
   it('refuses a path that is not a socket', async () => {
     const path = join(sc.dir, 'not-a-socket');
     await run('touch', [path]);
-    const r = await run(process.execPath, [join(dirname(new URL(import.meta.url).pathname), '../../../bin/keydock.js'), 'serve', '--socket', path], { env: home.env });
+    const r = await run(process.execPath, [join(dirname(new URL(import.meta.url).pathname), '../../../bin/keydock.cjs'), 'serve', '--socket', path], { env: home.env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('exists and is not a socket');
   });

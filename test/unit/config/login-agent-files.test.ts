@@ -6,18 +6,18 @@ import { shellWords } from '../../../main/doctor/which-agent';
 describe('login agent file texts', () => {
   it('quotes ExecStart arguments as systemd reads them, expanding nothing', () => {
     expect(systemdArg('/usr/bin/node')).toBe('/usr/bin/node');
-    expect(systemdArg('/home/a b/keydock.js')).toBe('"/home/a b/keydock.js"');
+    expect(systemdArg('/home/a b/keydock.cjs')).toBe('"/home/a b/keydock.cjs"');
     expect(systemdArg('/x/100%/$HOME')).toBe('/x/100%%/$$HOME');
     expect(systemdArg('say "hi"\\')).toBe('"say \\"hi\\"\\\\"');
-    expect(serviceUnitText(['/opt/node', '/src/my keydock/bin/keydock.js'])).toContain('ExecStart=/opt/node "/src/my keydock/bin/keydock.js" serve -D --socket-activated --load-remembered\n');
+    expect(serviceUnitText(['/opt/node', '/src/my keydock/bin/keydock.cjs'])).toContain('ExecStart=/opt/node "/src/my keydock/bin/keydock.cjs" serve -D --socket-activated --load-remembered\n');
   });
 
   it('escapes XML in the LaunchAgent and quotes the Windows command line', () => {
-    const plist = launchAgentPlist(['/usr/local/bin/node', '/Users/me/R&D <x>/bin/keydock.js'], '/Users/me/Library/Application Support/KeyDock/agent.sock', '/tmp/log');
-    expect(plist).toContain('<string>/Users/me/R&amp;D &lt;x&gt;/bin/keydock.js</string>');
+    const plist = launchAgentPlist(['/usr/local/bin/node', '/Users/me/R&D <x>/bin/keydock.cjs'], '/Users/me/Library/Application Support/KeyDock/agent.sock', '/tmp/log');
+    expect(plist).toContain('<string>/Users/me/R&amp;D &lt;x&gt;/bin/keydock.cjs</string>');
     expect(plist).toContain('<string>--load-remembered</string>');
     expect(plist).toMatch(/<key>KeepAlive<\/key>\s*<true\/>/);
-    expect(windowsRunCommand(['C:\\Program Files\\nodejs\\node.exe', 'C:\\src\\bin\\keydock.js'])).toBe('"C:\\Program Files\\nodejs\\node.exe" C:\\src\\bin\\keydock.js serve --openssh-pipe --pageant --load-remembered');
+    expect(windowsRunCommand(['C:\\Program Files\\nodejs\\node.exe', 'C:\\src\\bin\\keydock.cjs'])).toBe('"C:\\Program Files\\nodejs\\node.exe" C:\\src\\bin\\keydock.cjs serve --openssh-pipe --pageant --load-remembered');
   });
 
   it('puts the socket where the app’s own agent listens', () => {
