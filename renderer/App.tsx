@@ -6,7 +6,7 @@ import { AppStateContext, parseRoute, type AppState, type Route, type View } fro
 import { ConfirmHost } from './features/confirm/ConfirmHost';
 import { IdentitiesView } from './features/identities/IdentitiesView';
 import { Loading, requestHeadingFocus } from './components/ui';
-import { invokeShared } from './lib/shared-invoke';
+import { invokeShared, startupAnswer } from './lib/shared-invoke';
 import { windowHint } from './lib/window-hints';
 
 const NAV: Array<{ view: View; label: string; route: string }> = [
@@ -53,7 +53,11 @@ export function App() {
   useEffect(() => {
     let live = true;
     void (async () => {
-      const [ids, files] = await Promise.all([invokeShared('agent:list-identities', {}), invokeShared('keys:list-files', {})]);
+      // What the window opened to: the answers read at page start, even after the keys view took them.
+      const [ids, files] = await Promise.all([
+        startupAnswer('agent:list-identities', {}) ?? invokeShared('agent:list-identities', {}),
+        startupAnswer('keys:list-files', {}) ?? invokeShared('keys:list-files', {}),
+      ]);
       if (!live) return;
       const empty = ids.ok && ids.value.identities.length === 0 && files.ok && files.value.length === 0;
       if (empty) setRoute((r) => (r.view === 'identities' && !r.action && r.seq === 1 ? parseRoute('setup') : r));

@@ -233,7 +233,8 @@ function getTransport(): KeydockApiTransport | null {
   }
   // A code in the address wins (a new window was asked for); else this tab's session, if any.
   const code = takeCodeFromUrl();
-  const session = sessionStore.get();
+  // Only without a code: a fresh page's first touch of sessionStorage waits for the browser to load it.
+  const session = code ? null : sessionStore.get();
   if (!code && !session) {
     transportError = noTokenError;
     connectionState = 'lost';

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Channel, EventName, EventPayload, Req, Res } from '../../shared/ipc-contract';
 import type { AppError } from '../../shared/result';
 import { invoke, on, onConnection } from '../api';
-import { invokeShared } from './shared-invoke';
+import { invokeShared, takePrefetched } from './shared-invoke';
 
 export type Loadable<T> =
   | { status: 'loading'; data: T | null; error: null }
@@ -19,7 +19,17 @@ const lastAnswers = new Map<string, unknown>();
 export function useChannel<C extends Channel>(channel: C, payload: Req<C>, deps: unknown[] = [], options: { keep?: boolean } = {}) {
   const keepKey = options.keep ? `${channel}\u0000${JSON.stringify(payload)}` : null;
   // keep: a view opened again starts from the last answer (marked loading) while it asks afresh.
-  const [state, setState] = useState<Loadable<Res<C>>>(() => ({ status: 'loading', data: keepKey ? ((lastAnswers.get(keepKey) as Res<C> | undefined) ?? null) : null, error: null }));
+  // An answer prefetched at page start that is already in is drawn at once: no first load to run.
+  const answeredFirst = useRef(false);
+  const [state, setState] = useState<Loadable<Res<C>>>(() => {
+    const early = takePrefetched(channel, payload);
+    if (early) {
+      answeredFirst.current = true;
+      if (early.ok) return { status: 'ready', data: early.value, error: null };
+      return { status: 'error', data: keepKey ? ((lastAnswers.get(keepKey) as Res<C> | undefined) ?? null) : null, error: early.error };
+    }
+    return { status: 'loading', data: keepKey ? ((lastAnswers.get(keepKey) as Res<C> | undefined) ?? null) : null, error: null };
+  });
   const payloadRef = useRef(payload);
   payloadRef.current = payload;
   const generation = useRef(0);
@@ -35,7 +45,10 @@ export function useChannel<C extends Channel>(channel: C, payload: Req<C>, deps:
   }, [channel, ...deps]);
 
   useEffect(() => {
-    void reload();
+    if (answeredFirst.current) {
+      answeredFirst.current = false;
+      generation.current = 1;
+    } else void reload();
     return onConnection((state, reconnected) => {
       if (state === 'open' && reconnected) void reload();
     });

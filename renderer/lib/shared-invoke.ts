@@ -9,6 +9,10 @@ const inFlight = new Map<string, Promise<Result<unknown>>>();
 // answer even when it already came back; nobody else gets it, and it is dropped unasked after
 // PREFETCH_KEEP_MS, so a later view never sees an old answer.
 const prefetched = new Map<string, Promise<Result<unknown>>>();
+// The same answers once they are in, so the first view can draw from them at once (takePrefetched).
+const answered = new Map<string, Result<unknown>>();
+// Every read started at page start, never taken away: what the agent and ~/.ssh held when the window opened.
+const startup = new Map<string, Promise<Result<unknown>>>();
 const PREFETCH_KEEP_MS = 10_000;
 
 const keyOf = (channel: Channel, payload: unknown) => `${channel}\u0000${JSON.stringify(payload)}`;
@@ -19,6 +23,7 @@ export function invokeShared<C extends Channel>(channel: C, payload: Req<C>): Pr
   const early = prefetched.get(key);
   if (early) {
     prefetched.delete(key);
+    answered.delete(key);
     return early as Promise<Result<Res<C>>>;
   }
   const pending = inFlight.get(key);
@@ -32,13 +37,40 @@ export function invokeShared<C extends Channel>(channel: C, payload: Req<C>): Pr
  * Starts a read the first view will ask for, before React draws anything: the connection's
  * handshake and the answer then overlap the page's start-up instead of following it.
  */
-export function prefetch<C extends Channel>(channel: C, payload: Req<C>): void {
+export function prefetch<C extends Channel>(channel: C, payload: Req<C>): Promise<void> {
   const key = keyOf(channel, payload);
-  if (prefetched.has(key) || inFlight.has(key)) return;
+  if (prefetched.has(key) || inFlight.has(key)) return Promise.resolve();
   const p = invoke(channel, payload).finally(() => inFlight.delete(key));
   inFlight.set(key, p);
   prefetched.set(key, p);
+  startup.set(key, p);
   window.setTimeout(() => {
     if (prefetched.get(key) === p) prefetched.delete(key);
+    answered.delete(key);
   }, PREFETCH_KEEP_MS);
+  // Resolves once the answer is in (an invoke never rejects: failures are Results).
+  return p.then((r) => {
+    if (prefetched.get(key) === p) answered.set(key, r);
+  });
+}
+
+/**
+ * A prefetched answer that is already in, taken at once (no waiting a turn): the same
+ * first-caller rule as invokeShared(), so the first view can draw its rows in its first render.
+ */
+export function takePrefetched<C extends Channel>(channel: C, payload: Req<C>): Result<Res<C>> | undefined {
+  const key = keyOf(channel, payload);
+  const r = answered.get(key);
+  if (!r) return undefined;
+  answered.delete(key);
+  prefetched.delete(key);
+  return r as Result<Res<C>>;
+}
+
+/**
+ * The answer of a read started at page start, even when a view already took it: for decisions
+ * about the window's start (the shell's first-run check), never for what a view shows.
+ */
+export function startupAnswer<C extends Channel>(channel: C, payload: Req<C>): Promise<Result<Res<C>>> | undefined {
+  return startup.get(keyOf(channel, payload)) as Promise<Result<Res<C>>> | undefined;
 }
