@@ -1,4 +1,4 @@
-import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Settings } from '../shared/contract/app';
 import type { AppError } from '../shared/result';
 import { currentConnection, invoke, on, onConnection, type ConnectionState } from './api';
@@ -6,7 +6,7 @@ import { AppStateContext, parseRoute, type AppState, type Route, type View } fro
 import { ConfirmHost } from './features/confirm/ConfirmHost';
 import { IdentitiesView } from './features/identities/IdentitiesView';
 import { Loading, requestHeadingFocus } from './components/ui';
-import { invokeShared, startupAnswer } from './lib/shared-invoke';
+import { invokeShared, startupAnswer, takePrefetched } from './lib/shared-invoke';
 import { windowHint } from './lib/window-hints';
 
 const NAV: Array<{ view: View; label: string; route: string }> = [
@@ -21,8 +21,10 @@ const NAV: Array<{ view: View; label: string; route: string }> = [
 /** The window: navigation, the current view, the connection banner and the confirm prompt. */
 export function App() {
   const [route, setRoute] = useState<Route>(() => parseRoute('identities'));
-  const [settings, setSettings] = useState<Settings | null>(null);
-  const [settingsError, setSettingsError] = useState<AppError | null>(null);
+  // Settings read at page start and already in: the first paint has the right theme, not a restyle after it.
+  const [early] = useState(() => takePrefetched('settings:get-settings', {}));
+  const [settings, setSettings] = useState<Settings | null>(early?.ok ? early.value : null);
+  const [settingsError, setSettingsError] = useState<AppError | null>(early && !early.ok ? early.error : null);
   const [connection, setConnection] = useState(() => currentConnection());
   const firstRoute = useRef(true);
 
@@ -37,7 +39,7 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    void loadSettings();
+    if (!early) void loadSettings();
     const offs = [
       on('settings:changed', (s) => setSettings(s)),
       on('app:navigate', (n) => navigate(n.route)),
@@ -47,7 +49,7 @@ export function App() {
       }),
     ];
     return () => offs.forEach((off) => off());
-  }, [loadSettings, navigate]);
+  }, [early, loadSettings, navigate]);
 
   // First run: nothing loaded and no key files → open the walkthrough instead of an empty list.
   useEffect(() => {
@@ -202,7 +204,8 @@ function ViewFor({ view }: { view: View }) {
 
 /** Applies the chosen theme, following the system's light/dark setting when asked to. */
 function useTheme(theme: Settings['theme']): void {
-  useEffect(() => {
+  // Before the paint: a theme set after it would restyle and lay out the whole window again.
+  useLayoutEffect(() => {
     const media = window.matchMedia('(prefers-color-scheme: dark)');
     const apply = () => {
       document.documentElement.dataset.theme = theme === 'system' ? (media.matches ? 'dark' : 'light') : theme;
