@@ -64,7 +64,7 @@ interface ServiceManager {
 export function findKeydockLauncher(env: NodeJS.ProcessEnv, argv1: string | undefined = process.argv[1], cwd = process.cwd()): string[] | null {
   const node = process.versions.electron ? onPath('node', env) : process.execPath;
   if (!node) return null;
-  const looksLikeLauncher = (p: string) => /[\\/]bin[\\/]keydock\.js$/.test(p) && existsSync(p);
+  const looksLikeLauncher = (p: string) => /[\\/]bin[\\/]keydock\.cjs$/.test(p) && existsSync(p);
   // The unit starts a long-running agent: give it the background agent's memory-saving V8 flags,
   // checked now against this node (a unit has nobody to retry without them).
   const withFlags = (script: string) => [node, ...daemonFlagsFor(node), script];

@@ -7,13 +7,15 @@ import type { Runtime } from '../../../main/config/runtime';
 import { SettingsStore } from '../../../main/config/settings-store';
 import { gatherFacts } from '../../../main/doctor/checks';
 import { checkWhichAgent, whichAgents, agentFromSshCommand } from '../../../main/doctor/which-agent';
-import { applyLoginAgent, planLoginAgent } from '../../../main/lifecycle/login-agent';
+import { applyLoginAgent, findKeydockLauncher, planLoginAgent } from '../../../main/lifecycle/login-agent';
 import { EventBus } from '../../../main/util/events';
 import { userPaths } from '../../../main/util/paths';
 import { run } from '../../support/processes';
 import { startOpenSshAgent, type RealAgent } from '../../support/ssh-agent';
 import { makeTmpHome, type TmpHome } from '../../support/tmp-home';
 import { KEYDOCK_BIN, startServe } from './serve-process';
+
+const REPO = process.cwd();
 
 // KeyDock's agent as the login agent (docs/login-agent.md): `keydock serve --install` /
 // `--uninstall` in a temp HOME with real files, real `ssh -G` and `systemd-analyze verify`, and
@@ -269,5 +271,17 @@ describe('doctor: which agent ssh, git and new shells use', () => {
       await serve?.stop();
       await h.cleanup();
     }
+  });
+});
+
+describe('the launcher a login unit starts', () => {
+  it('is bin/keydock.cjs of this checkout, whether keydock was started by it, by the old bin/keydock.js or from elsewhere', () => {
+    const oldName = join(REPO, 'bin', 'keydock.js');
+    for (const [argv1, cwd] of [[KEYDOCK_BIN, '/'], [oldName, '/'], [undefined, REPO], [join(REPO, 'out', 'cli', 'keydock.cjs'), '/']] as const) {
+      const launcher = findKeydockLauncher(process.env, argv1, cwd);
+      expect(launcher?.[0], String(argv1)).toBe(process.execPath);
+      expect(launcher?.at(-1), String(argv1)).toBe(KEYDOCK_BIN);
+    }
+    expect(findKeydockLauncher(process.env, '/usr/lib/other/tool.js', '/')).toBeNull();
   });
 });
