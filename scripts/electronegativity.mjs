@@ -34,11 +34,27 @@ export const EXCLUDED = {
 };
 
 /**
+ * The text a finding points at: its line, or for a minified bundle (one line of thousands of
+ * characters) the 240 characters around its column, so a review accepts that one call and not
+ * every finding on the line.
+ */
+function flaggedText(line, column) {
+  const text = line.length > 1000 ? line.slice(Math.max(0, column - 120), column + 120) : line;
+  return text.trim();
+}
+
+/**
  * Findings that were reviewed and accepted at one place in the code (matched by check and the
  * flagged line of the build): the check keeps running everywhere else, and a change to the
  * reviewed line asks for a new review. A HIGH finding cannot be accepted here.
  */
 export const REVIEWED = [
+  {
+    id: 'DANGEROUS_FUNCTIONS_JS_CHECK',
+    severity: 'MEDIUM',
+    sample: /function \w+\(\w+\)\{var \w+,\w+=function\(\)\{clearTimeout\(\w+\),\w+&&cancelAnimationFrame\(\w+\),setTimeout\(\w+\)\},\w+=setTimeout\(\w+,35\)/,
+    reason: "preact/hooks' afterPaint (the window's built runtime, preact/compat): setTimeout of its own callback function after the next frame, never of a string or of page content",
+  },
   {
     id: 'PRELOAD_JS_CHECK',
     severity: 'MEDIUM',
@@ -127,14 +143,15 @@ export async function scan(build) {
     rmSync(staged.dir, { recursive: true, force: true });
   }
   const findings = result.issues.map((i) => {
+    const column = i.location?.column ?? 0;
     const finding = {
       id: i.id,
       severity: i.severity.name,
       confidence: i.confidence.name,
       file: i.file,
       line: i.location?.line ?? 0,
-      column: i.location?.column ?? 0,
-      sample: (i.sample ?? '').trim(),
+      column,
+      sample: flaggedText(i.sample ?? '', column),
       description: i.description,
       manualReview: Boolean(i.manualReview),
       url: `https://github.com/doyensec/electronegativity/wiki/${i.id}`,
