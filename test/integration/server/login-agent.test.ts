@@ -277,7 +277,7 @@ describe('doctor: which agent ssh, git and new shells use', () => {
 describe('the launcher a login unit starts', () => {
   it('is bin/keydock.cjs of this checkout, whether keydock was started by it, by the old bin/keydock.js or from elsewhere', () => {
     const oldName = join(REPO, 'bin', 'keydock.js');
-    for (const [argv1, cwd] of [[KEYDOCK_BIN, '/'], [oldName, '/'], [undefined, REPO], [join(REPO, 'out', 'cli', 'keydock.cjs'), '/']] as const) {
+    for (const [argv1, cwd] of [[KEYDOCK_BIN, '/'], [oldName, '/'], ['/usr/bin/env', REPO], [join(REPO, 'out', 'cli', 'keydock.cjs'), '/']] as const) {
       const launcher = findKeydockLauncher(process.env, argv1, cwd);
       expect(launcher?.[0], String(argv1)).toBe(process.execPath);
       expect(launcher?.at(-1), String(argv1)).toBe(KEYDOCK_BIN);
