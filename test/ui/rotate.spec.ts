@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,22 @@ function login(key: string) {
   ]);
 }
 
+/** Opens the window, selects the key with COMMENT and opens its Rotate dialog. */
+async function openRotation(page: Page, comment: string): Promise<Locator> {
+  await openWindow(page, services.url);
+  await page.getByRole('button', { name: comment, exact: true }).click();
+  await page.locator('#key-detail').getByRole('button', { name: 'Rotate…' }).click();
+  return page.getByRole('dialog', { name: `Rotate ${comment}` });
+}
+
+/** Gives the new key its passphrase (not remembered: no keychain in these scenarios) and starts the rotation. */
+async function rotateWithPassphrase(dialog: Locator): Promise<void> {
+  await dialog.getByLabel('Passphrase for the new key').fill(PASS);
+  await dialog.getByLabel('Repeat the passphrase').fill(PASS);
+  await dialog.getByRole('checkbox', { name: 'Remember the new passphrase in my keychain' }).uncheck();
+  await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+}
+
 test('Rotate in the window replaces the key on a server, in ~/.ssh/config and in the agent', async ({ page }) => {
   test.setTimeout(180_000);
   const ssh = services.home.sshDir;
@@ -51,10 +67,7 @@ test('Rotate in the window replaces the key on a server, in ~/.ssh/config and in
   // Before: the old key opens the server.
   expect((await login(oldKey)).code).toBe(0);
 
-  await openWindow(page, services.url);
-  await page.getByRole('button', { name: 'old@laptop', exact: true }).click();
-  await page.locator('#key-detail').getByRole('button', { name: 'Rotate…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Rotate old@laptop' });
+  const dialog = await openRotation(page, 'old@laptop');
 
   // The plan first: the server from the config block, the config line, the agent; nothing changed yet.
   await expect(dialog.getByRole('checkbox', { name: /box \(/ })).toBeChecked();
@@ -67,11 +80,7 @@ test('Rotate in the window replaces the key on a server, in ~/.ssh/config and in
   await dialog.getByLabel('authorized_keys file on the servers').fill(sshd.authorizedKeysFile);
   await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
   await expect(dialog.getByText('The new key needs a passphrase.')).toBeVisible();
-  await dialog.getByLabel('Passphrase for the new key').fill(PASS);
-  await dialog.getByLabel('Repeat the passphrase').fill(PASS);
-  // No keychain in this scenario.
-  await dialog.getByRole('checkbox', { name: 'Remember the new passphrase in my keychain' }).uncheck();
-  await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+  await rotateWithPassphrase(dialog);
 
   // Progress, then the report: every step done, what changed, no command to type.
   await expect(dialog.getByText(/^Rotated: id_old-\d{8} replaces id_old\.$/)).toBeVisible({ timeout: 120_000 });
@@ -133,15 +142,9 @@ test('Rotate for GitHub waits on its page, refuses to go on until the new key wo
   test.setTimeout(240_000);
   const { ssh, oldKey, configBefore } = await githubWorkKey();
 
-  await openWindow(page, services.url);
-  await page.getByRole('button', { name: 'work@laptop', exact: true }).click();
-  await page.locator('#key-detail').getByRole('button', { name: 'Rotate…' }).click();
-  let dialog = page.getByRole('dialog', { name: 'Rotate work@laptop' });
+  let dialog = await openRotation(page, 'work@laptop');
   await expect(dialog).toContainText('GitHub (github.com): you add the new key on its page');
-  await dialog.getByLabel('Passphrase for the new key').fill(PASS);
-  await dialog.getByLabel('Repeat the passphrase').fill(PASS);
-  await dialog.getByRole('checkbox', { name: 'Remember the new passphrase in my keychain' }).uncheck();
-  await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+  await rotateWithPassphrase(dialog);
 
   // The wait step: the page to open, the key to paste; nothing else changed yet.
   await expect(dialog.getByRole('heading', { name: 'Add the new key on GitHub (account octocat)' })).toBeVisible({ timeout: 60_000 });
@@ -179,14 +182,8 @@ test('Roll back a rotation waiting on GitHub: the config and the key files are a
   test.setTimeout(180_000);
   const { ssh, oldKey, configBefore } = await githubWorkKey();
 
-  await openWindow(page, services.url);
-  await page.getByRole('button', { name: 'work@laptop', exact: true }).click();
-  await page.locator('#key-detail').getByRole('button', { name: 'Rotate…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Rotate work@laptop' });
-  await dialog.getByLabel('Passphrase for the new key').fill(PASS);
-  await dialog.getByLabel('Repeat the passphrase').fill(PASS);
-  await dialog.getByRole('checkbox', { name: 'Remember the new passphrase in my keychain' }).uncheck();
-  await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+  const dialog = await openRotation(page, 'work@laptop');
+  await rotateWithPassphrase(dialog);
   await expect(dialog.getByRole('heading', { name: /^Add the new key on GitHub/ })).toBeVisible({ timeout: 60_000 });
 
   await dialog.getByRole('button', { name: 'Roll back' }).click();
