@@ -119,18 +119,24 @@ export function cliOptions(outdir, extra = {}) {
   };
 }
 
+/** Builds the CLI's module graph for OUTDIR and hands it to USE (generate or write), closing it after. */
+async function withCliBundle(outdir, extra, use) {
+  const { input, output } = cliOptions(outdir, extra);
+  const bundle = await rolldown(input);
+  try {
+    return await use(bundle, output);
+  } finally {
+    await bundle.close();
+  }
+}
+
 /**
  * The chunks of a CLI bundle without writing them (rolldown's OutputChunk list: fileName, name,
  * moduleIds, imports, dynamicImports, facadeModuleId), for tests that check what loads when.
  */
 export async function cliChunks(extra = {}) {
-  const { input, output } = cliOptions(join(ROOT, 'out', 'cli'), extra);
-  const bundle = await rolldown(input);
-  try {
-    return (await bundle.generate(output)).output.filter((o) => o.type === 'chunk');
-  } finally {
-    await bundle.close();
-  }
+  const { output } = await withCliBundle(join(ROOT, 'out', 'cli'), extra, (bundle, options) => bundle.generate(options));
+  return output.filter((o) => o.type === 'chunk');
 }
 
 /**
@@ -138,12 +144,6 @@ export async function cliChunks(extra = {}) {
  * node_modules); resolves to the path of its keydock.cjs.
  */
 export async function buildCli(outdir, extra = {}) {
-  const { input, output } = cliOptions(outdir, extra);
-  const bundle = await rolldown(input);
-  try {
-    await bundle.write(output);
-  } finally {
-    await bundle.close();
-  }
+  await withCliBundle(outdir, extra, (bundle, options) => bundle.write(options));
   return join(outdir, CLI_ENTRY);
 }
