@@ -116,12 +116,13 @@ export async function discoverAgents(ctx: Runtime): Promise<AgentInfo[]> {
 }
 
 /**
- * What kind of agent a path is and whether ssh uses it, without connecting to any agent. SSH is
+ * What kind of agent a path is and whether ssh uses it, without connecting to any agent. SSHTARGET is
  * agentSshWillUse's answer when the caller has it already (reading ssh's configuration twice
  * costs `keydock list` more than asking the agent).
  */
-export async function describeAgentPath(ctx: Runtime, path: string, ssh?: AgentTarget | null): Promise<{ kind: AgentKind; label: string; usedBySsh: boolean }> {
-  ssh ??= await agentSshWillUse(ctx);
+export async function describeAgentPath(ctx: Runtime, path: string, sshTarget?: AgentTarget | null): Promise<{ kind: AgentKind; label: string; usedBySsh: boolean }> {
+  // null is an answer too (no agent set up): asked again only when the caller had none.
+  const ssh = sshTarget === undefined ? await agentSshWillUse(ctx) : sshTarget;
   // Naming the agent behind every `keydock list` must not start gpgconf: ask GnuPG only when nothing cheaper names it.
   const known = (await candidates(ctx, ssh, { gpg: false })).find((c) => c.path === path) ?? (await candidates(ctx, ssh)).find((c) => c.path === path);
   return { kind: known?.kind ?? 'other', label: known?.label ?? 'SSH agent', usedBySsh: ssh?.path === path };

@@ -31,12 +31,12 @@ export function toIdentity(listed: ListedIdentity, sourceFile: string | null = n
 }
 
 /** Which agent an operation targets: the one asked for, else the one chosen in settings, else ssh's. */
-export async function resolveAgentPath(rt: Runtime, agentId?: string, sshAgent: () => Promise<AgentTarget | null> = () => agentSshWillUse(rt)): Promise<string> {
+export async function resolveAgentPath(rt: Runtime, agentId?: string, sshAgent?: Promise<AgentTarget | null>): Promise<string> {
   if (agentId) return agentId;
   // Without a settings file nothing was chosen: the schema (and zod) need not load to say so.
   const chosen = (await rt.settings.peek().catch(() => null))?.managedAgentId;
   if (chosen) return chosen;
-  const ssh = await sshAgent();
+  const ssh = await (sshAgent ?? agentSshWillUse(rt));
   if (!ssh) {
     throw new KeyDockError('agent-unreachable', 'No SSH agent is set up for this session (SSH_AUTH_SOCK is not set).', 'Start one with `eval "$(ssh-agent)"` or `keydock serve`, or pass --agent PATH.', { exitCode: 2 });
   }
@@ -61,12 +61,11 @@ async function observeAgentAt(rt: Runtime, path: string, record: AgentLockRecord
  * `AgentManager.list` answers, and what `keydock list` asks with a Runtime alone (no context).
  */
 export async function listAgentKeys(rt: Runtime, agentId?: string, state: { lockRecord?: AgentLockRecord; sources?: ReadonlyMap<string, string> } = {}): Promise<IdentityList> {
-  // Which agent ssh uses is read from ssh's configuration once, for both questions below.
-  let ssh: Promise<AgentTarget | null> | undefined;
-  const sshAgent = () => (ssh ??= agentSshWillUse(rt));
+  // Which agent ssh uses is read from ssh's configuration once, for both questions below (it
+  // never rejects: an unreadable config falls back to the environment).
+  const sshAgent = agentSshWillUse(rt);
   const path = await resolveAgentPath(rt, agentId, sshAgent);
-  // Naming the agent reads ssh's configuration: done while the agent is asked, not after.
-  const [{ listed, locked }, info] = await Promise.all([observeAgentAt(rt, path, state.lockRecord ?? new AgentLockRecord(rt.paths.configDir)), sshAgent().then((target) => describeAgentPath(rt, path, target))]);
+  const [{ listed, locked }, info] = await Promise.all([observeAgentAt(rt, path, state.lockRecord ?? new AgentLockRecord(rt.paths.configDir)), sshAgent.then((target) => describeAgentPath(rt, path, target))]);
   const identities = listed.map((l) => {
     const id = toIdentity(l);
     return { ...id, sourceFile: state.sources?.get(id.fingerprint) ?? null };
