@@ -22,13 +22,14 @@ export function useChannel<C extends Channel>(channel: C, payload: Req<C>, deps:
   // An answer prefetched at page start that is already in is drawn at once: no first load to run.
   const answeredFirst = useRef(false);
   const [state, setState] = useState<Loadable<Res<C>>>(() => {
+    const kept = keepKey ? ((lastAnswers.get(keepKey) as Res<C> | undefined) ?? null) : null;
     const early = takePrefetched(channel, payload);
     if (early) {
       answeredFirst.current = true;
       if (early.ok) return { status: 'ready', data: early.value, error: null };
-      return { status: 'error', data: keepKey ? ((lastAnswers.get(keepKey) as Res<C> | undefined) ?? null) : null, error: early.error };
+      return { status: 'error', data: kept, error: early.error };
     }
-    return { status: 'loading', data: keepKey ? ((lastAnswers.get(keepKey) as Res<C> | undefined) ?? null) : null, error: null };
+    return { status: 'loading', data: kept, error: null };
   });
   const payloadRef = useRef(payload);
   payloadRef.current = payload;

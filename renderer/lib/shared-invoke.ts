@@ -8,9 +8,8 @@ const inFlight = new Map<string, Promise<Result<unknown>>>();
 // Reads started before anyone asked (prefetch, at page start): the first caller takes the
 // answer even when it already came back; nobody else gets it, and it is dropped unasked after
 // PREFETCH_KEEP_MS, so a later view never sees an old answer.
-const prefetched = new Map<string, Promise<Result<unknown>>>();
-// The same answers once they are in, so the first view can draw from them at once (takePrefetched).
-const answered = new Map<string, Result<unknown>>();
+// `answer` is set once it is in, so the first view can draw from it at once (takePrefetched).
+const prefetched = new Map<string, { promise: Promise<Result<unknown>>; answer?: Result<unknown> }>();
 // Every read started at page start, never taken away: what the agent and ~/.ssh held when the window opened.
 const startup = new Map<string, Promise<Result<unknown>>>();
 const PREFETCH_KEEP_MS = 10_000;
@@ -23,8 +22,7 @@ export function invokeShared<C extends Channel>(channel: C, payload: Req<C>): Pr
   const early = prefetched.get(key);
   if (early) {
     prefetched.delete(key);
-    answered.delete(key);
-    return early as Promise<Result<Res<C>>>;
+    return early.promise as Promise<Result<Res<C>>>;
   }
   const pending = inFlight.get(key);
   if (pending) return pending as Promise<Result<Res<C>>>;
@@ -42,15 +40,15 @@ export function prefetch<C extends Channel>(channel: C, payload: Req<C>): Promis
   if (prefetched.has(key) || inFlight.has(key)) return Promise.resolve();
   const p = invoke(channel, payload).finally(() => inFlight.delete(key));
   inFlight.set(key, p);
-  prefetched.set(key, p);
+  const entry: { promise: Promise<Result<unknown>>; answer?: Result<unknown> } = { promise: p };
+  prefetched.set(key, entry);
   startup.set(key, p);
   window.setTimeout(() => {
-    if (prefetched.get(key) === p) prefetched.delete(key);
-    answered.delete(key);
+    if (prefetched.get(key) === entry) prefetched.delete(key);
   }, PREFETCH_KEEP_MS);
   // Resolves once the answer is in (an invoke never rejects: failures are Results).
   return p.then((r) => {
-    if (prefetched.get(key) === p) answered.set(key, r);
+    entry.answer = r;
   });
 }
 
@@ -60,11 +58,10 @@ export function prefetch<C extends Channel>(channel: C, payload: Req<C>): Promis
  */
 export function takePrefetched<C extends Channel>(channel: C, payload: Req<C>): Result<Res<C>> | undefined {
   const key = keyOf(channel, payload);
-  const r = answered.get(key);
-  if (!r) return undefined;
-  answered.delete(key);
+  const answer = prefetched.get(key)?.answer;
+  if (!answer) return undefined;
   prefetched.delete(key);
-  return r as Result<Res<C>>;
+  return answer as Result<Res<C>>;
 }
 
 /**
