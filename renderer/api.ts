@@ -67,6 +67,23 @@ const sessionStore = {
       // Storage disabled: this page load still works; a reload will need a new address.
     }
   },
+  /**
+   * Stores the token once the page is idle: a fresh page's first touch of sessionStorage waits
+   * for the browser to load it (~10 ms), and the welcome comes just before the first view's
+   * answers. A page left before then (a reload) stores it on the way out.
+   */
+  setSoon(token: string): void {
+    let done = false;
+    const store = () => {
+      if (done) return;
+      done = true;
+      window.removeEventListener('pagehide', store);
+      sessionStore.set(token);
+    };
+    window.addEventListener('pagehide', store);
+    if (typeof window.requestIdleCallback === 'function') window.requestIdleCallback(store, { timeout: 1000 });
+    else window.setTimeout(store, 200);
+  },
 };
 
 type Credential = { code: string } | { session: string };
@@ -161,7 +178,7 @@ class BridgeTransport implements KeydockApiTransport {
     if (msg.type === 'welcome') {
       // The launch code is spent; from now on this tab proves itself with the session token.
       this.credential = { session: msg.session };
-      sessionStore.set(msg.session);
+      sessionStore.setSoon(msg.session);
       this.retryDelay = 250;
       const reconnected = this.everOpened;
       this.everOpened = true;

@@ -1,6 +1,7 @@
 import type { HealthFinding, KeyFileInfo } from '../../shared/contract/keys';
 import type { Identity } from '../../shared/models';
 import { baseName, keyTypeLabel } from './format';
+import { compareNames } from './text-order';
 
 // One row per key, whether the agent holds it, a file in ~/.ssh holds it, or both: the keys
 // view's model. Rows are merged by SHA256 fingerprint (a certificate lists its plain key's).
@@ -107,12 +108,13 @@ export function matchesFilter(row: KeyRowModel, filter: KeyFilter, text: string)
 
 const STATE_ORDER: Record<KeyState, number> = { loaded: 0, locked: 1, 'not-loaded': 2 };
 
+/** Names, types and fingerprints in the user's locale's order (compareNames: the same as localeCompare, without ICU's start-up cost for ASCII). */
 export function sortRows(rows: KeyRowModel[], key: SortKey, dir: 'ascending' | 'descending'): KeyRowModel[] {
   const sign = dir === 'ascending' ? 1 : -1;
   const text = (r: KeyRowModel) => (key === 'name' ? r.name : key === 'type' ? r.typeLabel : r.fingerprint).toLowerCase();
   return [...rows].sort((a, b) => {
-    const primary = key === 'state' ? STATE_ORDER[a.state] - STATE_ORDER[b.state] : text(a).localeCompare(text(b));
-    return sign * (primary || a.name.localeCompare(b.name) || a.fingerprint.localeCompare(b.fingerprint));
+    const primary = key === 'state' ? STATE_ORDER[a.state] - STATE_ORDER[b.state] : compareNames(text(a), text(b));
+    return sign * (primary || compareNames(a.name, b.name) || compareNames(a.fingerprint, b.fingerprint));
   });
 }
 
