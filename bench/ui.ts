@@ -114,8 +114,8 @@ export async function runUiBench({ log = (_: string) => undefined }: { log?: (li
         log(`in-app ${i}: ${ms.toFixed(0)} ms`);
       }
     }
-    // Where the time goes: separate loads with an init script that timestamps the socket's
-    // messages and the rows, so the measured loads above run the page exactly as shipped.
+    // Where the time goes: separate loads with an init script that also timestamps the socket's
+    // messages and the rows, so the measured loads above carry nothing but the rows' watch.
     const breakdown = await traceLoads(browser, launch, log);
     const result: UiBenchResult = {
       keysVisibleMs: times,
