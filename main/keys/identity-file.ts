@@ -55,14 +55,10 @@ export async function inspectIdentityFile(path: string, opts: { privateKey?: boo
   try {
     const reader = openKeyData(data, path);
     const h = reader.header;
-    if (h.encrypted) {
-      info.encrypted = true;
-      info.blob ??= h.publicBlob;
-      if (!info.comment) info.comment = h.comment ?? '';
-      return info;
-    }
-    // The .pub, or a header that holds the public key and its comment (PuTTY's), says it all.
-    if (!opts.privateKey && (info.blob || (h.publicBlob && h.comment !== null))) {
+    info.encrypted = h.encrypted;
+    // An encrypted key cannot be read without its passphrase; otherwise the .pub, or a header that
+    // holds the public key and its comment (PuTTY's), says all but the private key.
+    if (h.encrypted || (!opts.privateKey && (info.blob || (h.publicBlob && h.comment !== null)))) {
       info.blob ??= h.publicBlob;
       if (!info.comment) info.comment = h.comment ?? '';
       return info;
