@@ -18,6 +18,7 @@ import os, { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { median } from './stats';
 
 export interface CliBenchRow {
   label: string;
@@ -38,11 +39,6 @@ export interface CliBenchResult {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 function availableCores(): number {
   return os.availableParallelism();

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { decryptKeyFile } from '../main/keys/load';
+import { median } from './stats';
 
 export interface PpkBenchRow {
   label: string;
@@ -34,11 +35,6 @@ export interface PpkBenchResult {
 
 const PASS = 'bench passphrase';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 function timePuttygen(file: string, passFile: string | null, out: string): number {
   const t = performance.now();

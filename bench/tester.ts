@@ -16,6 +16,7 @@ import { run } from '../test/support/processes';
 import { startOpenSshAgent } from '../test/support/ssh-agent';
 import { startSshd } from '../test/support/sshd';
 import { makeTmpHome } from '../test/support/tmp-home';
+import { median } from './stats';
 
 export interface TesterBenchResult {
   runs: number;
@@ -31,11 +32,6 @@ export interface TesterBenchResult {
 
 const BIN = fileURLToPath(new URL('../bin/keydock.cjs', import.meta.url));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t = performance.now();

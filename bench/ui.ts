@@ -22,6 +22,7 @@ import { run, startProcess, stopProcess } from '../test/support/processes';
 import { startOpenSshAgent } from '../test/support/ssh-agent';
 import { makeTmpHome } from '../test/support/tmp-home';
 import { BUILT_RENDERER } from '../test/support/ui-services';
+import { median } from './stats';
 
 const FILES = 20;
 const LOADED = 5;
@@ -44,11 +45,6 @@ export interface UiBenchResult {
   initialJsGzipBytes: number;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** The JavaScript index.html loads before any view: the entry script (lazy views excluded). */
 function initialJsGzip(): number {
