@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADD_COMMAND, REMOVE_COMMAND, addInput, parseAddOutput, parseRemoveOutput, removeInput, type KeyRef } from '../../../main/lifecycle/authorized-keys';
+import { run as runProcess, type RunResult } from '../../support/processes';
 
 // The two remote commands run here through real shells, exactly as sshd hands them to the
 // account's login shell (`SHELL -c COMMAND`), on real files.
@@ -15,15 +15,8 @@ const OTHER = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDother other@host';
 
 const SHELLS = ['sh', 'bash', 'dash', 'zsh', 'ksh', 'tcsh', 'csh', 'fish'].filter((s) => ['/bin', '/usr/bin'].some((d) => existsSync(join(d, s))));
 
-function run(shell: string, command: string, input: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(shell, ['-c', command], { env: { PATH: process.env.PATH, HOME: home } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as unknown as { code: number }).code) : 0, stdout, stderr });
-    });
-    // A shell that exits without reading stdin makes the write fail with EPIPE: not the test's concern.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input);
-  });
+function run(shell: string, command: string, input: string): Promise<RunResult> {
+  return runProcess(shell, ['-c', command], { env: { PATH: process.env.PATH, HOME: home }, input });
 }
 
 let home = '';
