@@ -82,16 +82,11 @@ export async function runUiBench({ log = (_: string) => undefined }: { log?: (li
     // first stores the bundle in the browser's cache (and starts main's key-inspection worker),
     // the second has V8 write its code cache, which every later load starts from.
     for (let i = 1 - WARM_UP_LOADS; i <= RUNS; i++) {
-      await page.goto('about:blank');
-      const url = await launch();
-      const shown = rowsShown(page);
-      const startEpoch = performance.timeOrigin + performance.now();
-      await page.goto(url);
-      const { shownAtEpoch, seenAtEpoch } = await shown;
-      if (i === 1 - WARM_UP_LOADS) coldMs = shownAtEpoch - startEpoch;
+      const { shownMs, seenMs } = await freshLoad(page, launch);
+      if (i === 1 - WARM_UP_LOADS) coldMs = shownMs;
       if (i > 0) {
-        times.push(shownAtEpoch - startEpoch);
-        seen.push(seenAtEpoch - startEpoch);
+        times.push(shownMs);
+        seen.push(seenMs);
         log(`run ${i}: ${times.at(-1)!.toFixed(0)} ms (benchmark told at ${seen.at(-1)!.toFixed(0)} ms)`);
       }
     }
@@ -179,6 +174,22 @@ function rowsShown(page: Page): Promise<{ shownAtEpoch: number; seenAtEpoch: num
   return page
     .waitForEvent('console', { predicate: (m) => m.text().startsWith('kdb-rows-shown '), timeout: 60_000 })
     .then((m) => ({ shownAtEpoch: Number(m.text().split(' ')[1]), seenAtEpoch: performance.timeOrigin + performance.now() }));
+}
+
+/**
+ * One fresh load of a new launch address in PAGE (from about:blank), timed from the start of the
+ * navigation (wall clock, startEpoch): when page.goto returned (load event), when the page drew
+ * every row (rowsShown) and when this process heard of it, in ms.
+ */
+async function freshLoad(page: Page, launch: () => Promise<string>): Promise<{ startEpoch: number; gotoMs: number; shownMs: number; seenMs: number }> {
+  await page.goto('about:blank');
+  const url = await launch();
+  const shown = rowsShown(page);
+  const startEpoch = performance.timeOrigin + performance.now();
+  await page.goto(url);
+  const gotoMs = performance.timeOrigin + performance.now() - startEpoch;
+  const { shownAtEpoch, seenAtEpoch } = await shown;
+  return { startEpoch, gotoMs, shownMs: shownAtEpoch - startEpoch, seenMs: seenAtEpoch - startEpoch };
 }
 
 interface UiServer {
@@ -289,22 +300,14 @@ async function traceLoads(browser: Browser, url: () => Promise<string>, log: (l:
   const runs: Array<Map<string, number>> = [];
   try {
     for (let i = 0; i <= TRACED_RUNS; i++) {
-      await page.goto('about:blank');
-      const target = await url();
-      const shown = rowsShown(page);
-      const startEpoch = performance.timeOrigin + performance.now();
-      const start = performance.now();
-      await page.goto(target);
-      const gotoDone = performance.now() - start;
-      const { shownAtEpoch, seenAtEpoch } = await shown;
-      const total = shownAtEpoch - startEpoch;
+      const { startEpoch, gotoMs, shownMs: total, seenMs } = await freshLoad(page, url);
       const t = await page.evaluate<{ origin: number; marks: Array<[string, number]> }>(COLLECT_SCRIPT);
       // The page's clock starts when Chromium began the navigation: shift it onto goto's clock.
       const shift = t.origin - startEpoch;
       const m = new Map<string, number>(t.marks.map(([k, v]) => [k, v + shift]));
-      m.set('page.goto returned (load)', gotoDone);
+      m.set('page.goto returned (load)', gotoMs);
       m.set(`frame with all ${FILES} rows drawn`, total);
-      m.set('benchmark process told', seenAtEpoch - startEpoch);
+      m.set('benchmark process told', seenMs);
       if (i > 0) {
         runs.push(m);
         log(`traced ${i}: ${total.toFixed(0)} ms`);
